@@ -1,0 +1,416 @@
+"""The ``rnntag`` command line: thin Typer wrappers over the library's plain functions.
+
+Only this module turns ``RnnTagError`` into a one-line message and an exit code (2 for bad
+user input, 1 for internal failures). torch is imported inside the commands that need it, so
+``rnntag --help`` answers at once. stdout carries data (tables, JSON, predictions); stderr
+carries progress and messages.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, List, Optional
+
+import typer
+
+from rnntag.errors import RnnTagError
+
+app = typer.Typer(
+    name="rnntag",
+    help=(
+        "Train, evaluate, run and ship recurrent (BiLSTM/BiGRU-CRF) sequence taggers for NER.\n\n"
+        "Examples:\n\n"
+        "  rnntag train data/sample.train.conll --dev data/sample.dev.conll -o models/demo\n\n"
+        "  rnntag eval models/demo data/sample.test.conll\n\n"
+        "  echo 'Angela Merkel visited Paris .' | rnntag predict models/demo\n\n"
+        "  rnntag info models/demo"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _stderr():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _stdout():
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+def _run(fn: Callable[[], Any]) -> None:
+    """Run a command body, turning library errors into a message and an exit code."""
+    try:
+        fn()
+    except RnnTagError as err:
+        print(f"rnntag: error: {err}", file=sys.stderr)
+        raise typer.Exit(err.exit_code) from None
+    except KeyboardInterrupt:
+        print("rnntag: interrupted", file=sys.stderr)
+        raise typer.Exit(130) from None
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly.
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        raise typer.Exit(0) from None
+    except typer.Exit:
+        raise
+    except Exception as err:  # a genuine bug: one line unless debugging
+        if os.environ.get("RNNTAG_DEBUG"):
+            raise
+        print(f"rnntag: internal error: {type(err).__name__}: {err} (set RNNTAG_DEBUG=1 for a traceback)", file=sys.stderr)
+        raise typer.Exit(1) from None
+
+
+def _check_output(path: Optional[Path], force: bool) -> None:
+    from rnntag.errors import UsageError
+
+    if path is None or str(path) == "-":
+        return
+    if path.exists() and not force:
+        raise UsageError(f"{path}: already exists; use --force to overwrite it")
+    if path.exists() and path.is_dir():
+        raise UsageError(f"{path}: is a directory")
+    if not path.parent.exists():
+        raise UsageError(f"{path}: directory {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK):
+        raise UsageError(f"{path}: directory {path.parent} is not writable")
+
+
+# ----------------------------------------------------------------------------------- train
+class _RichReporter:
+    """Progress on stderr: a rich progress bar per epoch on a terminal, plain lines otherwise."""
+
+    def __init__(self) -> None:
+        self.console = _stderr()
+        self.live = self.console.is_terminal
+        self.progress = None
+        self.task = None
+        self.loss = 0.0
+        self.tokens = 0
+        self.batches = 0
+        self.start = 0.0
+
+    def message(self, text: str) -> None:
+        self.console.print(text, markup=False)
+
+    def epoch_start(self, epoch: int, epochs: int, batches: int) -> None:
+        import time
+
+        self.loss, self.tokens, self.batches, self.start = 0.0, 0, 0, time.perf_counter()
+        if self.live:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.progress = Progress(
+                TextColumn(f"epoch {epoch}/{epochs}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("loss {task.fields[loss]:.3f}"),
+                TextColumn("{task.fields[tps]:,.0f} tok/s"),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("train", total=batches, loss=0.0, tps=0.0)
+
+    def batch_end(self, loss: float, tokens: int) -> None:
+        import time
+
+        self.loss += loss
+        self.tokens += tokens
+        self.batches += 1
+        if self.progress is not None:
+            elapsed = max(1e-9, time.perf_counter() - self.start)
+            self.progress.update(self.task, advance=1, loss=self.loss / self.batches, tps=self.tokens / elapsed)
+
+    def epoch_end(self, record: dict[str, Any]) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+        if record["epoch"] == 1:
+            self.console.print(
+                f"{'epoch':>5}  {'loss':>8}  {'dev P':>6}  {'dev R':>6}  {'dev F1':>6}  {'tok/s':>7}  {'sec':>5}  lr",
+                style="bold",
+            )
+        mark = "  *best" if record["best"] else ""
+        self.console.print(
+            f"{record['epoch']:>5}  {record['loss']:>8.3f}  {100 * record['dev_precision']:>6.2f}  "
+            f"{100 * record['dev_recall']:>6.2f}  {100 * record['dev_f1']:>6.2f}  "
+            f"{record['tokens_per_second']:>7,.0f}  {record['seconds']:>5.1f}  {record['lr']:.2g}{mark}",
+            markup=False,
+        )
+
+
+@app.command()
+def train(
+    train_file: Optional[Path] = typer.Argument(None, metavar="TRAIN", help="Training data (CoNLL columns; .gz or - for stdin)."),
+    dev: Optional[Path] = typer.Option(None, "--dev", help="Dev data for early stopping. Default: a deterministic 10% of TRAIN."),
+    output: Path = typer.Option(Path("model"), "-o", "--output", help="Model directory to write."),
+    config_file: Optional[Path] = typer.Option(None, "--config", help="YAML config (see --print-config)."),
+    cell: Optional[str] = typer.Option(None, "--cell", help="Recurrent cell: lstm or gru."),
+    decoder: Optional[str] = typer.Option(None, "--decoder", help="crf or softmax."),
+    char_encoder: Optional[str] = typer.Option(None, "--char-encoder", help="cnn, lstm or none."),
+    hidden: Optional[int] = typer.Option(None, "--hidden", help="Hidden size per direction."),
+    layers: Optional[int] = typer.Option(None, "--layers", help="Recurrent layers."),
+    dropout: Optional[float] = typer.Option(None, "--dropout", help="Dropout rate."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Maximum epochs."),
+    patience: Optional[int] = typer.Option(None, "--patience", help="Early-stopping patience (epochs)."),
+    lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Sentences per batch."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (same seed, data and config: same result on CPU)."),
+    tag_column: Optional[int] = typer.Option(None, "--tag-column", help="Tag column (0-based; negative from the end; default last)."),
+    scheme: Optional[str] = typer.Option(None, "--scheme", help="Tag scheme of the data: auto, IOB1, IOB2, BIOES."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing model directory."),
+    print_config: bool = typer.Option(False, "--print-config", help="Print the effective config as YAML and exit."),
+) -> None:
+    """Train a tagger on CoNLL data; the best model by dev entity-F1 is kept.
+
+    Examples:
+
+      rnntag train data/sample.train.conll --dev data/sample.dev.conll -o models/demo
+
+      rnntag train train.txt --dev valid.txt -o models/ner --cell gru --epochs 40 --seed 2
+
+      rnntag train --print-config > my.yaml   # edit, then: rnntag train train.txt --config my.yaml
+    """
+
+    def body() -> None:
+        from rnntag.config import Config, load_config
+        from rnntag.errors import ConfigError, UsageError
+        from rnntag.schemes import normalize_scheme
+
+        config = load_config(config_file) if config_file is not None else Config()
+        try:
+            config = config.override(
+                "data",
+                tag_column=tag_column,
+                scheme=None if scheme is None else ("auto" if scheme.lower() == "auto" else normalize_scheme(scheme)),
+            )
+            config = config.override(
+                "model", cell=cell, decoder=decoder, char_encoder=char_encoder, hidden=hidden, layers=layers, dropout=dropout
+            )
+            config = config.override("train", epochs=epochs, patience=patience, lr=lr, batch_size=batch_size, seed=seed)
+        except ConfigError as err:
+            raise UsageError(f"bad option: {str(err).split(': ', 1)[-1]}") from None
+        if print_config:
+            sys.stdout.write(config.to_yaml())
+            return
+        if train_file is None:
+            raise UsageError("missing TRAIN file (see rnntag train --help)")
+        from rnntag.train import train as run_train
+
+        reporter = _RichReporter()
+        result = run_train(train_file, output, config, dev_path=dev, force=force, reporter=reporter)
+        reporter.message(
+            f"Best dev F1 {100 * result.best_dev_f1:.2f} at epoch {result.best_epoch} of {result.epochs_run}; "
+            f"{result.train_seconds:.0f} s, {result.tokens_per_second:,.0f} tokens/s. Model saved to {result.model_dir}"
+        )
+
+    _run(body)
+
+
+# ------------------------------------------------------------------------------------ eval
+def _show_scores(scores, as_json: bool, title: str) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(scores.to_json(), indent=2) + "\n")
+        return
+    from rnntag.scoring import render_table
+
+    _stdout().print(render_table(scores, title=title))
+
+
+@app.command("eval")
+def eval_(
+    model_dir: Path = typer.Argument(..., metavar="MODEL_DIR", help="A trained model directory."),
+    data: Path = typer.Argument(..., metavar="DATA", help="Gold CoNLL data (.gz or - for stdin)."),
+    as_json: bool = typer.Option(False, "--json", help="Print metrics as JSON to stdout."),
+    output: Optional[Path] = typer.Option(None, "--output", help="Write 'token gold pred' lines to this file."),
+    strict: bool = typer.Option(False, "--strict", help="seqeval strict mode (default: conlleval rules)."),
+    tag_column: int = typer.Option(-1, "--tag-column", help="Gold tag column (default last)."),
+    batch_size: int = typer.Option(64, "--batch-size", min=1, help="Sentences per batch."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing --output file."),
+) -> None:
+    """Score a model on gold data: entity P/R/F1 per type, micro/macro averages, token accuracy.
+
+    Examples:
+
+      rnntag eval models/demo data/sample.test.conll
+
+      rnntag eval models/demo test.txt --json > metrics.json
+
+      rnntag eval models/demo test.txt --output predictions.txt && rnntag score predictions.txt
+    """
+
+    def body() -> None:
+        _check_output(output, force)
+        from rnntag.checkpoint import load_model
+        from rnntag.conll import read_tagged, write_conll
+        from rnntag.evaluate import evaluate
+
+        loaded = load_model(model_dir)
+        sentences, scheme = read_tagged(data, tag_column=tag_column)
+        tokens = [s.tokens for s in sentences]
+        gold = [list(s.tags) for s in sentences]
+        result = evaluate(loaded.model, loaded.vocab, tokens, gold, scheme, strict=strict, batch_size=batch_size)
+        if result.unknown_types:
+            print(
+                f"rnntag: warning: {data}: entity types the model never saw: {', '.join(result.unknown_types)} "
+                "(scored as missed)",
+                file=sys.stderr,
+            )
+        if output is not None:
+            rows = [list(zip(t, g, p)) for t, g, p in zip(tokens, gold, result.predictions)]
+            write_conll(str(output), rows, sep=" ")
+        _show_scores(result.scores, as_json, f"{data} ({scheme}{', strict' if strict else ''})")
+
+    _run(body)
+
+
+@app.command()
+def score(
+    file: Path = typer.Argument(..., metavar="FILE", help="Predictions: last two columns are gold and predicted tags."),
+    as_json: bool = typer.Option(False, "--json", help="Print metrics as JSON to stdout."),
+    strict: bool = typer.Option(False, "--strict", help="seqeval strict mode (default: conlleval rules)."),
+) -> None:
+    """Score an existing predictions file, like conlleval (last two columns: gold, predicted).
+
+    Examples:
+
+      rnntag score predictions.txt
+
+      rnntag predict models/demo test.conll --input conll | rnntag score - --json
+    """
+
+    def body() -> None:
+        from rnntag.scoring import detect_scheme_simple, read_predictions
+        from rnntag.scoring import score as run_score
+
+        _, gold, pred = read_predictions(str(file))
+        scheme = detect_scheme_simple(gold)
+        _show_scores(run_score(gold, pred, scheme=scheme, strict=strict), as_json, f"{file} ({scheme})")
+
+    _run(body)
+
+
+# ------------------------------------------------------------------------------------ info
+@app.command()
+def info(
+    model_dir: Path = typer.Argument(..., metavar="MODEL_DIR", help="A trained model directory."),
+    as_json: bool = typer.Option(False, "--json", help="Print the information as JSON."),
+) -> None:
+    """Show what a model is: cell, sizes, parameters, tags, training data, dev F1, versions.
+
+    Examples:
+
+      rnntag info models/demo
+
+      rnntag info models/demo --json
+    """
+
+    def body() -> None:
+        from rnntag.checkpoint import load_model
+
+        loaded = load_model(model_dir)
+        m, meta, vocab = loaded.config.model, loaded.meta, loaded.vocab
+        training = meta.get("training", {})
+        dev = meta.get("dev", {})
+        data = {
+            "model_dir": str(model_dir),
+            "cell": m.cell,
+            "layers": m.layers,
+            "hidden": m.hidden,
+            "word_dim": m.word_dim,
+            "char_encoder": m.char_encoder,
+            "decoder": m.decoder,
+            "parameters": sum(p.numel() for p in loaded.model.parameters()),
+            "words": len(vocab.words),
+            "chars": len(vocab.chars),
+            "entity_types": vocab.entity_types,
+            "tags": list(vocab.tags),
+            "scheme": vocab.scheme,
+            "train_file": training.get("train_file"),
+            "train_sentences": training.get("train_sentences"),
+            "dev_file": training.get("dev_file") or "(10% held out from train)",
+            "best_epoch": meta.get("best_epoch"),
+            "dev_f1": dev.get("f1"),
+            "rnntag_version": meta.get("rnntag_version"),
+            "format_version": meta.get("format_version"),
+        }
+        if as_json:
+            sys.stdout.write(json.dumps(data, indent=2) + "\n")
+            return
+        from rich.table import Table
+
+        table = Table(title=f"rnntag model {model_dir}", show_header=False)
+        table.add_column(style="bold")
+        table.add_column()
+        for key, value in data.items():
+            if key == "tags":
+                continue
+            if key == "dev_f1" and value is not None:
+                value = f"{100 * value:.2f}"
+            elif key == "parameters":
+                value = f"{value:,}"
+            elif isinstance(value, list):
+                value = ", ".join(value)
+            table.add_row(key.replace("_", " "), str(value))
+        _stdout().print(table)
+
+    _run(body)
+
+
+# --------------------------------------------------------------------------------- predict
+@app.command()
+def predict(
+    model_dir: Path = typer.Argument(..., metavar="MODEL_DIR", help="A trained model directory."),
+    inputs: Optional[List[Path]] = typer.Argument(None, metavar="[INPUT]...", help="Input files (default: stdin)."),
+    input_kind: str = typer.Option("text", "--input", help="text (raw text), tokens (one sentence a line) or conll."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="conll, jsonl or inline (default: inline for text, conll otherwise)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write here instead of stdout."),
+    batch_size: int = typer.Option(64, "--batch-size", min=1, help="Sentences per batch."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
+) -> None:
+    """Tag text, token lines or CoNLL files with a trained model.
+
+    Examples:
+
+      echo 'Angela Merkel met Emmanuel Macron in Paris .' | rnntag predict models/demo
+
+      rnntag predict models/demo sentences.txt --input tokens --format jsonl
+
+      rnntag predict models/demo test.conll --input conll -o tagged.conll
+    """
+
+    def body() -> None:
+        from rnntag.errors import UsageError
+        from rnntag.predict import predict_files
+
+        if input_kind not in ("text", "tokens", "conll"):
+            raise UsageError(f"--input must be text, tokens or conll, not {input_kind!r}")
+        if fmt is not None and fmt not in ("conll", "jsonl", "inline"):
+            raise UsageError(f"--format must be conll, jsonl or inline, not {fmt!r}")
+        _check_output(output, force)
+        paths = [str(p) for p in inputs] if inputs else ["-"]
+        predict_files(model_dir, paths, input_kind, fmt, None if output is None else str(output), batch_size)
+
+    _run(body)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

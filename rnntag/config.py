@@ -1,0 +1,209 @@
+"""Configuration: frozen dataclasses, read from and written to YAML.
+
+A config has three sections, ``data``, ``model`` and ``train``. Every hyper-parameter has a
+default here; a YAML file overrides some of them and command-line options override the file.
+An unknown key, a value of the wrong type or an out-of-range value is a ``ConfigError``.
+No torch import: the CLI prints the default config without loading torch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from rnntag.errors import ConfigError
+
+Cell = Literal["lstm", "gru"]
+CharEncoder = Literal["cnn", "lstm", "none"]
+Decoder = Literal["crf", "softmax"]
+Scheme = Literal["auto", "IOB1", "IOB2", "BIOES"]
+Optimizer = Literal["adam", "nadam", "adamw"]
+Schedule = Literal["plateau", "exponential", "constant"]
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """How training files are read."""
+
+    tag_column: int = -1  # which column holds the tag (token is always column 0)
+    scheme: Scheme = "auto"  # tag scheme of the input; "auto" detects it
+    lowercase: bool = True  # word vocabulary is lowercased (case goes to the case feature)
+    normalize_digits: bool = True  # every digit becomes 0 before word lookup
+    min_count: int = 1  # words seen fewer times map to <unk>
+    dev_fraction: float = 0.1  # held out from TRAIN when no --dev is given
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The network: embeddings -> [MLP] -> BiLSTM/BiGRU -> [LayerNorm] -> emissions -> decoder."""
+
+    cell: Cell = "lstm"
+    word_dim: int = 100
+    case_dim: int = 8  # embedding of the word's case pattern; 0 disables it
+    char_encoder: CharEncoder = "cnn"
+    char_dim: int = 30
+    char_hidden: int = 50  # CNN filters, or char-LSTM hidden size per direction
+    char_kernel: int = 3
+    hidden: int = 200  # per direction
+    layers: int = 1
+    dropout: float = 0.5  # on embeddings and between/after recurrent layers
+    mlp_dim: int = 0  # >0: a projection MLP with GELU before the encoder
+    layer_norm: bool = False  # LayerNorm on the encoder output
+    decoder: Decoder = "crf"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The optimisation recipe."""
+
+    epochs: int = 30
+    patience: int = 5  # epochs without dev F1 improvement before stopping
+    batch_size: int = 32
+    optimizer: Optimizer = "nadam"
+    lr: float = 0.002
+    weight_decay: float = 0.0
+    clip: float = 1.0  # gradient-norm clipping; 0 disables it
+    schedule: Schedule = "plateau"  # plateau: halve lr when dev F1 stalls one epoch
+    lr_decay: float = 0.5  # factor of the plateau or per-epoch exponential schedule
+    word_dropout: float = 0.05  # probability of replacing a word id by <unk> during training
+    singleton_unk: float = 0.5  # probability of replacing a word seen once by <unk>
+    seed: int = 1
+    threads: int = 0  # torch threads; 0 = torch's default
+
+
+@dataclass(frozen=True)
+class Config:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        return dataclasses.asdict(self)
+
+    def to_yaml(self) -> str:
+        import yaml
+
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    def override(self, section: str, **values: Any) -> "Config":
+        """A copy with some keys of one section replaced (None values are ignored)."""
+        values = {k: v for k, v in values.items() if v is not None}
+        if not values:
+            return self
+        merged = {**dataclasses.asdict(getattr(self, section)), **values}
+        return replace(self, **{section: _build(_SECTIONS[section], merged, section)})
+
+
+_SECTIONS: dict[str, type] = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
+
+# Ranges: (minimum, maximum, minimum is inclusive). Sizes must be positive.
+_POSITIVE = {
+    "word_dim", "char_dim", "char_hidden", "char_kernel", "hidden", "layers",
+    "epochs", "batch_size", "min_count",
+}
+_NON_NEGATIVE = {"case_dim", "mlp_dim", "patience", "weight_decay", "clip", "threads"}
+_FRACTIONS = {"dropout", "word_dropout", "singleton_unk"}
+
+
+def _check_type(name: str, value: Any, annotation: Any, where: str) -> Any:
+    origin = typing.get_origin(annotation)
+    if origin is Literal:
+        choices = typing.get_args(annotation)
+        if value not in choices:
+            raise ConfigError(f"{where}{name}: {value!r} is not one of {', '.join(map(str, choices))}")
+        return value
+    if annotation is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}{name}: expected true or false, got {value!r}")
+        return value
+    if annotation is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}{name}: expected an integer, got {value!r}")
+        return value
+    if annotation is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where}{name}: expected a number, got {value!r}")
+        return float(value)
+    if isinstance(annotation, types.UnionType):  # pragma: no cover - not used yet
+        return value
+    return value
+
+
+def _build(cls: type, values: dict[str, Any], section: str, source: str = "") -> Any:
+    where = f"{source}: " if source else ""
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in fields(cls)}
+    for key in values:
+        if key not in known:
+            raise ConfigError(
+                f"{where}unknown key '{section}.{key}' (known: {', '.join(sorted(known))})"
+            )
+    checked = {}
+    for key, value in values.items():
+        value = _check_type(f"{section}.{key}", value, hints[key], where)
+        if key in _POSITIVE and value <= 0:
+            raise ConfigError(f"{where}{section}.{key}: must be positive, got {value}")
+        if key in _NON_NEGATIVE and value < 0:
+            raise ConfigError(f"{where}{section}.{key}: must not be negative, got {value}")
+        if key in _FRACTIONS and not 0.0 <= value < 1.0:
+            raise ConfigError(f"{where}{section}.{key}: must be in [0, 1), got {value}")
+        checked[key] = value
+    obj = cls(**checked)
+    _check_section(obj, section, where)
+    return obj
+
+
+def _check_section(obj: Any, section: str, where: str) -> None:
+    if section == "train":
+        if obj.lr <= 0:
+            raise ConfigError(f"{where}train.lr: must be positive, got {obj.lr}")
+        if not 0.0 < obj.lr_decay <= 1.0:
+            raise ConfigError(f"{where}train.lr_decay: must be in (0, 1], got {obj.lr_decay}")
+    if section == "data" and not 0.0 < obj.dev_fraction < 1.0:
+        raise ConfigError(f"{where}data.dev_fraction: must be in (0, 1), got {obj.dev_fraction}")
+    if section == "data" and obj.tag_column == 0:
+        raise ConfigError(f"{where}data.tag_column: column 0 is the token, not a tag")
+
+
+def config_from_dict(raw: Any, source: str = "") -> Config:
+    """Build a Config from nested plain data (a parsed YAML file or a saved model's config)."""
+    where = f"{source}: " if source else ""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}a config must be a mapping with sections data, model, train")
+    sections = {}
+    for key, value in raw.items():
+        if key not in _SECTIONS:
+            raise ConfigError(f"{where}unknown section '{key}' (known: data, model, train)")
+        if value is None:
+            value = {}
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}section '{key}' must be a mapping")
+        sections[key] = _build(_SECTIONS[key], value, key, source)
+    return Config(**sections)
+
+
+def load_config(path: str | Path) -> Config:
+    """Read a YAML config file (safe loader). Missing keys take their defaults."""
+    import yaml
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read config: {err}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{path}{line}: {problem}") from None
+    return config_from_dict(raw, str(path))

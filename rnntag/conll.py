@@ -1,0 +1,318 @@
+"""Reading and writing CoNLL column files (no torch, no numpy).
+
+One token per line, columns separated by any whitespace, the token in column 0; a blank
+(or whitespace-only) line ends a sentence; ``-DOCSTART-`` lines separate documents. Input
+may be UTF-8 with or without a BOM, LF or CRLF, plain or gzip-compressed, or ``"-"`` for
+standard input. Every problem with the data raises ``DataError`` naming ``path:line``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import io
+import os
+import sys
+import tempfile
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, BinaryIO
+
+from rnntag.errors import ConfigError, DataError, UsageError
+
+DOCSTART = "-DOCSTART-"
+_BOM = b"\xef\xbb\xbf"
+_GZIP_MAGIC = b"\x1f\x8b"
+
+PathLike = str | Path
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence as read from a CoNLL file.
+
+    ``tags`` is the chosen tag column (None when read with ``tag_column=None``);
+    ``columns`` holds every column of every token line; ``lines`` the 1-based line number
+    of each token in the file.
+    """
+
+    tokens: tuple[str, ...]
+    tags: tuple[str, ...] | None
+    columns: tuple[tuple[str, ...], ...]
+    lines: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        n = len(self.tokens)
+        if len(self.columns) != n or len(self.lines) != n or (self.tags is not None and len(self.tags) != n):
+            raise ValueError("Sentence fields must all have one entry per token")
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+
+def display_path(path: PathLike) -> str:
+    """The name used for ``path`` in messages: ``"<stdin>"`` for ``"-"``."""
+    return "<stdin>" if str(path) == "-" else str(path)
+
+
+class _Prefixed(io.RawIOBase):
+    """A read-only raw stream that yields ``prefix`` and then the rest of ``stream``.
+
+    Lets us sniff magic bytes on unseekable input (stdin). Closing it leaves ``stream`` open.
+    """
+
+    def __init__(self, prefix: bytes, stream: BinaryIO) -> None:
+        super().__init__()
+        self._prefix = prefix
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        view = memoryview(buffer).cast("B")
+        if self._prefix:
+            n = min(len(view), len(self._prefix))
+            view[:n] = self._prefix[:n]
+            self._prefix = self._prefix[n:]
+            return n
+        read = getattr(self._stream, "read1", self._stream.read)
+        data = read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+
+def _binary_lines(stream: BinaryIO) -> tuple[IO[bytes], bool]:
+    """A line-readable binary stream over ``stream``, gunzipped when it starts with gzip magic."""
+    magic = stream.read(2) or b""
+    reader: IO[bytes] = io.BufferedReader(_Prefixed(magic, stream))
+    if magic == _GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=reader, mode="rb"), True  # type: ignore[return-value]
+    return reader, False
+
+
+def _decode_lines(stream: BinaryIO, name: str) -> Iterator[tuple[int, str]]:
+    try:
+        reader, gz = _binary_lines(stream)
+    except OSError as exc:
+        raise DataError(f"cannot read: {exc.strerror or exc}", name) from exc
+    lineno = 0
+    while True:
+        try:
+            raw = reader.readline()
+        except (OSError, EOFError, zlib.error) as exc:
+            what = "corrupt or truncated gzip data" if gz else "read error"
+            raise DataError(f"{what}: {exc}", name, lineno + 1) from exc
+        if not raw:
+            return
+        lineno += 1
+        if raw.endswith(b"\n"):
+            raw = raw[:-1]
+        if raw.endswith(b"\r"):
+            raw = raw[:-1]
+        if lineno == 1 and raw.startswith(_BOM):
+            raw = raw[len(_BOM) :]
+        if b"\x00" in raw:
+            raise DataError("NUL byte in line; is this a binary file?", name, lineno)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            column = len(raw[: exc.start].decode("utf-8")) + 1
+            raise DataError(f"invalid UTF-8 (byte 0x{raw[exc.start]:02x} at column {column})", name, lineno) from None
+        yield lineno, text
+
+
+def open_lines(path: PathLike) -> Iterator[tuple[int, str]]:
+    """Yield ``(line number, line without terminator)`` for a text file; 1-based numbers.
+
+    ``"-"`` reads bytes from ``sys.stdin.buffer``. Decodes UTF-8 line by line, strips a
+    leading BOM, accepts LF, CRLF and a lone CR at line end, and transparently decompresses
+    gzip (detected by magic bytes). Raises DataError for a missing file, a directory, an
+    unreadable file, invalid UTF-8, a NUL byte or corrupt gzip data.
+    """
+    name = display_path(path)
+    if str(path) == "-":
+        yield from _decode_lines(sys.stdin.buffer, name)
+        return
+    if os.path.isdir(path):
+        raise DataError("is a directory, not a file", name)
+    try:
+        handle = open(path, "rb")  # noqa: SIM115  (closed by the with below)
+    except FileNotFoundError:
+        raise DataError("no such file", name) from None
+    except IsADirectoryError:
+        raise DataError("is a directory, not a file", name) from None
+    except PermissionError:
+        raise DataError("permission denied", name) from None
+    except OSError as exc:
+        raise DataError(f"cannot open: {exc.strerror or exc}", name) from None
+    with handle:
+        yield from _decode_lines(handle, name)
+
+
+class _Counter:
+    nonblank = 0
+
+
+def _sentences(
+    lines: Iterable[tuple[int, str]], name: str, tag_column: int | None, min_columns: int, counter: _Counter
+) -> Iterator[Sentence]:
+    need = max(min_columns, 1 if tag_column is None else 2)
+    rows: list[tuple[str, ...]] = []
+    linenos: list[int] = []
+    tag_index = 0
+
+    def flush() -> Sentence:
+        tags = None if tag_column is None else tuple(r[tag_index] for r in rows)
+        sent = Sentence(tuple(r[0] for r in rows), tags, tuple(rows), tuple(linenos))
+        rows.clear()
+        linenos.clear()
+        return sent
+
+    for lineno, text in lines:
+        fields = tuple(text.split())
+        if not fields or fields[0] == DOCSTART:
+            counter.nonblank += bool(fields)
+            if rows:
+                yield flush()
+            continue
+        counter.nonblank += 1
+        n = len(fields)
+        if rows:
+            if n != len(rows[0]):
+                raise DataError(f"expected {len(rows[0])} columns as on line {linenos[0]}, found {n}", name, lineno)
+        else:
+            if n < need:
+                what = " (token and tag)" if need == 2 and tag_column is not None else ""
+                raise DataError(f"expected at least {need} columns{what}, found {n}", name, lineno)
+            if tag_column is not None:
+                tag_index = tag_column if tag_column >= 0 else n + tag_column
+                if not 0 <= tag_index < n:
+                    raise DataError(f"tag column {tag_column} does not exist: line has {n} columns", name, lineno)
+                if tag_index == 0:
+                    raise DataError(f"tag column {tag_column} is the token column: line has {n} columns", name, lineno)
+        rows.append(fields)
+        linenos.append(lineno)
+    if rows:
+        yield flush()
+
+
+def _check_args(tag_column: int | None, min_columns: int) -> None:
+    if tag_column == 0:
+        raise ConfigError("tag column 0 is the token column")
+    if min_columns < 1:
+        raise ConfigError(f"min_columns must be >= 1, got {min_columns}")
+
+
+def iter_sentences(path: PathLike, tag_column: int | None = -1, min_columns: int = 1) -> Iterator[Sentence]:
+    """Stream the sentences of a CoNLL file.
+
+    ``tag_column`` indexes the whitespace-separated columns (negative from the end; default
+    the last); None reads tokens only. With a tag column, every token line needs at least 2
+    columns and that column must exist. All token lines of a sentence must have as many
+    columns as its first line. ``-DOCSTART-`` lines end the current sentence and are
+    skipped. Raises DataError naming ``path:line``; ConfigError for ``tag_column=0``.
+    """
+    _check_args(tag_column, min_columns)
+    return _sentences(open_lines(path), display_path(path), tag_column, min_columns, _Counter())
+
+
+def read_conll(path: PathLike, tag_column: int | None = -1) -> list[Sentence]:
+    """All sentences of a CoNLL file; DataError when it is empty or has no sentence."""
+    _check_args(tag_column, 1)
+    counter = _Counter()
+    name = display_path(path)
+    sentences = list(_sentences(open_lines(path), name, tag_column, 1, counter))
+    if not sentences:
+        if counter.nonblank == 0:
+            raise DataError("empty file", name)
+        raise DataError("no sentences (only -DOCSTART- lines?)", name)
+    return sentences
+
+
+def read_tagged(path: PathLike, tag_column: int = -1, scheme: str = "auto") -> tuple[list[Sentence], str]:
+    """``read_conll`` plus ``schemes.check_tags``: the sentences and their scheme
+    ("IOB1", "IOB2" or "BIOES"; detected when ``scheme`` is "auto")."""
+    from rnntag.schemes import check_tags
+
+    sentences = read_conll(path, tag_column)
+    return sentences, check_tags(sentences, scheme, display_path(path))
+
+
+def _check_sep(sep: str) -> None:
+    if not sep or sep.split():
+        raise ValueError(f"column separator must be whitespace, got {sep!r}")
+
+
+def format_sentence(columns_per_token: Sequence[Sequence[str]], sep: str = "\t") -> str:
+    """One line per token (columns joined by ``sep``) and a blank line after: ``"...\\n\\n"``.
+
+    An empty sentence gives ``""``. Raises ValueError for a column value that would not read
+    back as one column (empty, or containing whitespace).
+    """
+    _check_sep(sep)
+    lines = []
+    for cols in columns_per_token:
+        for col in cols:
+            if col.split() != [col]:
+                raise ValueError(f"column value {col!r} is empty or contains whitespace")
+        lines.append(sep.join(cols))
+    return "\n".join(lines) + "\n\n" if lines else ""
+
+
+def _write_rows(out: IO[str], rows: Iterable[Sequence[Sequence[str]]], sep: str) -> None:
+    for sentence in rows:
+        out.write(format_sentence(sentence, sep))
+
+
+def _new_file_mode(path: Path) -> int:
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def write_conll(path_or_file: PathLike | IO[str], rows: Iterable[Sequence[Sequence[str]]], sep: str = "\t") -> None:
+    """Write sentences (per sentence, per token, the columns) in CoNLL format.
+
+    ``path_or_file`` is an open text file, ``"-"`` (stdout) or a path. A path is written
+    atomically: a temporary file in the same directory is written, flushed, fsynced and
+    then renamed over the target, so readers never see a partial file and a failure leaves
+    no temporary file behind. A path that cannot be written raises UsageError.
+    """
+    _check_sep(sep)
+    if not isinstance(path_or_file, (str, Path)):
+        _write_rows(path_or_file, rows, sep)
+        return
+    if str(path_or_file) == "-":
+        _write_rows(sys.stdout, rows, sep)
+        sys.stdout.flush()
+        return
+    path = Path(path_or_file)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            _write_rows(out, rows, sep)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, _new_file_mode(path))
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable (POSIX)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)

@@ -1,0 +1,287 @@
+"""Tag schemes for named-entity tags: IOB1, IOB2 and BIOES.
+
+A tag is ``"O"`` or ``"PREFIX-TYPE"``; the prefix is split off at the *first* ``-``, so
+types may themselves contain ``-`` (``"B-MISC-X"`` is type ``"MISC-X"``).
+
+* IOB2: every entity starts with ``B-``, continues with ``I-``.
+* IOB1 (original CoNLL-2003): entities are ``I-``; ``B-`` only marks the first token of an
+  entity that directly follows another entity of the same type.
+* BIOES (alias IOBES): ``B-`` begin, ``I-`` inside, ``E-`` end, ``S-`` single-token entity.
+
+This module never imports torch; CRF constraints are returned as plain index data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rnntag.errors import ConfigError, DataError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rnntag.conll import Sentence
+
+SCHEMES: tuple[str, ...] = ("IOB1", "IOB2", "BIOES")
+_ALIASES = {"IOBES": "BIOES"}
+_PREFIXES = {"IOB1": "BI", "IOB2": "BI", "BIOES": "BIES"}
+_PREFIX_TEXT = {"IOB1": "B-/I-TYPE", "IOB2": "B-/I-TYPE", "BIOES": "B-/I-/E-/S-TYPE"}
+
+Span = tuple[str, int, int]
+
+
+def normalize_scheme(name: str) -> str:
+    """Return the canonical scheme name ("IOB1", "IOB2" or "BIOES") for ``name``.
+
+    Case-insensitive; "IOBES" is an alias of "BIOES". Anything else raises ConfigError.
+    """
+    key = name.strip().upper() if isinstance(name, str) else ""
+    key = _ALIASES.get(key, key)
+    if key not in SCHEMES:
+        raise ConfigError(f"unknown tag scheme {name!r}; expected IOB1, IOB2 or BIOES (alias IOBES)")
+    return key
+
+
+def split_tag(tag: str) -> tuple[str, str]:
+    """Split a tag into (prefix, type): ``"B-PER" -> ("B", "PER")``, ``"O" -> ("O", "")``.
+
+    Splits at the first ``-``. Raises ValueError when the tag is neither ``"O"`` nor
+    ``X-Y`` with a non-empty prefix and type. The prefix is not checked against a scheme.
+    """
+    if tag == "O":
+        return "O", ""
+    prefix, dash, typ = tag.partition("-")
+    if not dash or not prefix or not typ:
+        raise ValueError(f"malformed tag {tag!r}: expected O or PREFIX-TYPE")
+    return prefix, typ
+
+
+def _parse(tag: str, prefixes: str = "BIES") -> tuple[str, str] | None:
+    """(prefix, type) when ``tag`` is O or a PREFIX-TYPE with a prefix in ``prefixes``, else None."""
+    try:
+        prefix, typ = split_tag(tag)
+    except ValueError:
+        return None
+    if prefix != "O" and (len(prefix) != 1 or prefix not in prefixes):
+        return None
+    if prefix == "O" and typ:
+        return None
+    return prefix, typ
+
+
+def _parse_strict(tag: str, scheme: str) -> tuple[str, str]:
+    parsed = _parse(tag, _PREFIXES[scheme])
+    if parsed is None:
+        raise ValueError(f"tag {tag!r} is not O or {_PREFIX_TEXT[scheme]} (scheme {scheme})")
+    return parsed
+
+
+def detect_scheme(tag_seqs: Iterable[Sequence[str]]) -> str:
+    """Guess the scheme of some tag sequences (one sequence per sentence).
+
+    Any ``E-``/``S-`` prefix means BIOES; otherwise an ``I-X`` that starts an entity (at
+    sentence start, after ``O`` or after another type) means IOB1; otherwise IOB2 (also
+    when every tag is ``O``). Malformed tags are ignored here; ``check_tags`` reports them.
+    """
+    iob1 = False
+    for seq in tag_seqs:
+        prev_type: str | None = None
+        for tag in seq:
+            parsed = _parse(tag)
+            if parsed is None:
+                prev_type = None
+                continue
+            prefix, typ = parsed
+            if prefix in ("E", "S"):
+                return "BIOES"
+            if prefix == "I" and prev_type != typ:
+                iob1 = True
+            prev_type = typ if prefix in ("B", "I") else None
+    return "IOB1" if iob1 else "IOB2"
+
+
+def _bioes_step(prev: tuple[str, str] | None, cur: tuple[str, str] | None) -> bool:
+    """Whether BIOES allows ``prev -> cur``; None stands for the sentence start/end."""
+    if prev is None:  # sentence start
+        return cur is None or cur[0] in ("O", "B", "S")
+    if prev[0] in ("B", "I"):
+        return cur is not None and cur[0] in ("I", "E") and cur[1] == prev[1]
+    return cur is None or cur[0] in ("O", "B", "S")
+
+
+def _transition_problem(
+    scheme: str, prev: str | None, prev_p: tuple[str, str] | None, tag: str, cur: tuple[str, str]
+) -> str | None:
+    """Message for a transition that ``scheme`` (given explicitly, or BIOES) forbids, else None."""
+    where = "at sentence start" if prev is None else f"after {prev!r}"
+    if scheme == "BIOES":
+        if _bioes_step(prev_p, cur):
+            return None
+        if prev_p is not None and prev_p[0] in ("B", "I"):
+            return f"tag {tag!r} {where} is not allowed in BIOES (expected I-{prev_p[1]} or E-{prev_p[1]})"
+        return f"tag {tag!r} {where} is not allowed in BIOES (an entity starts with B- or S-)"
+    prev_type = prev_p[1] if prev_p is not None and prev_p[0] != "O" else None
+    if scheme == "IOB2" and cur[0] == "I" and prev_type != cur[1]:
+        return f"tag {tag!r} {where} is not allowed in IOB2 (an entity starts with B-)"
+    if scheme == "IOB1" and cur[0] == "B" and prev_type != cur[1]:
+        return (
+            f"tag {tag!r} {where} is not allowed in IOB1 "
+            "(B- only separates two adjacent entities of one type)"
+        )
+    return None
+
+
+def check_tags(sentences: Sequence[Sentence], scheme: str = "auto", path: str | Path | None = None) -> str:
+    """Validate every tag of ``sentences`` and return the scheme (detected when "auto").
+
+    Raises DataError (with ``path`` and the line of the offending token, from
+    ``Sentence.lines``) for a malformed tag, a forbidden BIOES transition, a transition the
+    explicitly given scheme forbids, or (auto) a file mixing IOB1 and IOB2 conventions.
+    Raises ValueError if a sentence was read without tags.
+    """
+    auto = isinstance(scheme, str) and scheme.strip().lower() == "auto"
+    for sent in sentences:
+        if sent.tags is None:
+            raise ValueError("check_tags needs sentences read with a tag column")
+    chosen = detect_scheme(s.tags for s in sentences if s.tags is not None) if auto else normalize_scheme(scheme)
+    label = f"{'detected ' if auto else ''}scheme {chosen}"
+    strict = chosen == "BIOES" or not auto  # auto IOB1/IOB2: only the mix check below
+    first_i_start: tuple[str, int | None] | None = None  # IOB1 evidence
+    first_bad_b: tuple[str, str, int | None] | None = None  # IOB2 evidence
+
+    def line_of(sent: Sentence, i: int) -> int | None:
+        return sent.lines[i] if i < len(sent.lines) else None
+
+    for sent in sentences:
+        tags = sent.tags or ()
+        prev: str | None = None
+        prev_p: tuple[str, str] | None = None
+        for i, tag in enumerate(tags):
+            cur = _parse(tag, _PREFIXES[chosen])
+            if cur is None:
+                raise DataError(f"tag {tag!r} is not O or {_PREFIX_TEXT[chosen]} ({label})", path, line_of(sent, i))
+            if strict:
+                problem = _transition_problem(chosen, prev, prev_p, tag, cur)
+                if problem:
+                    raise DataError(problem, path, line_of(sent, i))
+            elif chosen == "IOB1":
+                prev_type = prev_p[1] if prev_p is not None and prev_p[0] != "O" else None
+                if cur[0] == "I" and prev_type != cur[1] and first_i_start is None:
+                    first_i_start = (tag, line_of(sent, i))
+                if cur[0] == "B" and prev_type != cur[1] and first_bad_b is None:
+                    first_bad_b = (tag, "at sentence start" if prev is None else f"after {prev!r}", line_of(sent, i))
+                if first_i_start is not None and first_bad_b is not None:
+                    # both are now known; the current token is the later of the two
+                    raise DataError(
+                        f"mix of IOB1 and IOB2 tags: {first_i_start[0]!r} on line {first_i_start[1]} "
+                        f"starts an entity without B- (IOB1), but {first_bad_b[0]!r} on line "
+                        f"{first_bad_b[2]} starts an entity {first_bad_b[1]} (IOB2); "
+                        "convert the file to one scheme",
+                        path,
+                        line_of(sent, i),
+                    )
+            prev, prev_p = tag, cur
+        if chosen == "BIOES" and prev_p is not None and not _bioes_step(prev_p, None):
+            raise DataError(
+                f"tag {prev!r} at sentence end is not allowed in BIOES (an entity ends with E- or S-)",
+                path,
+                line_of(sent, len(tags) - 1),
+            )
+    return chosen
+
+
+def spans(tags: Sequence[str], scheme: str) -> list[Span]:
+    """Entity spans ``(type, start, end_exclusive)`` of ``tags``, in order.
+
+    Lenient, following the conlleval chunk rules: ``B-`` and ``S-`` always start a chunk;
+    an ``I-X``/``E-X`` continues a chunk of type X and otherwise starts one; a chunk ends at
+    ``E-``/``S-``, before ``O``, a type change or a ``B-``/``S-``. Raises ValueError for a
+    tag that is malformed or has a prefix outside ``scheme``.
+    """
+    scheme = normalize_scheme(scheme)
+    out: list[Span] = []
+    cur_type: str | None = None
+    start = 0
+    for i, tag in enumerate(tags):
+        prefix, typ = _parse_strict(tag, scheme)
+        continues = cur_type == typ and prefix in ("I", "E")
+        if not continues:
+            if cur_type is not None:
+                out.append((cur_type, start, i))
+            cur_type, start = (typ, i) if prefix != "O" else (None, i)
+        if prefix in ("E", "S"):
+            out.append((typ, start, i + 1))
+            cur_type = None
+    if cur_type is not None:
+        out.append((cur_type, start, len(tags)))
+    return out
+
+
+def render_spans(span_list: Iterable[Span], length: int, scheme: str) -> list[str]:
+    """Tags of length ``length`` in ``scheme`` for sorted, non-overlapping spans (inverse of ``spans``)."""
+    scheme = normalize_scheme(scheme)
+    tags = ["O"] * length
+    prev_end, prev_type = 0, None
+    for typ, start, end in span_list:
+        if not typ or not (prev_end <= start < end <= length):
+            raise ValueError(f"bad span {(typ, start, end)!r} for length {length}")
+        if scheme == "BIOES":
+            if end - start == 1:
+                tags[start] = f"S-{typ}"
+            else:
+                tags[start], tags[end - 1] = f"B-{typ}", f"E-{typ}"
+                tags[start + 1 : end - 1] = [f"I-{typ}"] * (end - start - 2)
+        else:
+            tags[start:end] = [f"I-{typ}"] * (end - start)
+            if scheme == "IOB2" or (prev_end == start and prev_type == typ):
+                tags[start] = f"B-{typ}"
+        prev_end, prev_type = end, typ
+    return tags
+
+
+def convert(tags: Sequence[str], src: str, dst: str) -> list[str]:
+    """Re-encode ``tags`` from scheme ``src`` to scheme ``dst`` (through their spans)."""
+    return render_spans(spans(tags, src), len(tags), dst)
+
+
+def to_bioes(tags: Sequence[str], scheme: str) -> list[str]:
+    """Convert ``tags`` in ``scheme`` to BIOES."""
+    return convert(tags, scheme, "BIOES")
+
+
+def from_bioes(tags: Sequence[str], scheme: str) -> list[str]:
+    """Convert BIOES ``tags`` to ``scheme`` (IOB1: ``I-X`` except ``B-X`` right after an
+    entity of the same type; IOB2: ``B-X`` first, ``I-X`` rest)."""
+    return convert(tags, "BIOES", scheme)
+
+
+def bioes_tags(types: Iterable[str]) -> list[str]:
+    """``["O", "B-T", "I-T", "E-T", "S-T", ...]`` for each distinct type, sorted by type."""
+    distinct = sorted(set(types))
+    if any(not t or t != t.strip() or len(t.split()) != 1 for t in distinct):
+        raise ValueError(f"entity types must be non-empty and without whitespace: {distinct!r}")
+    return ["O"] + [f"{p}-{t}" for t in distinct for p in "BIES"]
+
+
+def allowed_bioes_transitions(tags: Sequence[str]) -> tuple[list[tuple[int, int]], list[int], list[int]]:
+    """CRF constraints over BIOES tag indices: (allowed (from, to) pairs, start tags, end tags).
+
+    From ``O``/``E-X``/``S-X``: to ``O``, ``B-Y``, ``S-Y``. From ``B-X``/``I-X``: to
+    ``I-X``, ``E-X``. Start: ``O``, ``B-*``, ``S-*``. End: ``O``, ``E-*``, ``S-*``.
+    """
+    parsed = [_parse_strict(t, "BIOES") for t in tags]
+    pairs = [(i, j) for i, a in enumerate(parsed) for j, b in enumerate(parsed) if _bioes_step(a, b)]
+    starts = [j for j, b in enumerate(parsed) if _bioes_step(None, b)]
+    ends = [i for i, a in enumerate(parsed) if _bioes_step(a, None)]
+    return pairs, starts, ends
+
+
+def is_valid_bioes(tags: Sequence[str]) -> bool:
+    """Whether ``tags`` is a well-formed BIOES sequence (tags and all transitions)."""
+    prev: tuple[str, str] | None = None
+    for tag in tags:
+        cur = _parse(tag, "BIES")
+        if cur is None or not _bioes_step(prev, cur):
+            return False
+        prev = cur
+    return _bioes_step(prev, None)

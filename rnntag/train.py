@@ -1,0 +1,251 @@
+"""Training: read CoNLL files, build vocabularies, fit the tagger, keep the best model.
+
+``train`` is a plain function of paths and a ``Config``; progress goes to a ``Reporter``
+(the CLI passes one that draws rich progress bars; the default is silent). The best model by
+dev entity-F1 is saved to the model directory whenever it improves; every epoch's figures are
+appended to ``metrics.jsonl``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from rnntag import schemes
+from rnntag.checkpoint import METRICS, build_model, save_model
+from rnntag.config import Config
+from rnntag.conll import Sentence, read_tagged
+from rnntag.errors import RnnTagError, UsageError
+from rnntag.fileio import atomic_write
+from rnntag.vocab import UNK_ID, Vocab, singletons
+
+
+class TrainingDiverged(RnnTagError):
+    """The loss became NaN or infinite; the best model so far is kept."""
+
+    exit_code = 1
+
+
+class Reporter:
+    """Receives progress events. Subclass it to show them; this one is silent."""
+
+    def message(self, text: str) -> None: ...
+    def epoch_start(self, epoch: int, epochs: int, batches: int) -> None: ...
+    def batch_end(self, loss: float, tokens: int) -> None: ...
+    def epoch_end(self, record: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    model_dir: Path
+    best_epoch: int
+    best_dev_f1: float
+    epochs_run: int
+    train_seconds: float
+    tokens_per_second: float
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def prepare_output(model_dir: Path, force: bool) -> None:
+    """Refuse to overwrite an existing model directory unless ``force``."""
+    if model_dir.exists():
+        if not model_dir.is_dir():
+            raise UsageError(f"{model_dir}: exists and is not a directory")
+        if any(model_dir.iterdir()) and not force:
+            raise UsageError(f"{model_dir}: already exists; use --force to overwrite it")
+        stale = model_dir / METRICS
+        if stale.exists():
+            stale.unlink()
+    parent = model_dir.parent
+    if not parent.exists():
+        raise UsageError(f"{model_dir}: parent directory {parent} does not exist")
+
+
+def split_dev(sentences: Sequence[Sentence], fraction: float) -> tuple[list[Sentence], list[Sentence]]:
+    """A deterministic hold-out (independent of the training seed): every sentence whose
+    position falls in a fixed pseudo-random 10% goes to dev."""
+    order = list(range(len(sentences)))
+    random.Random(20240917).shuffle(order)
+    n_dev = max(1, round(len(sentences) * fraction))
+    dev_ids = set(order[:n_dev])
+    train = [s for i, s in enumerate(sentences) if i not in dev_ids]
+    dev = [s for i, s in enumerate(sentences) if i in dev_ids]
+    return train, dev
+
+
+def _make_optimizer(model, config: Config):
+    import torch
+
+    t = config.train
+    params = [p for p in model.parameters() if p.requires_grad]
+    if t.optimizer == "adam":
+        return torch.optim.Adam(params, lr=t.lr, weight_decay=t.weight_decay)
+    if t.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=t.lr, weight_decay=t.weight_decay)
+    return torch.optim.NAdam(params, lr=t.lr, weight_decay=t.weight_decay)
+
+
+def train(
+    train_path: str | Path,
+    model_dir: str | Path,
+    config: Config,
+    dev_path: str | Path | None = None,
+    force: bool = False,
+    reporter: Reporter | None = None,
+    device: str = "cpu",
+) -> TrainResult:
+    import torch
+
+    from rnntag.batching import bucket_order, collate, encode
+    from rnntag.evaluate import evaluate
+
+    reporter = reporter or Reporter()
+    model_dir = Path(model_dir)
+    prepare_output(model_dir, force)
+    d, t = config.data, config.train
+
+    sentences, scheme = read_tagged(train_path, tag_column=d.tag_column, scheme=d.scheme)
+    if dev_path is not None:
+        dev, dev_scheme = read_tagged(dev_path, tag_column=d.tag_column, scheme="auto")
+        train_sents = list(sentences)
+    else:
+        if len(sentences) < 2:
+            raise UsageError(f"{train_path}: too few sentences to hold out a dev set; give --dev")
+        train_sents, dev = split_dev(sentences, d.dev_fraction)
+        dev_scheme = scheme
+        reporter.message(
+            f"No --dev given: holding out {len(dev)} of {len(sentences)} sentences "
+            f"({d.dev_fraction:.0%} of {train_path}, deterministic) as dev."
+        )
+
+    train_tokens = [s.tokens for s in train_sents]
+    train_bioes = [schemes.to_bioes(s.tags, scheme) for s in train_sents]
+    vocab = Vocab.build(train_tokens, train_bioes, scheme, d.min_count, d.lowercase, d.normalize_digits)
+    dev_tokens = [s.tokens for s in dev]
+    dev_gold = [list(s.tags) for s in dev]
+    unseen = sorted({schemes.split_tag(x)[1] for s in dev for x in s.tags if x != "O"} - set(vocab.entity_types))
+    if unseen:
+        reporter.message(f"warning: dev has entity types never seen in training: {', '.join(unseen)}")
+
+    torch.manual_seed(t.seed)
+    rng = random.Random(t.seed)
+    gen = torch.Generator().manual_seed(t.seed)
+    if t.threads:
+        torch.set_num_threads(t.threads)
+    dev_rows = torch.device(device)
+    model = build_model(config, vocab).to(dev_rows)
+    optimizer = _make_optimizer(model, config)
+    if t.schedule == "plateau":
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=t.lr_decay, patience=0)
+    elif t.schedule == "exponential":
+        scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=t.lr_decay)
+    else:
+        scheduler = None
+
+    encoded = [encode(tok, vocab, tags) for tok, tags in zip(train_tokens, train_bioes)]
+    single = torch.zeros(len(vocab.words), dtype=torch.bool)
+    single[list(singletons(train_tokens, vocab))] = True
+    n_params = sum(p.numel() for p in model.parameters())
+    meta_base = {
+        "training": {
+            "train_file": str(train_path),
+            "dev_file": None if dev_path is None else str(dev_path),
+            "dev_held_out_from_train": dev_path is None,
+            "train_sentences": len(train_sents),
+            "train_tokens": sum(len(x) for x in train_tokens),
+            "dev_sentences": len(dev),
+            "seed": t.seed,
+        },
+        "parameters": n_params,
+    }
+
+    history: list[dict[str, Any]] = []
+    best_f1, best_epoch, bad_epochs = -1.0, 0, 0
+    total_tokens, start = 0, time.perf_counter()
+    for epoch in range(1, t.epochs + 1):
+        model.train()
+        order = bucket_order([len(e) for e in encoded], t.batch_size, rng)
+        reporter.epoch_start(epoch, t.epochs, len(order))
+        epoch_loss, epoch_tokens, epoch_start = 0.0, 0, time.perf_counter()
+        for rows in order:
+            batch = collate([encoded[r] for r in rows], rows).to(dev_rows)
+            if t.word_dropout or t.singleton_unk:
+                words = batch.words
+                drop = torch.rand(words.shape, generator=gen) < t.word_dropout
+                if t.singleton_unk:
+                    drop |= single[words] & (torch.rand(words.shape, generator=gen) < t.singleton_unk)
+                batch.words = words.masked_fill(drop.to(words.device) & batch.mask, UNK_ID)
+            loss = model.loss(batch)
+            value = float(loss.detach())
+            if not math.isfinite(value):
+                raise TrainingDiverged(
+                    f"training diverged at epoch {epoch} (loss is {value}); "
+                    + (f"the best model so far (epoch {best_epoch}) is in {model_dir}" if best_epoch else "no model was saved")
+                    + "; try a lower --lr"
+                )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if t.clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), t.clip)
+            optimizer.step()
+            epoch_loss += value * len(rows)
+            epoch_tokens += batch.num_tokens
+            reporter.batch_end(value, batch.num_tokens)
+        seconds = time.perf_counter() - epoch_start
+        total_tokens += epoch_tokens
+        result = evaluate(model, vocab, dev_tokens, dev_gold, dev_scheme)
+        s = result.scores
+        improved = s.f1 > best_f1
+        record = {
+            "epoch": epoch,
+            "loss": epoch_loss / max(1, len(encoded)),
+            "lr": optimizer.param_groups[0]["lr"],
+            "dev_precision": s.precision,
+            "dev_recall": s.recall,
+            "dev_f1": s.f1,
+            "dev_token_accuracy": s.token_accuracy,
+            "seconds": seconds,
+            "tokens_per_second": epoch_tokens / seconds if seconds > 0 else 0.0,
+            "best": improved,
+        }
+        history.append(record)
+        if improved:
+            best_f1, best_epoch, bad_epochs = s.f1, epoch, 0
+            meta = {
+                **meta_base,
+                "best_epoch": epoch,
+                "dev": s.to_json(),
+            }
+            save_model(model_dir, model, config, vocab, meta)
+        else:
+            bad_epochs += 1
+        _append_metrics(model_dir / METRICS, record)
+        reporter.epoch_end(record)
+        if scheduler is not None:
+            if t.schedule == "plateau":
+                scheduler.step(s.f1)
+            else:
+                scheduler.step()
+        if bad_epochs >= t.patience:
+            reporter.message(f"Early stopping: no dev F1 improvement for {t.patience} epochs.")
+            break
+    elapsed = time.perf_counter() - start
+    return TrainResult(
+        model_dir=model_dir,
+        best_epoch=best_epoch,
+        best_dev_f1=best_f1,
+        epochs_run=len(history),
+        train_seconds=elapsed,
+        tokens_per_second=total_tokens / elapsed if elapsed > 0 else 0.0,
+        history=history,
+    )
+
+
+def _append_metrics(path: Path, record: dict[str, Any]) -> None:
+    previous = path.read_text(encoding="utf-8") if path.exists() else ""
+    atomic_write(path, previous + json.dumps(record) + "\n")

@@ -1,0 +1,146 @@
+"""Vocabularies: words, characters, case patterns and tags, mapped to integer ids.
+
+No torch here: a ``Vocab`` turns tokens into lists of ints and is saved as plain JSON.
+Words are looked up after normalisation (lowercasing and digits -> 0, both configurable);
+the case of the original token is kept by a separate small feature (``case_id``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from rnntag import schemes
+from rnntag.errors import ModelError
+
+PAD, UNK = "<pad>", "<unk>"
+PAD_ID, UNK_ID = 0, 1
+
+# Case patterns of a token. Index 0 is padding.
+CASES = ("<pad>", "lower", "upper", "title", "mixed", "numeric", "has_digit", "other")
+_DIGITS = re.compile(r"\d")
+
+
+def case_id(token: str) -> int:
+    """The index in ``CASES`` of the token's case pattern."""
+    if token.isdigit():
+        return 5
+    if any(c.isdigit() for c in token):
+        return 6
+    letters = [c for c in token if c.isalpha()]
+    if not letters:
+        return 7
+    if all(c.islower() for c in letters):
+        return 1
+    if all(c.isupper() for c in letters):
+        return 2
+    if letters[0].isupper() and all(c.islower() for c in letters[1:]):
+        return 3
+    return 4
+
+
+@dataclass(frozen=True)
+class Vocab:
+    words: tuple[str, ...]  # id -> normalised word; 0 = <pad>, 1 = <unk>
+    chars: tuple[str, ...]  # id -> character; 0 = <pad>, 1 = <unk>
+    tags: tuple[str, ...]  # id -> BIOES tag
+    scheme: str  # the scheme of the training data, used for everything shown to users
+    lowercase: bool = True
+    normalize_digits: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_word_index", {w: i for i, w in enumerate(self.words)})
+        object.__setattr__(self, "_char_index", {c: i for i, c in enumerate(self.chars)})
+        object.__setattr__(self, "_tag_index", {t: i for i, t in enumerate(self.tags)})
+
+    # -- lookups ---------------------------------------------------------------------------
+    def normalize(self, token: str) -> str:
+        if self.lowercase:
+            token = token.lower()
+        if self.normalize_digits:
+            token = _DIGITS.sub("0", token)
+        return token
+
+    def word_id(self, token: str) -> int:
+        return self._word_index.get(self.normalize(token), UNK_ID)  # type: ignore[attr-defined]
+
+    def char_ids(self, token: str) -> list[int]:
+        index = self._char_index  # type: ignore[attr-defined]
+        return [index.get(c, UNK_ID) for c in token]
+
+    def tag_id(self, tag: str) -> int:
+        return self._tag_index[tag]  # type: ignore[attr-defined]
+
+    def has_tag(self, tag: str) -> bool:
+        return tag in self._tag_index  # type: ignore[attr-defined]
+
+    @property
+    def entity_types(self) -> list[str]:
+        return sorted({t[2:] for t in self.tags if t != "O"})
+
+    # -- building and saving ---------------------------------------------------------------
+    @classmethod
+    def build(
+        cls,
+        token_seqs: Iterable[Sequence[str]],
+        bioes_tag_seqs: Iterable[Sequence[str]],
+        scheme: str,
+        min_count: int = 1,
+        lowercase: bool = True,
+        normalize_digits: bool = True,
+    ) -> "Vocab":
+        probe = cls((PAD, UNK), (PAD, UNK), ("O",), scheme, lowercase, normalize_digits)
+        word_counts: Counter[str] = Counter()
+        char_counts: Counter[str] = Counter()
+        for tokens in token_seqs:
+            for token in tokens:
+                word_counts[probe.normalize(token)] += 1
+                char_counts.update(token)
+        types = {tag[2:] for tags in bioes_tag_seqs for tag in tags if tag != "O"}
+        words = [w for w, c in sorted(word_counts.items(), key=lambda x: (-x[1], x[0])) if c >= min_count]
+        chars = sorted(char_counts)
+        return cls(
+            words=(PAD, UNK, *words),
+            chars=(PAD, UNK, *chars),
+            tags=tuple(schemes.bioes_tags(types)),
+            scheme=scheme,
+            lowercase=lowercase,
+            normalize_digits=normalize_digits,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "words": list(self.words),
+            "chars": list(self.chars),
+            "tags": list(self.tags),
+            "scheme": self.scheme,
+            "lowercase": self.lowercase,
+            "normalize_digits": self.normalize_digits,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Any, source: str = "vocab") -> "Vocab":
+        try:
+            vocab = cls(
+                words=tuple(raw["words"]),
+                chars=tuple(raw["chars"]),
+                tags=tuple(raw["tags"]),
+                scheme=str(raw["scheme"]),
+                lowercase=bool(raw["lowercase"]),
+                normalize_digits=bool(raw["normalize_digits"]),
+            )
+        except (KeyError, TypeError) as err:
+            raise ModelError(f"{source}: not an rnntag vocabulary ({err!s})") from None
+        if not all(isinstance(x, str) for x in (*vocab.words, *vocab.chars, *vocab.tags)):
+            raise ModelError(f"{source}: vocabulary entries must be strings")
+        if vocab.words[:2] != (PAD, UNK) or vocab.chars[:2] != (PAD, UNK) or "O" not in vocab.tags:
+            raise ModelError(f"{source}: corrupt vocabulary (reserved entries missing)")
+        return vocab
+
+
+def singletons(token_seqs: Iterable[Sequence[str]], vocab: Vocab) -> set[int]:
+    """Word ids that occur exactly once in the training data (for singleton-UNK replacement)."""
+    counts: Counter[int] = Counter(vocab.word_id(t) for tokens in token_seqs for t in tokens)
+    return {i for i, c in counts.items() if c == 1 and i > UNK_ID}

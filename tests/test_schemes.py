@@ -1,0 +1,285 @@
+"""Tests for rnntag.schemes: detection, validation, spans, conversion, CRF constraints."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rnntag.conll import Sentence
+from rnntag.errors import ConfigError, DataError
+from rnntag.schemes import (
+    allowed_bioes_transitions,
+    bioes_tags,
+    check_tags,
+    convert,
+    detect_scheme,
+    from_bioes,
+    is_valid_bioes,
+    normalize_scheme,
+    render_spans,
+    spans,
+    split_tag,
+    to_bioes,
+)
+
+
+def sentences(*tag_strings: str, first_line: int = 1) -> list[Sentence]:
+    """Sentences from space-separated tags, numbered like a file with blank separators."""
+    out, line = [], first_line
+    for text in tag_strings:
+        tags = tuple(text.split())
+        lines = tuple(range(line, line + len(tags)))
+        out.append(Sentence(tuple(f"w{i}" for i in lines), tags, tuple((f"w{i}", t) for i, t in zip(lines, tags)), lines))
+        line += len(tags) + 1
+    return out
+
+
+def test_normalize_scheme() -> None:
+    assert normalize_scheme("iob1") == "IOB1"
+    assert normalize_scheme("IOBES") == "BIOES"
+    assert normalize_scheme("bioes") == "BIOES"
+    with pytest.raises(ConfigError):
+        normalize_scheme("BILOU")
+
+
+def test_split_tag() -> None:
+    assert split_tag("B-PER") == ("B", "PER")
+    assert split_tag("O") == ("O", "")
+    assert split_tag("I-MISC-X") == ("I", "MISC-X")
+    for bad in ("B-", "-PER", "PER", ""):
+        with pytest.raises(ValueError):
+            split_tag(bad)
+
+
+@pytest.mark.parametrize(
+    "tags, scheme",
+    [
+        (["I-ORG I-ORG O I-PER"], "IOB1"),  # CoNLL-2003 style
+        (["I-LOC B-LOC"], "IOB1"),
+        (["O O", "I-PER"], "IOB1"),
+        (["B-LOC I-LOC O B-PER"], "IOB2"),
+        (["B-LOC B-LOC I-LOC"], "IOB2"),
+        (["O O O"], "IOB2"),
+        ([], "IOB2"),
+        (["B-LOC E-LOC O"], "BIOES"),
+        (["O S-PER", "B-LOC E-LOC"], "BIOES"),
+        (["I-X I-Y"], "IOB1"),  # I-Y starts an entity of another type
+    ],
+)
+def test_detect_scheme(tags: list[str], scheme: str) -> None:
+    seqs = [t.split() for t in tags]
+    assert detect_scheme(seqs) == scheme
+    assert check_tags(sentences(*tags)) == scheme
+
+
+def test_check_tags_explicit_schemes() -> None:
+    assert check_tags(sentences("I-ORG I-ORG O I-PER", "I-LOC B-LOC"), "IOB1") == "IOB1"
+    assert check_tags(sentences("B-ORG I-ORG O B-PER"), "iob2") == "IOB2"
+    assert check_tags(sentences("B-ORG E-ORG S-PER"), "IOBES") == "BIOES"
+    with pytest.raises(DataError) as err:
+        check_tags(sentences("B-ORG I-ORG", "O I-PER"), "IOB2", path="f.conll")
+    assert str(err.value).startswith("f.conll:5: ") and "IOB2" in str(err.value)
+    with pytest.raises(DataError) as err:
+        check_tags(sentences("I-PER B-ORG"), "IOB1", path="f")
+    assert err.value.line == 2
+    with pytest.raises(DataError) as err:
+        check_tags(sentences("B-ORG E-ORG"), "IOB2")
+    assert err.value.line == 2 and "E-ORG" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "tags, line",
+    [
+        # I- start on line 1, bad B- on line 4 -> the later one
+        (["I-PER O", "B-LOC"], 4),
+        # bad B- first on line 2, I- start later on line 6
+        (["O B-LOC I-LOC", "O I-PER"], 6),
+        # both in one sentence
+        (["B-ORG O I-PER"], 3),
+    ],
+)
+def test_mixed_iob1_iob2_names_later_line(tags: list[str], line: int) -> None:
+    with pytest.raises(DataError) as err:
+        check_tags(sentences(*tags), path="x.conll")
+    assert err.value.line == line
+    assert "mix of IOB1 and IOB2" in str(err.value)
+    assert str(err.value).startswith(f"x.conll:{line}: ")
+
+
+def test_detect_ignores_validity() -> None:
+    assert detect_scheme([["B-X", "I-Y"]]) == "IOB1"  # I-Y starts an entity
+    assert detect_scheme([["U-X", "I-X"]]) == "IOB1"  # malformed tags count as O
+    assert detect_scheme([["I-X"], ["E-X"]]) == "BIOES"
+
+
+def test_iob1_b_between_same_type_is_fine() -> None:
+    assert check_tags(sentences("I-PER I-PER B-PER O I-LOC B-LOC")) == "IOB1"
+
+
+@pytest.mark.parametrize(
+    "tags, line",
+    [
+        ("O U-PER", 2),
+        ("B-PER Z", 2),
+        ("B- O", 1),
+        ("O-PER", 1),
+        ("b-PER", 1),
+        ("BB-PER", 1),
+    ],
+)
+def test_invalid_tags(tags: str, line: int) -> None:
+    with pytest.raises(DataError) as err:
+        check_tags(sentences(tags), path="t")
+    assert err.value.line == line
+    assert "is not O or B-/I-" in str(err.value)
+
+
+def test_invalid_tag_message_names_scheme() -> None:
+    with pytest.raises(DataError) as err:
+        check_tags(sentences("S-LOC O U-PER"))
+    assert str(err.value) == "tag 'U-PER' is not O or B-/I-/E-/S-TYPE (detected scheme BIOES)"
+
+
+@pytest.mark.parametrize(
+    "tags, line",
+    [
+        ("O I-X E-X", 2),  # O then I-X
+        ("B-X O S-X", 2),  # B-X then O
+        ("B-X I-Y E-Y", 2),  # B-X then I-Y
+        ("B-X I-X", 2),  # I-X at sentence end
+        ("S-X E-X", 2),
+        ("E-X", 1),
+        ("B-X B-X E-X", 2),
+    ],
+)
+def test_invalid_bioes_transitions(tags: str, line: int) -> None:
+    seqs = sentences("S-A", tags)  # the second sentence starts at line 3
+    with pytest.raises(DataError) as err:
+        check_tags(seqs, path="b")
+    assert err.value.line == line + 2
+    assert not is_valid_bioes(tags.split())
+
+
+@pytest.mark.parametrize(
+    "tags, expected",
+    [
+        ("O I-X I-X O", [("X", 1, 3)]),  # I- after O starts an entity
+        ("B-Y I-X", [("Y", 0, 1), ("X", 1, 2)]),  # I-X after B-Y starts a new X entity
+        ("B-X B-X", [("X", 0, 1), ("X", 1, 2)]),  # two entities
+        ("I-X B-X I-X", [("X", 0, 1), ("X", 1, 3)]),
+        ("I-X", [("X", 0, 1)]),
+        ("I-A-B I-A-B", [("A-B", 0, 2)]),  # type with a dash
+        ("O O", []),
+        ("", []),
+    ],
+)
+def test_spans_conlleval_rules(tags: str, expected: list[tuple[str, int, int]]) -> None:
+    assert spans(tags.split(), "IOB1") == expected
+    assert spans(tags.split(), "IOB2") == expected
+
+
+@pytest.mark.parametrize(
+    "tags, expected",
+    [
+        ("B-X I-X E-X S-X O", [("X", 0, 3), ("X", 3, 4)]),
+        ("I-X E-X", [("X", 0, 2)]),  # lenient: no B-
+        ("E-X E-X", [("X", 0, 1), ("X", 1, 2)]),
+        ("B-X B-X E-X", [("X", 0, 1), ("X", 1, 3)]),
+        ("B-X I-Y E-Y", [("X", 0, 1), ("Y", 1, 3)]),
+        ("B-X O", [("X", 0, 1)]),
+        ("E-X I-X", [("X", 0, 1), ("X", 1, 2)]),
+    ],
+)
+def test_spans_bioes_lenient(tags: str, expected: list[tuple[str, int, int]]) -> None:
+    assert spans(tags.split(), "BIOES") == expected
+
+
+def test_spans_rejects_foreign_prefix() -> None:
+    with pytest.raises(ValueError):
+        spans(["S-X"], "IOB2")
+
+
+RENDERED = {
+    "IOB1": "I-PER I-PER B-PER O I-LOC I-ORG O I-MISC".split(),
+    "IOB2": "B-PER I-PER B-PER O B-LOC B-ORG O B-MISC".split(),
+    "BIOES": "B-PER E-PER S-PER O S-LOC S-ORG O S-MISC".split(),
+}
+
+
+def test_conversions_known_example() -> None:
+    for src, dst in itertools.product(RENDERED, repeat=2):
+        assert convert(RENDERED[src], src, dst) == RENDERED[dst], (src, dst)
+    assert to_bioes(RENDERED["IOB1"], "IOB1") == RENDERED["BIOES"]
+    assert from_bioes(RENDERED["BIOES"], "IOB1") == RENDERED["IOB1"]
+    assert from_bioes(RENDERED["BIOES"], "IOB2") == RENDERED["IOB2"]
+
+
+@st.composite
+def span_sets(draw: st.DrawFn) -> tuple[int, list[tuple[str, int, int]]]:
+    length = draw(st.integers(0, 12))
+    out, pos = [], 0
+    while pos < length:
+        pos += draw(st.integers(0, 2))  # gap (0 = adjacent entities)
+        if pos >= length:
+            break
+        end = draw(st.integers(pos + 1, min(length, pos + 4)))
+        out.append((draw(st.sampled_from(["PER", "LOC", "B-X"])), pos, end))
+        pos = end
+    return length, out
+
+
+@settings(max_examples=200, deadline=None)
+@given(span_sets())
+def test_round_trips_preserve_spans(case: tuple[int, list[tuple[str, int, int]]]) -> None:
+    length, span_list = case
+    rendered = {s: render_spans(span_list, length, s) for s in ("IOB1", "IOB2", "BIOES")}
+    for scheme, tags in rendered.items():
+        assert spans(tags, scheme) == span_list
+        assert check_tags(sentences(" ".join(tags)) if tags else [], scheme) == scheme
+        expected = scheme if span_list or scheme == "IOB2" else "IOB2"
+        assert detect_scheme([tags]) == expected
+        for dst in rendered:
+            assert convert(tags, scheme, dst) == rendered[dst]
+    assert is_valid_bioes(rendered["BIOES"])
+    assert from_bioes(to_bioes(rendered["IOB1"], "IOB1"), "IOB2") == rendered["IOB2"]
+
+
+def test_bioes_tags() -> None:
+    assert bioes_tags(["PER", "LOC", "PER"]) == [
+        "O", "B-LOC", "I-LOC", "E-LOC", "S-LOC", "B-PER", "I-PER", "E-PER", "S-PER",
+    ]  # fmt: skip
+    assert bioes_tags([]) == ["O"]
+
+
+def test_allowed_transitions_brute_force() -> None:
+    tags = bioes_tags(["A", "B"])
+    pairs, starts, ends = allowed_bioes_transitions(tags)
+    allowed = set(pairs)
+    assert len(allowed) == len(pairs)
+    assert {tags[i] for i in starts} == {"O", "B-A", "S-A", "B-B", "S-B"}
+    assert {tags[i] for i in ends} == {"O", "E-A", "S-A", "E-B", "S-B"}
+    n_valid = 0
+    for length in range(0, 5):
+        for seq in itertools.product(range(len(tags)), repeat=length):
+            by_constraints = not seq or (
+                seq[0] in starts and seq[-1] in ends and all(p in allowed for p in zip(seq, seq[1:]))
+            )
+            names = [tags[i] for i in seq]
+            valid = is_valid_bioes(names)
+            assert valid == by_constraints, names
+            # independent oracle: valid BIOES is exactly what re-rendering its spans reproduces
+            assert valid == (to_bioes(names, "BIOES") == names), names
+            n_valid += valid
+    assert n_valid > 100
+
+
+def test_allowed_transitions_examples() -> None:
+    tags = ["O", "B-X", "I-X", "E-X", "S-X", "B-Y", "I-Y", "E-Y", "S-Y"]
+    pairs = {(tags[a], tags[b]) for a, b in allowed_bioes_transitions(tags)[0]}
+    assert ("B-X", "I-X") in pairs and ("I-X", "E-X") in pairs and ("E-X", "B-Y") in pairs
+    assert ("B-X", "I-Y") not in pairs and ("O", "I-X") not in pairs and ("S-X", "E-X") not in pairs
+    with pytest.raises(ValueError):
+        allowed_bioes_transitions(["O", "U-X"])
