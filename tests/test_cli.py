@@ -1,0 +1,177 @@
+"""The command line through Typer's CliRunner: train, eval, reload, info, score, predict, bad input."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from rnntag.cli import app
+
+runner = CliRunner()
+
+
+def run(*args, input=None):
+    return runner.invoke(app, [str(a) for a in args], input=input)
+
+
+@pytest.fixture(scope="module")
+def cli_model(tiny, tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "model"
+    r = run("train", tiny["train"], "--dev", tiny["dev"], "-o", out, "--config", tiny["config"], "--epochs", 2, "--seed", 3)
+    assert r.exit_code == 0, r.output
+    return out, r
+
+
+def test_train_writes_model_progress_and_metrics(cli_model):
+    out, r = cli_model
+    assert "dev F1" in r.stderr and "Model saved to" in r.stderr
+    assert r.stdout == ""  # progress is not data
+    lines = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [x["epoch"] for x in lines] == [1, 2]
+    assert {"loss", "dev_precision", "dev_recall", "dev_f1", "tokens_per_second"} <= set(lines[0])
+    cfg = (out / "config.yaml").read_text()
+    assert "epochs: 2" in cfg and "seed: 3" in cfg  # the effective config, options included
+
+
+def test_train_refuses_existing_directory_without_force(cli_model, tiny):
+    out, _ = cli_model
+    r = run("train", tiny["train"], "--dev", tiny["dev"], "-o", out, "--config", tiny["config"])
+    assert r.exit_code == 2
+    assert "already exists; use --force" in r.stderr
+    assert "Traceback" not in r.output
+
+
+def test_eval_json_and_table(cli_model, tiny):
+    out, _ = cli_model
+    r = run("eval", out, tiny["test"], "--json")
+    assert r.exit_code == 0, r.output
+    m = json.loads(r.stdout)
+    assert set(m) >= {"precision", "recall", "f1", "token_accuracy", "per_type"}
+    for v in (m["precision"], m["recall"], m["f1"], m["token_accuracy"]):
+        assert 0.0 <= v <= 1.0
+    for t in m["per_type"].values():
+        assert set(t) >= {"precision", "recall", "f1", "support"}
+    r = run("eval", out, tiny["test"])
+    assert r.exit_code == 0 and "micro" in r.stdout.lower()
+
+
+def test_eval_output_file_then_score_agrees(cli_model, tiny, tmp_path):
+    out, _ = cli_model
+    pred = tmp_path / "pred.txt"
+    r = run("eval", out, tiny["test"], "--output", pred, "--json")
+    assert r.exit_code == 0, r.output
+    first = json.loads(r.stdout)
+    blocks = pred.read_text().strip().split("\n\n")
+    assert all(len(line.split()) == 3 for b in blocks for line in b.splitlines())
+    r2 = run("score", pred, "--json")
+    assert r2.exit_code == 0, r2.output
+    again = json.loads(r2.stdout)
+    assert again["f1"] == pytest.approx(first["f1"]) and again["token_accuracy"] == pytest.approx(first["token_accuracy"])
+    # an existing output is not overwritten without --force
+    r3 = run("eval", out, tiny["test"], "--output", pred)
+    assert r3.exit_code == 2 and "--force" in r3.stderr
+
+
+def test_info_shows_model_facts(cli_model):
+    out, _ = cli_model
+    r = run("info", out, "--json")
+    assert r.exit_code == 0, r.output
+    info = json.loads(r.stdout)
+    assert info["cell"] == "lstm" and info["parameters"] > 1000
+    assert set(info["entity_types"]) == {"PER", "ORG", "LOC", "MISC"}
+    assert info["dev_f1"] is not None and info["rnntag_version"]
+    r = run("info", out)
+    assert r.exit_code == 0 and "parameters" in r.stdout
+
+
+def test_predict_text_from_stdin(cli_model):
+    out, _ = cli_model
+    r = run("predict", out, input="John Smith visited Paris last week.\n")
+    assert r.exit_code == 0, r.output
+    import re
+
+    assert r.stdout.count("\n") == 1
+    # inline format: the tokens, with entities as [text](TYPE)
+    plain = re.sub(r"\[([^\]]+)\]\((PER|ORG|LOC|MISC)\)", r"\1", r.stdout)
+    assert plain.split() == "John Smith visited Paris last week .".split()
+    r = run("predict", out, "--input", "tokens", "--format", "conll", input="John Smith visited Paris\n")
+    rows = [x.split("\t") for x in r.stdout.strip().splitlines()]
+    assert [x[0] for x in rows] == ["John", "Smith", "visited", "Paris"]
+
+
+def test_gru_softmax_and_no_dev_holdout(tiny, tmp_path):
+    out = tmp_path / "gru"
+    r = run("train", tiny["train"], "-o", out, "--config", tiny["config"], "--cell", "gru", "--decoder", "softmax", "--epochs", 1)
+    assert r.exit_code == 0, r.output
+    assert "No --dev given: holding out" in r.stderr
+    info = json.loads(run("info", out, "--json").stdout)
+    assert info["cell"] == "gru" and info["decoder"] == "softmax"
+    assert "held out" in info["dev_file"]
+
+
+def test_print_config_is_loadable_yaml(tmp_path):
+    r = run("train", "--print-config", "--cell", "gru")
+    assert r.exit_code == 0
+    path = tmp_path / "c.yaml"
+    path.write_text(r.stdout)
+    from rnntag.config import load_config
+
+    assert load_config(path).model.cell == "gru"
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["train", "{d}/missing.conll", "-o", "{d}/m"], "missing.conll: no such file"),
+        (["train", "{d}/empty.conll", "-o", "{d}/m"], "empty.conll: empty file"),
+        (["train", "{d}/cols.conll", "-o", "{d}/m"], "cols.conll:2:"),
+        (["train", "{d}/badtag.conll", "-o", "{d}/m"], "badtag.conll:2:"),
+        (["train", "{d}/utf.conll", "-o", "{d}/m"], "utf.conll:2: invalid UTF-8"),
+        (["train", "{d}/docstart.conll", "-o", "{d}/m"], "no sentences"),
+        (["train", "{d}/ok.conll", "-o", "{d}/m", "--config", "{d}/bad.yaml"], "unknown key 'model.colour'"),
+        (["train", "{d}/ok.conll", "-o", "{d}/m", "--cell", "rnn"], "bad option"),
+        (["train", "{d}/ok.conll", "-o", "{d}/m", "--batch-size", "0"], "must be positive"),
+        (["train", "{d}/ok.conll", "-o", "{d}/m", "--tag-column", "7"], "tag column"),
+        (["eval", "{d}/nomodel", "{d}/ok.conll"], "no such model directory"),
+        (["info", "{d}/ok.conll"], "not a model directory"),
+        (["score", "{d}/cols.conll"], "cols.conll:"),
+        (["score", "{d}/missing.conll"], "missing.conll"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(tmp_path, args, needle):
+    d = tmp_path
+    (d / "empty.conll").write_text("")
+    (d / "ok.conll").write_text("John B-PER\nran O\n\nMary B-PER\n\n")
+    (d / "cols.conll").write_text("John NNP B-PER\nran O\n\n")
+    (d / "badtag.conll").write_text("John B-PER\nran X-Y-\n\n")
+    (d / "utf.conll").write_bytes(b"John B-PER\nr\xffan O\n\n")
+    (d / "docstart.conll").write_text("-DOCSTART- O\n\n-DOCSTART- O\n")
+    (d / "bad.yaml").write_text("model:\n  colour: red\n")
+    r = run(*[a.format(d=d) for a in args])
+    assert r.exit_code == 2, r.output
+    assert needle in r.stderr, r.stderr
+    assert "Traceback" not in r.output
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert not (d / "m").exists()
+
+
+def test_help_everywhere_has_examples_and_does_not_import_torch():
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from rnntag.cli import app\n"
+        "r = CliRunner()\n"
+        "for cmd in ([], ['train'], ['eval'], ['score'], ['info'], ['predict']):\n"
+        "    out = r.invoke(app, cmd + ['--help'])\n"
+        "    assert out.exit_code == 0, out.output\n"
+        "    assert 'Examples' in out.output, cmd\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_python_dash_m_works():
+    r = subprocess.run([sys.executable, "-m", "rnntag", "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "train" in r.stdout
