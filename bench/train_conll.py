@@ -9,8 +9,12 @@ Prints {"dev_f1", "best_epoch", "epochs", "train_seconds", "train_tokens_per_sec
 
 from __future__ import annotations
 
-import argparse
-import json
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the CLI does, before torch is imported
+
+import argparse  # noqa: E402
+import json  # noqa: E402
 import resource
 import sys
 import time

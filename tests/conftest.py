@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the CLI does, before torch is imported
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -18,8 +21,8 @@ model:
   hidden: 24
   layers: 1
 train:
-  epochs: 3
-  patience: 2
+  epochs: 6
+  patience: 3
   batch_size: 16
   lr: 0.01
 """

@@ -1,0 +1,98 @@
+"""Training behaviour: determinism, early stopping, dev hold-out, divergence, schemes."""
+
+import json
+
+import pytest
+import torch
+
+from rnntag.checkpoint import load_model
+from rnntag.config import load_config
+from rnntag.errors import UsageError
+from rnntag.train import Reporter, TrainingDiverged, split_dev, train
+
+
+def test_same_seed_same_result(tiny, tmp_path):
+    cfg = load_config(tiny["config"]).override("train", epochs=2)
+    a = train(tiny["train"], tmp_path / "a", cfg, dev_path=tiny["dev"])
+    b = train(tiny["train"], tmp_path / "b", cfg, dev_path=tiny["dev"])
+    assert a.best_dev_f1 == b.best_dev_f1
+    assert [r["loss"] for r in a.history] == [r["loss"] for r in b.history]
+    wa, wb = load_model(tmp_path / "a").model.state_dict(), load_model(tmp_path / "b").model.state_dict()
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    c = train(tiny["train"], tmp_path / "c", cfg.override("train", seed=99), dev_path=tiny["dev"])
+    assert [r["loss"] for r in c.history] != [r["loss"] for r in a.history]
+
+
+def test_learns_the_sample_data(trained):
+    _, result = trained
+    # 400 sentences, a tiny model, 6 epochs: far above chance (an all-O tagger scores 0)
+    assert result.best_dev_f1 > 0.4
+
+
+def test_early_stopping_keeps_the_best_epoch(tiny, tmp_path):
+    cfg = load_config(tiny["config"]).override("train", epochs=12, patience=1, lr=0.05)
+    result = train(tiny["train"], tmp_path / "m", cfg, dev_path=tiny["dev"])
+    f1s = [r["dev_f1"] for r in result.history]
+    assert result.best_dev_f1 == max(f1s)
+    assert result.best_epoch == f1s.index(max(f1s)) + 1
+    if result.epochs_run < 12:  # stopped early: the last epoch did not improve
+        assert result.history[-1]["dev_f1"] <= result.best_dev_f1
+    meta = json.loads((tmp_path / "m" / "meta.json").read_text())
+    assert meta["best_epoch"] == result.best_epoch
+    assert meta["dev"]["f1"] == pytest.approx(result.best_dev_f1)
+
+
+def test_split_dev_is_deterministic_and_disjoint(tiny):
+    from rnntag.conll import read_conll
+
+    sents = read_conll(tiny["train"])
+    tr1, dv1 = split_dev(sents, 0.1)
+    tr2, dv2 = split_dev(sents, 0.1)
+    assert dv1 == dv2 and tr1 == tr2
+    assert len(dv1) == round(0.1 * len(sents)) and len(tr1) + len(dv1) == len(sents)
+    assert not {s.lines for s in dv1} & {s.lines for s in tr1}
+
+
+def test_refuses_to_overwrite_without_force(trained, tiny):
+    with pytest.raises(UsageError, match="--force"):
+        train(tiny["train"], trained[0], load_config(tiny["config"]), dev_path=tiny["dev"])
+
+
+def test_nan_loss_stops_with_clear_error(tiny, tmp_path, monkeypatch):
+    from rnntag import model as model_mod
+
+    real = model_mod.Tagger.loss
+    calls = {"n": 0}
+
+    def poisoned(self, batch):
+        calls["n"] += 1
+        loss = real(self, batch)
+        return loss * float("nan") if calls["n"] > 30 else loss
+
+    monkeypatch.setattr(model_mod.Tagger, "loss", poisoned)
+    cfg = load_config(tiny["config"]).override("train", epochs=3)
+    with pytest.raises(TrainingDiverged, match="diverged at epoch 2") as err:
+        train(tiny["train"], tmp_path / "m", cfg, dev_path=tiny["dev"])
+    assert "best model so far (epoch 1)" in str(err.value)
+    load_model(tmp_path / "m")  # the epoch-1 model is intact
+
+
+def test_iob1_training_data_gives_iob1_predictions(tmp_path):
+    from rnntag.conll import read_tagged
+    from rnntag.config import Config
+    from rnntag.evaluate import predict_tags
+
+    # CoNLL-2003 as distributed (IOB1): entities start with I-, B- only between two of one type
+    sent = "I-PER I-PER O I-LOC B-LOC O".split()
+    toks = "Anna Lee in Rome Milan today".split()
+    text = "".join(
+        "\n".join(f"{w} {t}" for w, t in zip(toks, sent)) + "\n\n" for _ in range(40)
+    )
+    path = tmp_path / "iob1.conll"
+    path.write_text(text)
+    assert read_tagged(path)[1] == "IOB1"
+    cfg = Config().override("model", hidden=16, word_dim=8, char_hidden=8).override("train", epochs=6, lr=0.02)
+    train(path, tmp_path / "m", cfg, dev_path=path, reporter=Reporter())
+    loaded = load_model(tmp_path / "m")
+    assert loaded.vocab.scheme == "IOB1"
+    assert predict_tags(loaded.model, loaded.vocab, [toks]) == [sent]
