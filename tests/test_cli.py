@@ -175,3 +175,33 @@ def test_help_everywhere_has_examples_and_does_not_import_torch():
 def test_python_dash_m_works():
     r = subprocess.run([sys.executable, "-m", "rnntag", "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "train" in r.stdout
+
+
+def test_predict_conll_keeps_columns_and_pipes_into_score(cli_model, tiny, tmp_path):
+    out, _ = cli_model
+    tagged = tmp_path / "tagged.conll"
+    r = run("predict", out, tiny["test"], "--input", "conll", "-o", tagged)
+    assert r.exit_code == 0, r.output
+    first = tagged.read_text().splitlines()[0].split()
+    src = [x for x in tiny["test"].read_text().splitlines() if x.strip() and not x.startswith("-DOCSTART-")][0].split()
+    assert first[:-1] == src and len(first) == len(src) + 1
+    direct = json.loads(run("eval", out, tiny["test"], "--json").stdout)
+    scored = json.loads(run("score", tagged, "--json").stdout)
+    assert scored["f1"] == pytest.approx(direct["f1"])
+
+
+def test_predict_jsonl_offsets_and_empty_input(cli_model):
+    out, _ = cli_model
+    text = "Yesterday John Smith flew to Paris.  Then he met Anna Lee."
+    r = run("predict", out, "--format", "jsonl", input=text + "\n")
+    assert r.exit_code == 0, r.output
+    recs = [json.loads(x) for x in r.stdout.splitlines()]
+    assert len(recs) == 2
+    for rec in recs:
+        assert len(rec["tokens"]) == len(rec["tags"])
+        for tok in rec["tokens"]:
+            assert rec["text"][tok["start"] : tok["end"]] == tok["text"]
+        for ent in rec["entities"]:
+            assert rec["text"][ent["start"] : ent["end"]] == ent["text"]
+    r = run("predict", out, input="")
+    assert r.exit_code == 0 and r.stdout == ""

@@ -1,0 +1,53 @@
+import json
+
+import pytest
+
+from rnntag.errors import ModelError
+from rnntag.vocab import CASES, PAD_ID, UNK_ID, Vocab, case_id, singletons
+
+
+@pytest.mark.parametrize(
+    "token, case",
+    [("paris", "lower"), ("EU", "upper"), ("Paris", "title"), ("McDonald", "mixed"), ("1996", "numeric"),
+     ("1996-08-22", "has_digit"), (",", "other"), ("É", "upper")],
+)
+def test_case_patterns(token, case):
+    assert CASES[case_id(token)] == case
+
+
+def _vocab(**kw):
+    toks = [["Paris", "is", "in", "France", "1996"], ["paris", "Paris", "2001"]]
+    tags = [["S-LOC", "O", "O", "S-LOC", "O"], ["S-LOC", "S-LOC", "O"]]
+    return Vocab.build(toks, tags, "IOB2", **kw), toks
+
+
+def test_normalisation_and_lookup():
+    v, _ = _vocab()
+    assert v.word_id("PARIS") == v.word_id("paris") != UNK_ID
+    assert v.word_id("1234") == v.word_id("1996")  # digits -> 0000
+    assert v.word_id("Berlin") == UNK_ID
+    assert v.char_ids("P\u00e9") [1] == UNK_ID and v.char_ids("P")[0] != UNK_ID
+    assert v.tags[0] == "O" and set(v.entity_types) == {"LOC"}
+    v2, _ = _vocab(lowercase=False, normalize_digits=False)
+    assert v2.word_id("PARIS") == UNK_ID and v2.word_id("1234") == UNK_ID
+
+
+def test_min_count_and_singletons():
+    v, toks = _vocab(min_count=2)
+    assert v.word_id("paris") != UNK_ID and v.word_id("is") == UNK_ID
+    v, toks = _vocab()
+    ones = singletons(toks, v)
+    assert v.word_id("is") in ones and v.word_id("paris") not in ones
+    assert PAD_ID not in ones and UNK_ID not in ones
+
+
+def test_json_round_trip_and_corruption():
+    v, _ = _vocab()
+    again = Vocab.from_dict(json.loads(json.dumps(v.to_dict())))
+    assert again == v and again.word_id("paris") == v.word_id("paris")
+    with pytest.raises(ModelError):
+        Vocab.from_dict({"words": ["a"]})
+    bad = v.to_dict()
+    bad["words"] = ["x", "y", "z"]
+    with pytest.raises(ModelError, match="reserved"):
+        Vocab.from_dict(bad)
