@@ -8,19 +8,19 @@ standard input. Every problem with the data raises ``DataError`` naming ``path:l
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import io
 import os
+import re
 import sys
-import tempfile
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO
 
-from rnntag.errors import ConfigError, DataError, UsageError
+from rnntag.errors import ConfigError, DataError
+from rnntag.fileio import atomic_open
 
 DOCSTART = "-DOCSTART-"
 _BOM = b"\xef\xbb\xbf"
@@ -156,10 +156,28 @@ class _Counter:
     nonblank = 0
 
 
+_ASCII_SPACE = re.compile(r"[ \t\n\r\f\v]+")
+
+
+def _split_ascii(text: str) -> list[str]:
+    """``str.split()`` restricted to ASCII whitespace (as ``conlleval.pl`` splits)."""
+    stripped = text.strip(" \t\n\r\f\v")
+    return _ASCII_SPACE.split(stripped) if stripped else []
+
+
 def _sentences(
-    lines: Iterable[tuple[int, str]], name: str, tag_column: int | None, min_columns: int, counter: _Counter
+    lines: Iterable[tuple[int, str]],
+    name: str,
+    tag_column: int | None,
+    min_columns: int,
+    counter: _Counter,
+    columns_hint: str | None = None,
+    ascii_whitespace: bool = False,
 ) -> Iterator[Sentence]:
     need = max(min_columns, 1 if tag_column is None else 2)
+    if columns_hint is None and need == 2 and tag_column is not None:
+        columns_hint = "token and tag"
+    split = _split_ascii if ascii_whitespace else str.split
     rows: list[tuple[str, ...]] = []
     linenos: list[int] = []
     tag_index = 0
@@ -172,7 +190,7 @@ def _sentences(
         return sent
 
     for lineno, text in lines:
-        fields = tuple(text.split())
+        fields = tuple(split(text))
         if not fields or fields[0] == DOCSTART:
             counter.nonblank += bool(fields)
             if rows:
@@ -185,7 +203,7 @@ def _sentences(
                 raise DataError(f"expected {len(rows[0])} columns as on line {linenos[0]}, found {n}", name, lineno)
         else:
             if n < need:
-                what = " (token and tag)" if need == 2 and tag_column is not None else ""
+                what = f" ({columns_hint})" if columns_hint else ""
                 raise DataError(f"expected at least {need} columns{what}, found {n}", name, lineno)
             if tag_column is not None:
                 tag_index = tag_column if tag_column >= 0 else n + tag_column
@@ -206,7 +224,15 @@ def _check_args(tag_column: int | None, min_columns: int) -> None:
         raise ConfigError(f"min_columns must be >= 1, got {min_columns}")
 
 
-def iter_sentences(path: PathLike, tag_column: int | None = -1, min_columns: int = 1) -> Iterator[Sentence]:
+def iter_sentences(
+    path: PathLike,
+    tag_column: int | None = -1,
+    min_columns: int = 1,
+    *,
+    columns_hint: str | None = None,
+    ascii_whitespace: bool = False,
+    lines: Iterable[tuple[int, str]] | None = None,
+) -> Iterator[Sentence]:
     """Stream the sentences of a CoNLL file.
 
     ``tag_column`` indexes the whitespace-separated columns (negative from the end; default
@@ -214,9 +240,16 @@ def iter_sentences(path: PathLike, tag_column: int | None = -1, min_columns: int
     columns and that column must exist. All token lines of a sentence must have as many
     columns as its first line. ``-DOCSTART-`` lines end the current sentence and are
     skipped. Raises DataError naming ``path:line``; ConfigError for ``tag_column=0``.
+
+    ``columns_hint`` names the required columns in the "expected at least N columns (...)"
+    message. ``ascii_whitespace`` splits columns on ASCII whitespace only (as conlleval.pl
+    does), so a token may contain e.g. a no-break space. ``lines`` supplies the
+    ``(line number, text)`` pairs of ``path`` when the caller reads them itself (default:
+    ``open_lines(path)``; ``path`` then only names the file in messages).
     """
     _check_args(tag_column, min_columns)
-    return _sentences(open_lines(path), display_path(path), tag_column, min_columns, _Counter())
+    source = open_lines(path) if lines is None else lines
+    return _sentences(source, display_path(path), tag_column, min_columns, _Counter(), columns_hint, ascii_whitespace)
 
 
 def read_conll(path: PathLike, tag_column: int | None = -1) -> list[Sentence]:
@@ -267,22 +300,13 @@ def _write_rows(out: IO[str], rows: Iterable[Sequence[Sequence[str]]], sep: str)
         out.write(format_sentence(sentence, sep))
 
 
-def _new_file_mode(path: Path) -> int:
-    try:
-        return os.stat(path).st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0o022)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
 def write_conll(path_or_file: PathLike | IO[str], rows: Iterable[Sequence[Sequence[str]]], sep: str = "\t") -> None:
     """Write sentences (per sentence, per token, the columns) in CoNLL format.
 
     ``path_or_file`` is an open text file, ``"-"`` (stdout) or a path. A path is written
-    atomically: a temporary file in the same directory is written, flushed, fsynced and
-    then renamed over the target, so readers never see a partial file and a failure leaves
-    no temporary file behind. A path that cannot be written raises UsageError.
+    atomically with ``fileio.atomic_open`` (UTF-8, LF line ends; an existing file keeps its
+    permissions): readers never see a partial file, and a failure leaves the old file
+    untouched and no temporary file behind. A path that cannot be written raises UsageError.
     """
     _check_sep(sep)
     if not isinstance(path_or_file, (str, Path)):
@@ -292,27 +316,5 @@ def write_conll(path_or_file: PathLike | IO[str], rows: Iterable[Sequence[Sequen
         _write_rows(sys.stdout, rows, sep)
         sys.stdout.flush()
         return
-    path = Path(path_or_file)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            _write_rows(out, rows, sep)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, _new_file_mode(path))
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable (POSIX)
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    with atomic_open(path_or_file, "w") as out:
+        _write_rows(out, rows, sep)

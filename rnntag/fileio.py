@@ -5,41 +5,78 @@ A reader never sees a half-written file: either the old content or the new one.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO, Any
 
 from rnntag.errors import UsageError
 
+_MODES = {"w": {"encoding": "utf-8", "newline": "\n"}, "wb": {}}
 
-def atomic_write(path: str | Path, data: bytes | str) -> None:
-    path = Path(path)
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise UsageError(f"{path}: directory {directory} does not exist")
+
+def _target_mode(path: Path) -> int:
+    """The permission bits for ``path``: those of the existing file, else ``0o666 & ~umask``."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as err:
-        raise UsageError(f"{path}: cannot write: {err.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:  # make the rename durable
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make a rename in ``directory`` durable (POSIX; silently skipped where unsupported)."""
+    with contextlib.suppress(OSError):
         dir_fd = os.open(directory, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
-    except OSError:
-        pass
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
+    """Open a temporary file that replaces ``path`` when the ``with`` block ends normally.
+
+    ``mode`` is ``"w"`` (text: UTF-8, ``"\\n"`` line ends) or ``"wb"``. The temporary file
+    lives in ``path``'s directory. On normal exit it is flushed and fsynced, given the
+    permission bits of the existing ``path`` (or ``0o666 & ~umask`` for a new file), renamed
+    over ``path`` with ``os.replace`` and the directory is fsynced. If the block raises, the
+    temporary file is removed, ``path`` is left untouched and the exception propagates.
+
+    Raises UsageError (``"PATH: cannot write: reason"``) for any OSError while writing or
+    renaming, and ``"PATH: directory DIR does not exist"`` for a missing parent directory.
+    """
+    if mode not in _MODES:
+        raise ValueError(f"atomic_open mode must be 'w' or 'wb', got {mode!r}")
+    path = Path(path)
+    directory = path.parent
+    if not directory.is_dir():
+        raise UsageError(f"{path}: directory {directory} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, mode, **_MODES[mode]) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, _target_mode(path))
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
+        raise
+    _fsync_directory(directory)
+
+
+def atomic_write(path: str | Path, data: bytes | str) -> None:
+    """Atomically replace ``path`` with ``data`` (``str`` is written as UTF-8); see ``atomic_open``."""
+    with atomic_open(path, "wb") as handle:
+        handle.write(data.encode("utf-8") if isinstance(data, str) else data)

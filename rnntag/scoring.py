@@ -44,15 +44,13 @@ included.
 
 from __future__ import annotations
 
-import gzip
-import re
-import sys
-import zlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING
 
+from rnntag.conll import display_path, iter_sentences, open_lines
 from rnntag.errors import DataError
+from rnntag.schemes import detect_scheme
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.table import Table
@@ -274,60 +272,12 @@ def score(
 # --------------------------------------------------------------------------- scheme guess
 
 
-def detect_scheme_simple(tag_seqs: Iterable[Sequence[str]]) -> str:
-    """Guess the scheme of some tag sequences (pass gold and predicted ones together).
-
-    ``"BIOES"`` if any tag has an ``E-`` or ``S-`` prefix; otherwise ``"IOB1"`` if some
-    ``I-X`` opens a chunk (at the start of a sentence, after ``O`` or after a tag of
-    another type); otherwise ``"IOB2"``.
-    """
-    iob1 = False
-    for seq in tag_seqs:
-        prev_type: str | None = None  # None: sentence start or O
-        for tag in seq:
-            if tag[:2] in ("E-", "S-"):
-                return "BIOES"
-            if tag == "O" or len(tag) < 2 or tag[1] != "-":
-                prev_type = None
-                continue
-            ttype = tag[2:]
-            if tag[0] == "I" and prev_type != ttype:
-                iob1 = True
-            prev_type = ttype
-    return "IOB1" if iob1 else "IOB2"
+#: Kept for compatibility: the one scheme guesser is :func:`rnntag.schemes.detect_scheme`
+#: (``BIOES`` on any ``E-``/``S-``, ``IOB1`` when an ``I-X`` opens a chunk, else ``IOB2``).
+detect_scheme_simple = detect_scheme
 
 
 # --------------------------------------------------------------------------- file reading
-
-_SPLIT = re.compile(r"[ \t\f\v\r]+")  # ASCII whitespace only: tokens may hold e.g. NBSP
-
-
-def _read_bytes(path: str) -> tuple[bytes, str]:
-    if path == "-":
-        where = "<stdin>"
-        try:
-            data = sys.stdin.buffer.read()
-        except OSError as e:  # pragma: no cover - hard to provoke
-            raise DataError(f"cannot read standard input: {e.strerror or e}", where) from None
-    else:
-        where = path
-        p = Path(path)
-        try:
-            data = p.read_bytes()
-        except FileNotFoundError:
-            raise DataError("no such file", where) from None
-        except IsADirectoryError:
-            raise DataError("is a directory, expected a predictions file", where) from None
-        except PermissionError:
-            raise DataError("permission denied", where) from None
-        except OSError as e:
-            raise DataError(f"cannot read file: {e.strerror or e}", where) from None
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as e:
-            raise DataError(f"corrupt gzip data: {e}", where) from None
-    return data, where
 
 
 def _valid_tag(tag: str) -> bool:
@@ -337,86 +287,58 @@ def _valid_tag(tag: str) -> bool:
 def read_predictions(path: str) -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
     """Read a conlleval-style predictions file; return ``(tokens, gold, pred)``.
 
-    Each non-blank line holds at least three whitespace-separated columns (spaces or
-    tabs; CRLF line ends are fine): the token first, the gold tag second to last and
-    the predicted tag last -- the layout ``conlleval.pl`` reads. Two columns (tags
-    without a token) are rejected, like conlleval does. Blank lines separate sentences;
+    Read with :func:`rnntag.conll.iter_sentences`. Each non-blank line holds at least
+    three columns separated by ASCII whitespace (spaces or tabs, as conlleval splits
+    them, so a token may contain e.g. a no-break space; CRLF line ends are fine): the
+    token first, the gold tag second to last and the predicted tag last -- the layout
+    ``conlleval.pl`` reads. Two columns (tags without a token) are rejected, like
+    conlleval does. All lines of a sentence must have as many columns as its first one.
+    Blank lines separate sentences;
     ``-DOCSTART-`` lines are skipped (and end the current sentence). ``"-"`` reads
     standard input. A UTF-8 BOM is dropped and gzip input (magic ``1f 8b``) is
     decompressed. Tags must be ``O`` or ``P-TYPE`` with ``P`` in B, I, E, S.
 
     Raises :class:`rnntag.errors.DataError` naming ``path:line`` for: a missing or
     unreadable file, an empty file, a file without sentences, a line with fewer than 3
-    columns, a column count that changes inside a sentence, invalid UTF-8, a bad tag.
+    columns, a column count that changes inside a sentence, invalid UTF-8, a NUL byte,
+    corrupt gzip data, a bad tag.
     """
-    data, where = _read_bytes(path)
-    if not data:
-        raise DataError("file is empty", where)
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    where = display_path(path)
+    n_lines = 0
+
+    def counted() -> Iterator[tuple[int, str]]:
+        nonlocal n_lines
+        for item in open_lines(path):
+            n_lines += 1
+            yield item
 
     tokens: list[list[str]] = []
     gold: list[list[str]] = []
     pred: list[list[str]] = []
-    cur_t: list[str] = []
-    cur_g: list[str] = []
-    cur_p: list[str] = []
-    ncols = 0
-    ncols_line = 0
-
-    def flush() -> None:
-        nonlocal cur_t, cur_g, cur_p
-        if cur_t:
-            tokens.append(cur_t)
-            gold.append(cur_g)
-            pred.append(cur_p)
-        cur_t, cur_g, cur_p = [], [], []
-
-    lines = data.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    for lineno, raw in enumerate(lines, 1):
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise DataError(
-                f"invalid UTF-8 (byte 0x{raw[e.start]:02x} at column {e.start + 1})", where, lineno
-            ) from None
-        cols = _SPLIT.split(line.strip(" \t\f\v\r"))
-        if cols == [""]:
-            flush()
-            continue
-        if cols[0] == "-DOCSTART-":
-            flush()
-            continue
-        if len(cols) < 3:
-            raise DataError(
-                f"expected at least 3 columns (token, gold tag, predicted tag), found {len(cols)}",
-                where,
-                lineno,
-            )
-        if cur_t and len(cols) != ncols:
-            raise DataError(
-                f"expected {ncols} columns like line {ncols_line} of this sentence, found {len(cols)}",
-                where,
-                lineno,
-            )
-        if not cur_t:
-            ncols, ncols_line = len(cols), lineno
-        g, p = cols[-2], cols[-1]
-        for what, tag in (("gold", g), ("predicted", p)):
-            if not _valid_tag(tag):
-                raise DataError(
-                    f"invalid {what} tag {tag!r} (expected O or B-/I-/E-/S- followed by a type)",
-                    where,
-                    lineno,
-                )
-        cur_t.append(cols[0])
-        cur_g.append(g)
-        cur_p.append(p)
-    flush()
+    sentences = iter_sentences(
+        path,
+        tag_column=None,
+        min_columns=3,
+        columns_hint="token, gold tag, predicted tag",
+        ascii_whitespace=True,
+        lines=counted(),
+    )
+    for sent in sentences:
+        g = [cols[-2] for cols in sent.columns]
+        p = [cols[-1] for cols in sent.columns]
+        for lineno, gold_tag, pred_tag in zip(sent.lines, g, p):
+            for what, tag in (("gold", gold_tag), ("predicted", pred_tag)):
+                if not _valid_tag(tag):
+                    raise DataError(
+                        f"invalid {what} tag {tag!r} (expected O or B-/I-/E-/S- followed by a type)",
+                        where,
+                        lineno,
+                    )
+        tokens.append(list(sent.tokens))
+        gold.append(g)
+        pred.append(p)
     if not tokens:
-        raise DataError("no sentences found", where)
+        raise DataError("file is empty" if n_lines == 0 else "no sentences found", where)
     return tokens, gold, pred
 
 

@@ -194,6 +194,21 @@ def test_min_columns(tmp_path: Path) -> None:
     assert err.value.line == 3
 
 
+def test_min_columns_hint_ascii_whitespace_and_lines(tmp_path: Path) -> None:
+    path = write(tmp_path, "a NN O\n\nb O\n")
+    with pytest.raises(DataError) as err:
+        list(iter_sentences(path, tag_column=None, min_columns=3, columns_hint="token, pos, tag"))
+    assert str(err.value) == f"{path}:3: expected at least 3 columns (token, pos, tag), found 2"
+    nbsp = write(tmp_path, "1\u00a0000 CD O\nx\u2003y CD O\nz CD O\n", "nbsp")
+    tokens = ("1\u00a0000", "x\u2003y", "z")
+    assert list(iter_sentences(nbsp, min_columns=3, ascii_whitespace=True))[0].tokens == tokens
+    with pytest.raises(DataError, match="expected 4 columns as on line 1, found 3"):
+        list(iter_sentences(nbsp))  # by default any Unicode whitespace separates columns
+    given = [(7, "a O"), (8, ""), (9, "b B-X")]
+    sents = list(iter_sentences("named.conll", lines=given))
+    assert [(s.tokens, s.lines) for s in sents] == [(("a",), (7,)), (("b",), (9,))]
+
+
 def test_read_tagged(tmp_path: Path) -> None:
     sents, scheme = read_tagged(write(tmp_path, "EU I-ORG\nrejects O\nPeter I-PER\n"))
     assert scheme == "IOB1" and len(sents) == 1
@@ -236,6 +251,18 @@ def test_write_conll_failure_leaves_no_temp_file(tmp_path: Path) -> None:
     assert os.listdir(tmp_path) == ["out.conll"]
     with pytest.raises(UsageError):
         write_conll(tmp_path / "no" / "such" / "dir.conll", ROWS)
+
+
+def test_write_conll_keeps_mode_and_reports_missing_directory(tmp_path: Path) -> None:
+    path = tmp_path / "out.conll"
+    path.write_text("old\n")
+    os.chmod(path, 0o640)
+    write_conll(path, ROWS)
+    assert os.stat(path).st_mode & 0o7777 == 0o640
+    missing = tmp_path / "no" / "dir.conll"
+    with pytest.raises(UsageError) as err:
+        write_conll(missing, ROWS)
+    assert str(err.value) == f"{missing}: directory {tmp_path / 'no'} does not exist"
 
 
 def test_write_conll_to_file_object_and_stdout(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,6 +22,7 @@ import pytest
 from rich.console import Console
 
 from rnntag.errors import DataError
+from rnntag.schemes import detect_scheme
 from rnntag.scoring import (
     Scores,
     TypeScore,
@@ -358,6 +359,7 @@ def test_detect_scheme_simple():
     assert detect_scheme_simple([["B-PER", "I-LOC"]]) == "IOB1"  # other type
     assert detect_scheme_simple([["B-PER", "E-PER", "I-LOC"]]) == "BIOES"
     assert detect_scheme_simple([["O"], ["S-LOC"]]) == "BIOES"
+    assert detect_scheme_simple is detect_scheme  # one scheme guesser, not two
 
 
 # --------------------------------------------------------------------------- conlleval cross-check
@@ -485,10 +487,11 @@ def test_read_predictions_then_score(tmp_path):
 @pytest.mark.parametrize(
     "data, line, match",
     [
-        (b"a O O\nb O\n", 2, "expected at least 3 columns"),
-        (b"a x O O\nb O O\n", 2, "expected 4 columns like line 1 of this sentence, found 3"),
+        (b"a O\n", 1, r"expected at least 3 columns \(token, gold tag, predicted tag\), found 2$"),
+        (b"a O O\nb O\n", 2, "expected 3 columns as on line 1, found 2$"),
+        (b"a x O O\nb O O\n", 2, "expected 4 columns as on line 1, found 3$"),
         (b"a x O O\nb O\n", 2, "found 2"),
-        (b"a x O O\nb x y O O\n", 2, "expected 4 columns like line 1"),
+        (b"a x O O\nb x y O O\n", 2, "expected 4 columns as on line 1, found 5$"),
         (b"a x O O\n\nO O\n", 3, "at least 3 columns"),
         (b"a x O O\nb\xff x O O\n", 2, "invalid UTF-8"),
         (b"a x O O\n\nb x PER O\n", 3, "invalid gold tag 'PER'"),
@@ -504,23 +507,47 @@ def test_read_predictions_line_errors(tmp_path, data, line, match):
     assert str(ei.value).startswith(f"{path}:{line}: ")
 
 
+def test_read_predictions_splits_on_ascii_whitespace_only(tmp_path):
+    # like conlleval.pl: a no-break space (or other non-ASCII space) stays inside the token
+    data = "1\u00a0000 CD B-QTY B-QTY\nx\u2003y NN O O\nb\tNN  O\tO\r\n".encode()
+    t, g, p = read_predictions(write(tmp_path, "nbsp.txt", data))
+    assert t == [["1\u00a0000", "x\u2003y", "b"]]
+    assert g == p == [["B-QTY", "O", "O"]]
+
+
+def test_read_predictions_empty_stdin_and_nul(tmp_path, monkeypatch):
+    class FakeStdin:
+        buffer = io.BytesIO(b"")
+
+    monkeypatch.setattr("sys.stdin", FakeStdin())
+    with pytest.raises(DataError, match=r"^<stdin>: file is empty$"):
+        read_predictions("-")
+    FakeStdin.buffer = io.BytesIO(b"\n\n")
+    with pytest.raises(DataError, match=r"^<stdin>: no sentences found$"):
+        read_predictions("-")
+    path = write(tmp_path, "nul.txt", b"a x O O\nb\x00 x O O\n")
+    with pytest.raises(DataError, match="NUL byte") as ei:
+        read_predictions(path)
+    assert ei.value.line == 2
+
+
 def test_read_predictions_different_sentences_may_differ_in_columns(tmp_path):
     t, g, p = read_predictions(write(tmp_path, "ok.txt", b"a x O O\n\nb y z O O\n"))
     assert t == [["a"], ["b"]]
 
 
 @pytest.mark.parametrize(
-    "kind, match",
+    "kind, match, line",
     [
-        ("missing", "no such file"),
-        ("dir", "directory"),
-        ("empty", "empty"),
-        ("blank", "no sentences"),
-        ("docstart", "no sentences"),
-        ("badgz", "gzip"),
+        ("missing", "no such file", None),
+        ("dir", "directory", None),
+        ("empty", "file is empty", None),
+        ("blank", "no sentences", None),
+        ("docstart", "no sentences", None),
+        ("badgz", "gzip", 1),  # the line being decompressed when it failed
     ],
 )
-def test_read_predictions_file_errors(tmp_path, kind, match):
+def test_read_predictions_file_errors(tmp_path, kind, match, line):
     contents = {
         "empty": b"",
         "blank": b"\n\n  \n",
@@ -535,5 +562,5 @@ def test_read_predictions_file_errors(tmp_path, kind, match):
         path = write(tmp_path, f"{kind}.txt", contents[kind])
     with pytest.raises(DataError, match=match) as ei:
         read_predictions(path)
-    assert ei.value.path == path
-    assert str(ei.value).startswith(f"{path}: ")
+    assert ei.value.path == path and ei.value.line == line
+    assert str(ei.value).startswith(f"{path}: " if line is None else f"{path}:{line}: ")
