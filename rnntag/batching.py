@@ -10,6 +10,7 @@ import random
 from dataclasses import dataclass
 from typing import Sequence
 
+import numpy as np
 import torch
 
 from rnntag.vocab import PAD_ID, Vocab, case_id
@@ -17,10 +18,10 @@ from rnntag.vocab import PAD_ID, Vocab, case_id
 
 @dataclass(frozen=True)
 class Encoded:
-    words: list[int]
-    cases: list[int]
-    chars: list[list[int]]
-    tags: list[int] | None
+    words: np.ndarray  # shape: (n,) int64
+    cases: np.ndarray  # shape: (n,) int64
+    chars: np.ndarray  # shape: (n, longest word of the sentence) int64, 0-padded
+    tags: np.ndarray | None  # shape: (n,) int64
 
     def __len__(self) -> int:
         return len(self.words)
@@ -51,41 +52,49 @@ class Batch:
 MAX_WORD_LEN = 30  # longer tokens keep their first 15 and last 15 characters for the char encoder
 
 
-def _clip_chars(ids: list[int]) -> list[int]:
+def _clip_chars(ids: tuple[int, ...]) -> tuple[int, ...]:
     if len(ids) <= MAX_WORD_LEN:
-        return ids or [PAD_ID]
+        return ids or (PAD_ID,)
     half = MAX_WORD_LEN // 2
     return ids[:half] + ids[-half:]
 
 
 def encode(tokens: Sequence[str], vocab: Vocab, bioes_tags: Sequence[str] | None = None) -> Encoded:
+    parts = [vocab.encode_token(t) for t in tokens]
+    chars = [_clip_chars(p[2]) for p in parts]
+    width = max((len(c) for c in chars), default=1)
+    matrix = np.zeros((len(tokens), width), dtype=np.int64)
+    for row, ids in enumerate(chars):
+        matrix[row, : len(ids)] = ids
     return Encoded(
-        words=[vocab.word_id(t) for t in tokens],
-        cases=[case_id(t) for t in tokens],
-        chars=[_clip_chars(vocab.char_ids(t)) for t in tokens],
-        tags=None if bioes_tags is None else [vocab.tag_id(t) for t in bioes_tags],
+        words=np.fromiter((p[0] for p in parts), dtype=np.int64, count=len(parts)),
+        cases=np.fromiter((p[1] for p in parts), dtype=np.int64, count=len(parts)),
+        chars=matrix,
+        tags=None if bioes_tags is None else np.array([vocab.tag_id(t) for t in bioes_tags], dtype=np.int64),
     )
 
 
 def collate(items: Sequence[Encoded], index: Sequence[int]) -> Batch:
     batch, time = len(items), max(len(e) for e in items)
-    width = max(len(c) for e in items for c in e.chars)
-    words = torch.zeros(batch, time, dtype=torch.long)
-    cases = torch.zeros(batch, time, dtype=torch.long)
-    chars = torch.zeros(batch, time, width, dtype=torch.long)
+    width = max(e.chars.shape[1] for e in items)
+    words = np.zeros((batch, time), dtype=np.int64)
+    cases = np.zeros((batch, time), dtype=np.int64)
+    chars = np.zeros((batch, time, width), dtype=np.int64)
     has_tags = all(e.tags is not None for e in items)
-    tags = torch.zeros(batch, time, dtype=torch.long) if has_tags else None
+    tags = np.zeros((batch, time), dtype=np.int64) if has_tags else None
     for row, e in enumerate(items):
         n = len(e)
-        words[row, :n] = torch.tensor(e.words)
-        cases[row, :n] = torch.tensor(e.cases)
-        for col, ids in enumerate(e.chars):
-            chars[row, col, : len(ids)] = torch.tensor(ids)
+        words[row, :n] = e.words
+        cases[row, :n] = e.cases
+        chars[row, :n, : e.chars.shape[1]] = e.chars
         if tags is not None:
-            tags[row, :n] = torch.tensor(e.tags)
+            tags[row, :n] = e.tags
     lengths = torch.tensor([len(e) for e in items], dtype=torch.long)
     mask = torch.arange(time)[None, :] < lengths[:, None]
-    return Batch(words, cases, chars, lengths, mask, tags, list(index))
+    return Batch(
+        torch.from_numpy(words), torch.from_numpy(cases), torch.from_numpy(chars), lengths, mask,
+        None if tags is None else torch.from_numpy(tags), list(index),
+    )
 
 
 def bucket_order(

@@ -63,10 +63,12 @@ def _run(fn: Callable[[], Any]) -> None:
         print("rnntag: interrupted", file=sys.stderr)
         raise typer.Exit(130) from None
     except BrokenPipeError:
-        # The reader went away (e.g. `| head`): stop quietly.
+        # The reader went away (e.g. `| head -n 1`): stop quietly. Point stdout at /dev/null
+        # so that the interpreter's final flush does not complain either.
         try:
-            sys.stdout = open(os.devnull, "w")
-        except OSError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
             pass
         raise typer.Exit(0) from None
     except typer.Exit:
@@ -400,11 +402,11 @@ def predict(
 
     def body() -> None:
         from rnntag.errors import UsageError
-        from rnntag.predict import predict_files
+        from rnntag.predict import FORMATS, INPUT_KINDS, predict_files
 
-        if input_kind not in ("text", "tokens", "conll"):
+        if input_kind not in INPUT_KINDS:
             raise UsageError(f"--input must be text, tokens or conll, not {input_kind!r}")
-        if fmt is not None and fmt not in ("conll", "jsonl", "inline"):
+        if fmt is not None and fmt not in FORMATS:
             raise UsageError(f"--format must be conll, jsonl or inline, not {fmt!r}")
         _check_output(output, force)
         paths = [str(p) for p in inputs] if inputs else ["-"]

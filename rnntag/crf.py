@@ -121,6 +121,36 @@ class CRF(nn.Module):
     def decode(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return viterbi(emissions, mask, *self._params())
 
+    @torch.no_grad()
+    def span_log_probs(
+        self, emissions: torch.Tensor, mask: torch.Tensor, paths: torch.Tensor, spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> list[list[float]]:
+        """log P(tags[s..e] == paths[s..e]) under the CRF, for each (s, e) (inclusive) span.
+
+        Forward-backward: alpha_s(y_s) + score of the fixed tags from s to e + beta_e(y_e) - log Z.
+        With BIOES tags a span from B-X to E-X (or one S-X) fixes the entity exactly, so this is
+        the probability of the predicted entity. paths: (batch, time) long.
+        """
+        trans, start, end = self._params()
+        batch, time, _ = emissions.shape
+        alphas = [start + emissions[:, 0]]  # each: (batch, tags), emissions up to t included
+        for t in range(1, time):
+            nxt = torch.logsumexp(alphas[-1].unsqueeze(2) + trans.unsqueeze(0), dim=1) + emissions[:, t]
+            alphas.append(torch.where(mask[:, t].unsqueeze(1), nxt, alphas[-1]))
+        betas = [end.expand(batch, -1)]  # each: (batch, tags), emissions after t
+        for t in range(time - 2, -1, -1):
+            nxt = torch.logsumexp(trans.unsqueeze(0) + (emissions[:, t + 1] + betas[-1]).unsqueeze(1), dim=2)
+            betas.append(torch.where(mask[:, t + 1].unsqueeze(1), nxt, betas[-1]))
+        betas.reverse()
+        log_z = torch.logsumexp(alphas[-1] + end, dim=1)  # shape: (batch,)
+        idx = paths.unsqueeze(2)
+        alpha = torch.stack(alphas, 1).gather(2, idx).squeeze(2)  # shape: (batch, time)
+        beta = torch.stack(betas, 1).gather(2, idx).squeeze(2)
+        step = trans[paths[:, :-1], paths[:, 1:]] + emissions[:, 1:].gather(2, idx[:, 1:]).squeeze(2)
+        cum = torch.cat([step.new_zeros(batch, 1), step.cumsum(1)], dim=1)  # shape: (batch, time)
+        a, c, bt, z = alpha.tolist(), cum.tolist(), beta.tolist(), log_z.tolist()
+        return [[a[b][s] + c[b][e] - c[b][s] + bt[b][e] - z[b] for s, e in row] for b, row in enumerate(spans)]
+
 
 class SoftmaxDecoder(nn.Module):
     """Independent per-token softmax; decoding is the best sequence of per-token
@@ -141,6 +171,16 @@ class SoftmaxDecoder(nn.Module):
 
     def decode(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return viterbi(emissions.log_softmax(-1), mask, self.trans_mask, self.start_mask, self.end_mask)
+
+    @torch.no_grad()
+    def span_log_probs(
+        self, emissions: torch.Tensor, mask: torch.Tensor, paths: torch.Tensor, spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> list[list[float]]:
+        """log of the product of the tokens' softmax probabilities of the given tags over each span."""
+        logp = emissions.log_softmax(-1).gather(2, paths.unsqueeze(2)).squeeze(2)  # shape: (batch, time)
+        cum = torch.cat([logp.new_zeros(logp.shape[0], 1), logp.cumsum(1)], dim=1)
+        c = cum.tolist()
+        return [[c[b][e + 1] - c[b][s] for s, e in row] for b, row in enumerate(spans)]
 
 
 def make_decoder(kind: str, num_tags: int, constraints: Constraints | None) -> nn.Module:

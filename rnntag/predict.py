@@ -1,8 +1,15 @@
-"""Prediction: input files -> sentences -> tags -> formatted output, batch by batch.
+"""Prediction: input files -> sentences -> tags -> formatted output, chunk by chunk.
 
-Input kinds: ``text`` (raw text, tokenized by ``rnntag.text``), ``tokens`` (one sentence a
-line, whitespace-separated) and ``conll`` (columns; the prediction is appended as a last
-column). Output formats: ``conll``, ``jsonl`` and ``inline``.
+Input kinds:
+
+- ``text``: raw text; sentences and tokens with character offsets from ``rnntag.text``.
+- ``tokens``: one sentence a line, tokens separated by whitespace.
+- ``conll``: CoNLL columns; the prediction is appended as a new last column.
+
+Output formats: ``conll`` (token TAB tag, or every input column plus the tag), ``jsonl`` (one
+object a sentence with tokens, offsets, tags and scored entities) and ``inline``
+(``[Angela Merkel](PER) met ...``). Input is read and output written a chunk of sentences
+at a time, so memory stays flat on inputs of any size.
 """
 
 from __future__ import annotations
@@ -15,74 +22,105 @@ from typing import IO, Iterable, Iterator, Sequence
 
 from rnntag import schemes
 from rnntag.conll import iter_sentences, open_lines
-from rnntag.text import Token, split_sentences
 
-CHUNK = 2000  # sentences tagged per round
+CHUNK_TOKENS = 20_000  # tokens tagged per round
+TEXT_BUFFER = 20_000  # characters of a paragraph segmented at a time
+INPUT_KINDS = ("text", "tokens", "conll")
+FORMATS = ("conll", "jsonl", "inline")
 
 
 @dataclass(frozen=True)
 class Item:
     tokens: tuple[str, ...]
-    offsets: tuple[tuple[int, int], ...] | None  # into ``text`` (text input only)
-    text: str | None
-    columns: tuple[tuple[str, ...], ...] | None  # conll input only
+    offsets: tuple[tuple[int, int], ...] | None = None  # into ``text`` (text input only)
+    text: str | None = None  # the sentence's text (text input only)
+    start: int | None = None  # offset of the sentence in its input (text input only)
+    columns: tuple[tuple[str, ...], ...] | None = None  # conll input only
+
+
+def default_format(kind: str) -> str:
+    return "inline" if kind == "text" else "conll"
+
+
+def _text_items(path: str) -> Iterator[Item]:
+    """Sentences of raw text. Offsets count characters of the decoded input, with every line
+    end read as one "\\n"; a paragraph (lines up to a blank line) is segmented in pieces of
+    about TEXT_BUFFER characters, carrying an unfinished sentence over to the next piece."""
+    from rnntag.text import split_sentences
+
+    pending, pending_start, pos = "", 0, 0
+
+    def segment(final: bool) -> Iterator[Item]:
+        nonlocal pending, pending_start
+        sents = split_sentences(pending)
+        if not final and len(sents) > 1:
+            keep_from = sents[-1][0].start
+            sents = sents[:-1]
+        else:
+            keep_from = len(pending)
+        for sent in sents:
+            s0, s1 = sent[0].start, sent[-1].end
+            yield Item(
+                tokens=tuple(t.text for t in sent),
+                offsets=tuple((t.start - s0, t.end - s0) for t in sent),
+                text=pending[s0:s1],
+                start=pending_start + s0,
+            )
+        pending, pending_start = pending[keep_from:], pending_start + keep_from
+
+    for _, line in open_lines(path):
+        if line.strip():
+            if not pending:
+                pending_start = pos
+            pending += line + "\n"
+            if len(pending) > TEXT_BUFFER:
+                yield from segment(final=False)
+        elif pending:
+            yield from segment(final=True)
+            pending = ""
+        pos += len(line) + 1
+    if pending:
+        yield from segment(final=True)
 
 
 def read_items(path: str, kind: str) -> Iterator[Item]:
     if kind == "conll":
         for s in iter_sentences(path, tag_column=None):
-            yield Item(s.tokens, None, None, s.columns)
+            yield Item(s.tokens, columns=s.columns)
     elif kind == "tokens":
         for _, line in open_lines(path):
             tokens = tuple(line.split())
             if tokens:
-                yield Item(tokens, None, None, None)
+                yield Item(tokens)
     else:
-        paragraph: list[str] = []
-
-        def flush() -> Iterator[Item]:
-            text = "\n".join(paragraph)
-            for sent in split_sentences(text):
-                start, end = sent[0].start, sent[-1].end
-                yield Item(
-                    tuple(t.text for t in sent),
-                    tuple((t.start - start, t.end - start) for t in sent),
-                    text[start:end],
-                    None,
-                )
-
-        for _, line in open_lines(path):
-            if line.strip():
-                paragraph.append(line)
-            elif paragraph:
-                yield from flush()
-                paragraph = []
-        if paragraph:
-            yield from flush()
+        yield from _text_items(path)
 
 
-def _chunks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+def chunks(items: Iterable[Item], max_tokens: int = CHUNK_TOKENS) -> Iterator[list[Item]]:
     chunk: list[Item] = []
+    size = 0
     for item in items:
         chunk.append(item)
-        if len(chunk) >= size:
+        size += len(item.tokens)
+        if size >= max_tokens:
             yield chunk
-            chunk = []
+            chunk, size = [], 0
     if chunk:
         yield chunk
 
 
-def format_item(item: Item, tags: Sequence[str], fmt: str, scheme: str) -> str:
+def format_item(item: Item, tags: Sequence[str], entities, fmt: str) -> str:
+    """One sentence in ``fmt``. ``tags`` are in the output scheme; ``entities`` are
+    (type, start, end exclusive, score) over token positions."""
     if fmt == "conll":
         if item.columns is not None:
-            rows = [" ".join((*cols, tag)) for cols, tag in zip(item.columns, tags)]
+            rows = ["\t".join((*cols, tag)) for cols, tag in zip(item.columns, tags)]
         else:
             rows = [f"{tok}\t{tag}" for tok, tag in zip(item.tokens, tags)]
         return "\n".join(rows) + "\n\n"
-    spans = schemes.spans(tags, scheme)
     if fmt == "inline":
         out, i = [], 0
-        for typ, start, end in spans:
+        for typ, start, end, _ in entities:
             out.extend(item.tokens[i:start])
             out.append(f"[{' '.join(item.tokens[start:end])}]({typ})")
             i = end
@@ -90,22 +128,50 @@ def format_item(item: Item, tags: Sequence[str], fmt: str, scheme: str) -> str:
         return " ".join(out) + "\n"
     text = item.text if item.text is not None else " ".join(item.tokens)
     offsets = item.offsets
-    if offsets is None:
+    if offsets is None:  # token input: offsets into the tokens joined by single spaces
         offsets, pos = [], 0
         for tok in item.tokens:
             offsets.append((pos, pos + len(tok)))
             pos += len(tok) + 1
-    entities = [
-        {"text": text[offsets[s][0] : offsets[e - 1][1]], "type": typ, "start": offsets[s][0], "end": offsets[e - 1][1]}
-        for typ, s, e in spans
-    ]
     record = {
         "text": text,
         "tokens": [{"text": t, "start": o[0], "end": o[1]} for t, o in zip(item.tokens, offsets)],
         "tags": list(tags),
-        "entities": entities,
+        "entities": [
+            {
+                "text": text[offsets[s][0] : offsets[e - 1][1]],
+                "type": typ,
+                "start": offsets[s][0],
+                "end": offsets[e - 1][1],
+                "score": round(score, 6),
+            }
+            for typ, s, e, score in entities
+        ],
     }
+    if item.start is not None:
+        record["offset"] = item.start
     return json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def predict_stream(tagger, items: Iterable[Item], fmt: str, out: IO[str], batch_size: int = 64) -> int:
+    """Tag ``items`` chunk by chunk and write them to ``out``; returns the number of tokens.
+
+    ``tagger`` is a loaded model (``checkpoint.Loaded``)."""
+    from rnntag.evaluate import tag_sentences
+
+    scheme = tagger.vocab.scheme
+    want_scores = fmt == "jsonl"
+    total = 0
+    for chunk in chunks(items):
+        tagged = tag_sentences(tagger.model, tagger.vocab, [c.tokens for c in chunk], batch_size, scores=want_scores)
+        pieces = []
+        for item, t in zip(chunk, tagged):
+            tags = schemes.from_bioes(t.tags, scheme) if fmt == "conll" or fmt == "jsonl" else t.tags
+            pieces.append(format_item(item, tags, t.entities, fmt))
+            total += len(item.tokens)
+        out.write("".join(pieces))
+        out.flush()
+    return total
 
 
 def predict_files(
@@ -115,24 +181,19 @@ def predict_files(
     fmt: str | None = None,
     output: str | None = None,
     batch_size: int = 64,
-) -> None:
+) -> int:
+    """Tag every input (``-`` is stdin) into ``output`` (written atomically) or stdout."""
     from rnntag.checkpoint import load_model
-    from rnntag.evaluate import predict_tags
-    from rnntag.fileio import atomic_write
+    from rnntag.fileio import atomic_open
 
-    fmt = fmt or ("inline" if kind == "text" else "conll")
-    loaded = load_model(model_dir)
-    scheme = loaded.vocab.scheme
-    pieces: list[str] = []
-    out: IO[str] = sys.stdout
-    for path in paths:
-        for chunk in _chunks(read_items(path, kind), CHUNK):
-            tags = predict_tags(loaded.model, loaded.vocab, [c.tokens for c in chunk], scheme, batch_size)
-            text = "".join(format_item(item, t, fmt, scheme) for item, t in zip(chunk, tags))
-            if output is None:
-                out.write(text)
-                out.flush()
-            else:
-                pieces.append(text)
-    if output is not None:
-        atomic_write(output, "".join(pieces))
+    fmt = fmt or default_format(kind)
+    tagger = load_model(model_dir)
+
+    def all_items() -> Iterator[Item]:
+        for path in paths:
+            yield from read_items(path, kind)
+
+    if output is None:
+        return predict_stream(tagger, all_items(), fmt, sys.stdout, batch_size)
+    with atomic_open(output, "w") as handle:
+        return predict_stream(tagger, all_items(), fmt, handle, batch_size)

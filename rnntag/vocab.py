@@ -51,6 +51,7 @@ class Vocab:
     normalize_digits: bool = True
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "_token_cache", {})
         object.__setattr__(self, "_word_index", {w: i for i, w in enumerate(self.words)})
         object.__setattr__(self, "_char_index", {c: i for i, c in enumerate(self.chars)})
         object.__setattr__(self, "_tag_index", {t: i for i, t in enumerate(self.tags)})
@@ -69,6 +70,16 @@ class Vocab:
     def char_ids(self, token: str) -> list[int]:
         index = self._char_index  # type: ignore[attr-defined]
         return [index.get(c, UNK_ID) for c in token]
+
+    def encode_token(self, token: str) -> tuple[int, int, tuple[int, ...]]:
+        """(word id, case id, char ids) of a token, memoised (tokens repeat a lot in text)."""
+        cache: dict = self._token_cache  # type: ignore[attr-defined]
+        hit = cache.get(token)
+        if hit is None:
+            if len(cache) > 500_000:
+                cache.clear()
+            hit = cache[token] = (self.word_id(token), case_id(token), tuple(self.char_ids(token)))
+        return hit
 
     def tag_id(self, tag: str) -> int:
         return self._tag_index[tag]  # type: ignore[attr-defined]

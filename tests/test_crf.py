@@ -94,3 +94,34 @@ def test_viterbi_padding_repeats_nothing_into_real_positions():
     path = viterbi(em, mask, trans, torch.zeros(3), torch.zeros(3))
     assert path[0, 0].item() == 1  # the padded step cannot influence the real one
     assert FORBIDDEN < -1000
+
+
+def test_span_probabilities_match_enumeration():
+    constraints = schemes.allowed_bioes_transitions(TAGS)
+    crf = _random_crf(len(TAGS), constraints, seed=5)
+    torch.manual_seed(6)
+    lengths = [4, 2]
+    emissions = torch.randn(2, 4, len(TAGS)) * 2
+    mask = torch.arange(4)[None, :] < torch.tensor(lengths)[:, None]
+    paths = crf.decode(emissions, mask)
+    spans = [[(0, 0), (1, 2), (0, 3), (3, 3)], [(0, 1), (1, 1)]]
+    got = crf.span_log_probs(emissions, mask, paths, spans)
+    for b, n in enumerate(lengths):
+        scores = _brute(crf, emissions[b], n)
+        log_z = torch.logsumexp(torch.stack(list(scores.values())), 0)
+        for (s, e), value in zip(spans[b], got[b]):
+            want = paths[b, s : e + 1].tolist()
+            matching = [v for p, v in scores.items() if list(p[s : e + 1]) == want]
+            expected = torch.logsumexp(torch.stack(matching), 0) - log_z
+            assert abs(value - expected.item()) < 1e-4, (b, s, e)
+
+
+def test_softmax_span_probabilities_are_products_of_token_probabilities():
+    dec = SoftmaxDecoder(3, None)
+    emissions = torch.randn(1, 3, 3)
+    mask = torch.ones(1, 3, dtype=torch.bool)
+    paths = dec.decode(emissions, mask)
+    probs = emissions.softmax(-1)[0]
+    expected = probs[0, paths[0, 0]] * probs[1, paths[0, 1]]
+    (value,) = dec.span_log_probs(emissions, mask, paths, [[(0, 1)]])[0]
+    assert abs(torch.tensor(value).exp() - expected) < 1e-5
