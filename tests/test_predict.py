@@ -1,0 +1,119 @@
+"""rnntag predict: input kinds, formats, scores, streaming behaviour."""
+
+import io
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from rnntag.cli import app
+from rnntag.checkpoint import load_model
+from rnntag.predict import Item, chunks, predict_stream, read_items
+
+runner = CliRunner()
+
+
+def run(*args, input=None):
+    return runner.invoke(app, [str(a) for a in args], input=input)
+
+
+def test_text_offsets_point_into_the_whole_input(trained, tmp_path):
+    model, _ = trained
+    text = "First line about Paris.\nIt goes on here. Second sentence\n\nNew paragraph, John Smith.\n"
+    path = tmp_path / "in.txt"
+    path.write_text(text)
+    r = run("predict", model, path, "--format", "jsonl")
+    assert r.exit_code == 0, r.output
+    recs = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [x["text"] for x in recs] == [
+        "First line about Paris.", "It goes on here.", "Second sentence", "New paragraph, John Smith."
+    ]
+    for rec in recs:
+        assert text[rec["offset"] : rec["offset"] + len(rec["text"])] == rec["text"]
+        for ent in rec["entities"]:
+            assert 0.0 <= ent["score"] <= 1.0
+            assert rec["text"][ent["start"] : ent["end"]] == ent["text"]
+
+
+def test_multiple_inputs_and_output_file(trained, tmp_path):
+    model, _ = trained
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("John lives in Paris\n")
+    b.write_text("Mary works for Acme Corp\nshort one\n")
+    out = tmp_path / "out.conll"
+    r = run("predict", model, a, b, "--input", "tokens", "-o", out)
+    assert r.exit_code == 0, r.output
+    assert r.stdout == ""
+    blocks = out.read_text().strip().split("\n\n")
+    assert [len(x.splitlines()) for x in blocks] == [4, 5, 2]
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_failed_prediction_leaves_no_output(trained, tmp_path):
+    model, _ = trained
+    bad = tmp_path / "bad.conll"
+    bad.write_text("John B-PER\nMary\n\n")  # column count changes
+    out = tmp_path / "out.conll"
+    r = run("predict", model, bad, "--input", "conll", "-o", out)
+    assert r.exit_code == 2 and "bad.conll:2" in r.stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == [bad]
+
+
+def test_inline_format_and_scheme(trained):
+    model, _ = trained
+    loaded = load_model(model)
+    buf = io.StringIO()
+    n = predict_stream(loaded, [Item(("John", "Smith", "visited", "Rome"))], "inline", buf)
+    assert n == 4
+    assert buf.getvalue().replace("[", "").count("]") == buf.getvalue().count("](")
+
+
+def test_very_long_sentence(trained):
+    model, _ = trained
+    loaded = load_model(model)
+    tokens = tuple(["Paris", "is", "big", "."] * 2500)
+    buf = io.StringIO()
+    assert predict_stream(loaded, [Item(tokens)], "conll", buf) == 10_000
+    assert len(buf.getvalue().strip().splitlines()) == 10_000
+
+
+def test_chunks_bound_the_work_in_memory():
+    items = (Item(("a",) * 7) for _ in range(10))
+    sizes = [sum(len(i.tokens) for i in c) for c in chunks(items, max_tokens=20)]
+    assert sizes == [21, 21, 21, 7]
+
+
+def test_scores_are_entity_probabilities(trained):
+    from rnntag.evaluate import tag_sentences
+
+    loaded = load_model(trained[0])
+    tagged = tag_sentences(loaded.model, loaded.vocab, [("John", "Smith", "met", "Mary", "in", "Paris")], scores=True)
+    for _, _, _, p in tagged[0].entities:
+        assert 0.0 < p <= 1.0 and not math.isnan(p)
+
+
+def test_reading_text_in_pieces_keeps_offsets(tmp_path, monkeypatch):
+    import rnntag.predict as predict
+
+    monkeypatch.setattr(predict, "TEXT_BUFFER", 50)
+    text = " ".join(f"Sentence number {i} is here." for i in range(40)) + "\n"
+    path = tmp_path / "t.txt"
+    path.write_text(text)
+    items = list(read_items(str(path), "text"))
+    assert len(items) == 40
+    for it in items:
+        assert text[it.start : it.start + len(it.text)] == it.text
+
+
+def test_head_closes_the_pipe_quietly(trained, tmp_path):
+    model, _ = trained
+    path = tmp_path / "many.txt"
+    path.write_text("John lives in Paris\n" * 20000)
+    cmd = f"{sys.executable} -m rnntag predict {model} {path} --input tokens | head -n 1"
+    r = subprocess.run(["bash", "-c", f"set -o pipefail; {cmd}"], capture_output=True, text=True)
+    assert r.stdout.startswith("John")
+    assert r.stderr == "", r.stderr
+    assert r.returncode == 0
