@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -52,18 +53,28 @@ class TrainResult:
 
 
 def prepare_output(model_dir: Path, force: bool) -> None:
-    """Refuse to overwrite an existing model directory unless ``force``."""
+    """Refuse to overwrite an existing model directory unless ``force``, and check that the
+    directory can be created (missing parents are created later, once the data has loaded)."""
     if model_dir.exists():
         if not model_dir.is_dir():
             raise UsageError(f"{model_dir}: exists and is not a directory")
         if any(model_dir.iterdir()) and not force:
             raise UsageError(f"{model_dir}: already exists; use --force to overwrite it")
-        stale = model_dir / METRICS
-        if stale.exists():
-            stale.unlink()
-    parent = model_dir.parent
-    if not parent.exists():
-        raise UsageError(f"{model_dir}: parent directory {parent} does not exist")
+    ancestor = model_dir.absolute()
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
+        raise UsageError(f"{model_dir}: cannot create it ({ancestor} is not a writable directory)")
+
+
+def create_output(model_dir: Path) -> None:
+    try:
+        model_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UsageError(f"{model_dir}: cannot create directory ({err.strerror})") from None
+    stale = model_dir / METRICS
+    if stale.exists():
+        stale.unlink()
 
 
 def split_dev(sentences: Sequence[Sentence], fraction: float) -> tuple[list[Sentence], list[Sentence]]:
@@ -147,6 +158,7 @@ def train(
     else:
         scheduler = None
 
+    create_output(model_dir)
     encoded = [encode(tok, vocab, tags) for tok, tags in zip(train_tokens, train_bioes)]
     single = torch.zeros(len(vocab.words), dtype=torch.bool)
     single[list(singletons(train_tokens, vocab))] = True
