@@ -1,30 +1,14 @@
-"""Sentences -> padded tensors, and length-bucketed batch orders.
-
-``encode`` turns tokens into id lists once (plain Python); ``collate`` pads a list of encoded
-sentences into a ``Batch`` of tensors. Lengths stay on the CPU, as packed sequences require.
-"""
+"""Padded arrays -> a ``Batch`` of torch tensors. Lengths stay on the CPU, as packed
+sequences require. Encoding and batch orders live in ``rnntag.encoding`` (no torch)."""
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from typing import Sequence
 
-import numpy as np
 import torch
 
-from rnntag.vocab import PAD_ID, Vocab, case_id
-
-
-@dataclass(frozen=True)
-class Encoded:
-    words: np.ndarray  # shape: (n,) int64
-    cases: np.ndarray  # shape: (n,) int64
-    chars: np.ndarray  # shape: (n, longest word of the sentence) int64, 0-padded
-    tags: np.ndarray | None  # shape: (n,) int64
-
-    def __len__(self) -> int:
-        return len(self.words)
+from rnntag.encoding import Encoded, Padded, bucket_order, encode, pad  # noqa: F401  (re-exported)
 
 
 @dataclass
@@ -49,72 +33,15 @@ class Batch:
         return int(self.lengths.sum())
 
 
-MAX_WORD_LEN = 30  # longer tokens keep their first 15 and last 15 characters for the char encoder
-
-
-def _clip_chars(ids: tuple[int, ...]) -> tuple[int, ...]:
-    if len(ids) <= MAX_WORD_LEN:
-        return ids or (PAD_ID,)
-    half = MAX_WORD_LEN // 2
-    return ids[:half] + ids[-half:]
-
-
-def encode(tokens: Sequence[str], vocab: Vocab, bioes_tags: Sequence[str] | None = None) -> Encoded:
-    parts = [vocab.encode_token(t) for t in tokens]
-    chars = [_clip_chars(p[2]) for p in parts]
-    width = max((len(c) for c in chars), default=1)
-    matrix = np.zeros((len(tokens), width), dtype=np.int64)
-    for row, ids in enumerate(chars):
-        matrix[row, : len(ids)] = ids
-    return Encoded(
-        words=np.fromiter((p[0] for p in parts), dtype=np.int64, count=len(parts)),
-        cases=np.fromiter((p[1] for p in parts), dtype=np.int64, count=len(parts)),
-        chars=matrix,
-        tags=None if bioes_tags is None else np.array([vocab.tag_id(t) for t in bioes_tags], dtype=np.int64),
+def to_batch(padded: Padded, index: Sequence[int]) -> Batch:
+    lengths = torch.from_numpy(padded.lengths)
+    mask = torch.arange(padded.words.shape[1])[None, :] < lengths[:, None]
+    tags = None if padded.tags is None else torch.from_numpy(padded.tags)
+    return Batch(
+        torch.from_numpy(padded.words), torch.from_numpy(padded.cases), torch.from_numpy(padded.chars),
+        lengths, mask, tags, list(index),
     )
 
 
 def collate(items: Sequence[Encoded], index: Sequence[int]) -> Batch:
-    batch, time = len(items), max(len(e) for e in items)
-    width = max(e.chars.shape[1] for e in items)
-    words = np.zeros((batch, time), dtype=np.int64)
-    cases = np.zeros((batch, time), dtype=np.int64)
-    chars = np.zeros((batch, time, width), dtype=np.int64)
-    has_tags = all(e.tags is not None for e in items)
-    tags = np.zeros((batch, time), dtype=np.int64) if has_tags else None
-    for row, e in enumerate(items):
-        n = len(e)
-        words[row, :n] = e.words
-        cases[row, :n] = e.cases
-        chars[row, :n, : e.chars.shape[1]] = e.chars
-        if tags is not None:
-            tags[row, :n] = e.tags
-    lengths = torch.tensor([len(e) for e in items], dtype=torch.long)
-    mask = torch.arange(time)[None, :] < lengths[:, None]
-    return Batch(
-        torch.from_numpy(words), torch.from_numpy(cases), torch.from_numpy(chars), lengths, mask,
-        None if tags is None else torch.from_numpy(tags), list(index),
-    )
-
-
-def bucket_order(
-    lengths: Sequence[int], batch_size: int, rng: random.Random | None = None, pool: int = 50
-) -> list[list[int]]:
-    """Batches of indices with similar lengths.
-
-    Without ``rng``: sorted by length, longest first (evaluation and prediction).
-    With ``rng``: shuffled, sorted by length inside pools of ``pool * batch_size``, chunked,
-    and the batches shuffled (training); the same rng state gives the same order.
-    """
-    order = list(range(len(lengths)))
-    if rng is None:
-        order.sort(key=lambda i: -lengths[i])
-        return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    rng.shuffle(order)
-    size = pool * batch_size
-    batches: list[list[int]] = []
-    for start in range(0, len(order), size):
-        chunk = sorted(order[start : start + size], key=lambda i: lengths[i])
-        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
-    rng.shuffle(batches)
-    return batches
+    return to_batch(pad(items), index)

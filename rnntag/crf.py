@@ -131,7 +131,10 @@ class CRF(nn.Module):
         With BIOES tags a span from B-X to E-X (or one S-X) fixes the entity exactly, so this is
         the probability of the predicted entity. paths: (batch, time) long.
         """
-        trans, start, end = self._params()
+        # float64: log Z and alpha grow with the sentence length, and the difference of such
+        # large numbers loses the probability's digits in float32
+        trans, start, end = (p.double() for p in self._params())
+        emissions = emissions.double()
         batch, time, _ = emissions.shape
         alphas = [start + emissions[:, 0]]  # each: (batch, tags), emissions up to t included
         for t in range(1, time):

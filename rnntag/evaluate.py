@@ -1,4 +1,4 @@
-"""Tag sentences with a model and score the result against gold tags.
+"""Tag sentences with a torch model and score the result against gold tags.
 
 Tags come out of the model in BIOES; everything returned here is converted to the scheme the
 caller asks for (the scheme of the file being evaluated), so users only see their own scheme.
@@ -6,58 +6,54 @@ caller asks for (the scheme of the file being evaluated), so users only see thei
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Sequence
 
 import torch
 
-from rnntag import schemes
-from rnntag.batching import bucket_order, collate, encode
+from rnntag import schemes, tagging
+from rnntag.batching import to_batch
+from rnntag.encoding import Padded
 from rnntag.scoring import Scores, score
+from rnntag.tagging import Tagged  # noqa: F401  (re-exported)
 from rnntag.vocab import Vocab
 
 
-@dataclass(frozen=True)
-class Tagged:
-    """One sentence's prediction: BIOES tags and entities (type, start, end exclusive, probability)."""
+class TorchBackend:
+    """The ``tagging.Backend`` of a torch ``Tagger``: inference mode, eval mode, its device."""
 
-    tags: list[str]
-    entities: list[tuple[str, int, int, float]]
+    def __init__(self, model):
+        self.model = model
+        self.device = next(model.parameters()).device
+
+    @torch.inference_mode()
+    def emissions(self, padded: Padded):
+        batch = to_batch(padded, range(len(padded.lengths))).to(self.device)
+        return self.model.emissions(batch), batch.mask
+
+    @torch.inference_mode()
+    def decode(self, emissions, padded: Padded) -> list[list[int]]:
+        em, mask = emissions
+        return self.model.decoder.decode(em, mask).tolist()
+
+    @torch.inference_mode()
+    def span_log_probs(self, emissions, padded: Padded, paths, spans) -> list[list[float]]:
+        em, mask = emissions
+        return self.model.decoder.span_log_probs(em, mask, torch.tensor(paths, device=em.device), spans)
 
 
-@torch.inference_mode()
-def tag_sentences(
-    model, vocab: Vocab, token_seqs: Sequence[Sequence[str]], batch_size: int = 64, scores: bool = False
-) -> list[Tagged]:
-    """Tag token sequences (in batches of similar length); empty sequences give empty results.
-
-    With ``scores``, each entity carries its probability under the model: for the CRF the
-    marginal probability of exactly these tags over the entity's tokens (forward-backward),
-    for the softmax decoder the product of the tokens' probabilities. Otherwise 1.0.
-    """
+def _with_eval_mode(model, fn):
     was_training = model.training
     model.eval()
-    device = next(model.parameters()).device
-    out: list[Tagged | None] = [Tagged([], []) if not len(t) else None for t in token_seqs]
-    todo = [i for i, t in enumerate(token_seqs) if len(t)]
-    encoded = [encode(token_seqs[i], vocab) for i in todo]
-    for rows in bucket_order([len(e) for e in encoded], batch_size):
-        batch = collate([encoded[r] for r in rows], rows).to(device)
-        emissions = model.emissions(batch)
-        paths = model.decoder.decode(emissions, batch.mask)
-        tags = [[vocab.tags[k] for k in p[:n]] for p, n in zip(paths.tolist(), batch.lengths.tolist())]
-        spans = [schemes.spans(t, "BIOES") for t in tags]
-        if scores:
-            inclusive = [[(s, e - 1) for _, s, e in row] for row in spans]
-            probs = model.decoder.span_log_probs(emissions, batch.mask, paths, inclusive)
-        else:
-            probs = [[0.0] * len(row) for row in spans]
-        for r, t, sp, lp in zip(rows, tags, spans, probs):
-            ents = [(typ, s, e, min(1.0, math.exp(v))) for (typ, s, e), v in zip(sp, lp)]
-            out[todo[r]] = Tagged(t, ents)
-    model.train(was_training)
-    return out  # type: ignore[return-value]
+    try:
+        return fn()
+    finally:
+        model.train(was_training)
+
+
+def tag_sentences(model, vocab: Vocab, token_seqs, batch_size: int = 64, scores: bool = False) -> list[Tagged]:
+    backend = TorchBackend(model)
+    return _with_eval_mode(model, lambda: tagging.tag_sentences(backend, vocab, token_seqs, batch_size, scores))
 
 
 def predict_bioes(model, vocab: Vocab, token_seqs: Sequence[Sequence[str]], batch_size: int = 64) -> list[list[str]]:
@@ -67,8 +63,8 @@ def predict_bioes(model, vocab: Vocab, token_seqs: Sequence[Sequence[str]], batc
 
 def predict_tags(model, vocab: Vocab, token_seqs, scheme: str | None = None, batch_size: int = 64) -> list[list[str]]:
     """Tags in ``scheme`` (default: the scheme of the model's training data)."""
-    target = scheme or vocab.scheme
-    return [schemes.from_bioes(p, target) for p in predict_bioes(model, vocab, token_seqs, batch_size)]
+    backend = TorchBackend(model)
+    return _with_eval_mode(model, lambda: tagging.predict_tags(backend, vocab, token_seqs, scheme, batch_size))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,293 @@
+"""A torch-free NumPy runtime for trained taggers.
+
+It runs the same network as ``rnntag.model.Tagger`` from the same weights (read from
+``weights.safetensors`` with safetensors' numpy loader): the character encoder (CNN or
+BiLSTM), an optional projection MLP with GELU, the BiLSTM/BiGRU layers over whole sequences
+in both directions with per-sentence lengths, an optional LayerNorm, the output layer, and
+constrained Viterbi and forward-backward for the CRF (or the softmax decoder).
+
+The recurrent cells follow torch's equations exactly, so results match torch to float
+precision (tests check emissions within 1e-4 and identical tags):
+
+LSTM (gate order i, f, g, o)::
+
+    i, f, o = sigmoid(.), g = tanh(.)      over  W_ih x + b_ih + W_hh h + b_hh
+    c = f * c_prev + i * g ;  h = o * tanh(c)
+
+GRU (gate order r, z, n). The tutorial this project grew out of writes the update as
+``h = (1 - z) * h_prev + z * candidate`` with the candidate computed from ``[x, r * h]``.
+torch swaps the roles of z and 1 - z, and applies the reset gate *after* the recurrent
+matrix product; we use torch's form so that its weights mean the same thing here::
+
+    r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)
+    z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)          # torch's z is the tutorial's 1 - z
+    n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
+    h = (1 - z) * n + z * h_prev
+
+Sequences of different lengths share a padded batch: the forward direction freezes a
+sentence's state after its last token; the backward direction keeps the zero initial state
+through the padding, so it starts at each sentence's own last token. Every sentence gets the
+same result whatever it is batched with.
+
+This module imports numpy (and safetensors' numpy loader), never torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from rnntag.config import Config, ModelConfig
+from rnntag.encoding import Padded
+from rnntag.errors import ModelError
+from rnntag.vocab import Vocab
+
+Weights = dict[str, np.ndarray]
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))  # numerically stable, no overflow warnings
+
+
+def erf(x: np.ndarray) -> np.ndarray:
+    """Abramowitz & Stegun 7.1.26 (max abs error 1.5e-7): numpy has no erf."""
+    sign = np.sign(x)
+    a = np.abs(x)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    return sign * (1.0 - poly * np.exp(-a * a))
+
+
+def gelu(x: np.ndarray) -> np.ndarray:
+    return 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
+
+
+def logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
+    m = x.max(axis=axis, keepdims=True)
+    return (m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))).squeeze(axis)
+
+
+def run_direction(
+    cell: str, x: np.ndarray, mask: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray, b_ih: np.ndarray,
+    b_hh: np.ndarray, reverse: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One direction of one recurrent layer over a padded batch.
+
+    x: (batch, time, in); mask: (batch, time) bool, True on real tokens (a prefix of each row).
+    Returns the outputs (batch, time, hidden), zero at padding, and the final hidden state
+    (batch, hidden): after the last real token (forward) or after the first (reverse).
+    """
+    batch, time, _ = x.shape
+    hidden = w_hh.shape[1]
+    xp = x @ w_ih.T + b_ih  # shape: (batch, time, gates * hidden)
+    h = np.zeros((batch, hidden), dtype=x.dtype)
+    c = np.zeros((batch, hidden), dtype=x.dtype)
+    out = np.zeros((batch, time, hidden), dtype=x.dtype)
+    steps = range(time - 1, -1, -1) if reverse else range(time)
+    for t in steps:
+        hp = h @ w_hh.T + b_hh  # shape: (batch, gates * hidden)
+        if cell == "lstm":
+            g = xp[:, t] + hp
+            i = sigmoid(g[:, :hidden])
+            f = sigmoid(g[:, hidden : 2 * hidden])
+            cand = np.tanh(g[:, 2 * hidden : 3 * hidden])
+            o = sigmoid(g[:, 3 * hidden :])
+            c_new = f * c + i * cand
+            h_new = o * np.tanh(c_new)
+            m = mask[:, t : t + 1]
+            c = np.where(m, c_new, c)
+        else:
+            gx, gh = xp[:, t], hp
+            r = sigmoid(gx[:, :hidden] + gh[:, :hidden])
+            z = sigmoid(gx[:, hidden : 2 * hidden] + gh[:, hidden : 2 * hidden])
+            n = np.tanh(gx[:, 2 * hidden :] + r * gh[:, 2 * hidden :])
+            h_new = (1.0 - z) * n + z * h
+            m = mask[:, t : t + 1]
+        h = np.where(m, h_new, h)
+        out[:, t] = np.where(m, h, 0.0)
+    return out, h
+
+
+def viterbi(emissions: np.ndarray, mask: np.ndarray, trans: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Best paths (batch, time); as ``rnntag.crf.viterbi``."""
+    batch, time, num_tags = emissions.shape
+    score = start + emissions[:, 0]
+    identity = np.broadcast_to(np.arange(num_tags), (batch, num_tags))
+    history = []
+    for t in range(1, time):
+        cand = score[:, :, None] + trans[None]  # shape: (batch, from, to)
+        back = cand.argmax(axis=1)
+        best = np.take_along_axis(cand, back[:, None, :], axis=1)[:, 0]
+        m = mask[:, t : t + 1]
+        score = np.where(m, best + emissions[:, t], score)
+        history.append(np.where(m, back, identity))
+    tag = (score + end).argmax(axis=1)
+    path = [tag]
+    for back in reversed(history):
+        tag = np.take_along_axis(back, tag[:, None], axis=1)[:, 0]
+        path.append(tag)
+    path.reverse()
+    return np.stack(path, axis=1)
+
+
+def crf_span_log_probs(
+    emissions: np.ndarray, mask: np.ndarray, trans: np.ndarray, start: np.ndarray, end: np.ndarray,
+    paths: np.ndarray, spans: Sequence[Sequence[tuple[int, int]]],
+) -> list[list[float]]:
+    """As ``rnntag.crf.CRF.span_log_probs``: forward-backward marginals of fixed tag spans
+    (in float64, like the torch version)."""
+    emissions, trans, start, end = (a.astype(np.float64) for a in (emissions, trans, start, end))
+    batch, time, _ = emissions.shape
+    alphas = [start + emissions[:, 0]]
+    for t in range(1, time):
+        nxt = logsumexp(alphas[-1][:, :, None] + trans[None], axis=1) + emissions[:, t]
+        alphas.append(np.where(mask[:, t : t + 1], nxt, alphas[-1]))
+    betas = [np.broadcast_to(end, (batch, end.shape[0]))]
+    for t in range(time - 2, -1, -1):
+        nxt = logsumexp(trans[None] + (emissions[:, t + 1] + betas[-1])[:, None, :], axis=2)
+        betas.append(np.where(mask[:, t + 1 : t + 2], nxt, betas[-1]))
+    betas.reverse()
+    log_z = logsumexp(alphas[-1] + end, axis=1)
+    alpha = np.take_along_axis(np.stack(alphas, 1), paths[:, :, None], axis=2)[:, :, 0]
+    beta = np.take_along_axis(np.stack(betas, 1), paths[:, :, None], axis=2)[:, :, 0]
+    step = trans[paths[:, :-1], paths[:, 1:]] + np.take_along_axis(emissions[:, 1:], paths[:, 1:, None], axis=2)[:, :, 0]
+    cum = np.concatenate([np.zeros((batch, 1), emissions.dtype), np.cumsum(step, axis=1)], axis=1)
+    a, c, bt, z = alpha.tolist(), cum.tolist(), beta.tolist(), log_z.tolist()
+    return [[a[b][s] + c[b][e] - c[b][s] + bt[b][e] - z[b] for s, e in row] for b, row in enumerate(spans)]
+
+
+def log_softmax(x: np.ndarray) -> np.ndarray:
+    return x - logsumexp(x, axis=-1)[..., None]
+
+
+class NumpyTagger:
+    """The tagger network in NumPy; a ``tagging.Backend``."""
+
+    def __init__(self, config: ModelConfig, weights: Weights):
+        self.config = config
+        self.w = {k: v.astype(np.float32) if v.dtype.kind == "f" else v for k, v in weights.items()}
+        need = ["word_embed.weight", "out.weight", "out.bias"]
+        missing = [k for k in need if k not in self.w]
+        if missing:
+            raise ModelError(f"weights lack {', '.join(missing)}")
+        if config.decoder == "crf":
+            self.trans = self.w["decoder.transitions"] + self.w["decoder.trans_mask"]
+            self.start = self.w["decoder.start"] + self.w["decoder.start_mask"]
+            self.end = self.w["decoder.end"] + self.w["decoder.end_mask"]
+        else:
+            self.trans = self.w["decoder.trans_mask"]
+            self.start = self.w["decoder.start_mask"]
+            self.end = self.w["decoder.end_mask"]
+
+    # -- network ---------------------------------------------------------------------------
+    def _rnn_layer(self, prefix: str, cell: str, x: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        w = self.w
+        fwd, h_f = run_direction(cell, x, mask, w[f"{prefix}.weight_ih_l0"], w[f"{prefix}.weight_hh_l0"],
+                                 w[f"{prefix}.bias_ih_l0"], w[f"{prefix}.bias_hh_l0"], reverse=False)
+        bwd, h_b = run_direction(cell, x, mask, w[f"{prefix}.weight_ih_l0_reverse"], w[f"{prefix}.weight_hh_l0_reverse"],
+                                 w[f"{prefix}.bias_ih_l0_reverse"], w[f"{prefix}.bias_hh_l0_reverse"], reverse=True)
+        return np.concatenate([fwd, bwd], axis=-1), h_f, h_b
+
+    def _chars(self, chars: np.ndarray) -> np.ndarray:
+        """chars: (words, width) of real tokens -> (words, char features)."""
+        c = self.config
+        emb = self.w["char_encoder.embed.weight"][chars]  # shape: (words, width, dim)
+        if c.char_encoder == "cnn":
+            k = c.char_kernel
+            weight = self.w["char_encoder.conv.weight"]  # shape: (filters, dim, k)
+            left = k // 2
+            padded = np.pad(emb, ((0, 0), (left, k - 1 - left), (0, 0)))
+            width = chars.shape[1]
+            windows = np.concatenate([padded[:, j : j + width] for j in range(k)], axis=2)  # (words, width, k*dim)
+            kernel = weight.transpose(2, 1, 0).reshape(k * weight.shape[1], weight.shape[0])
+            h = windows @ kernel + self.w["char_encoder.conv.bias"]  # shape: (words, width, filters)
+            h = np.where((chars != 0)[:, :, None], h, -np.inf)
+            return h.max(axis=1)
+        mask = chars != 0
+        mask[:, 0] = True  # an empty token still has one (padding) character, as in torch
+        _, h_f, h_b = self._rnn_layer("char_encoder.rnn", "lstm", emb, mask)
+        return np.concatenate([h_f, h_b], axis=1)
+
+    def emissions(self, padded: Padded) -> np.ndarray:
+        """Emissions (batch, time, tags), float32."""
+        c, w = self.config, self.w
+        mask = padded.mask
+        parts = [w["word_embed.weight"][padded.words]]
+        if c.case_dim:
+            parts.append(w["case_embed.weight"][padded.cases])
+        if c.char_encoder != "none":
+            encoded = self._chars(padded.chars[mask])
+            full = np.zeros((*padded.words.shape, encoded.shape[1]), dtype=np.float32)
+            full[mask] = encoded
+            parts.append(full)
+        x = np.concatenate(parts, axis=-1)
+        if c.mlp_dim:
+            x = gelu(x @ w["mlp.0.weight"].T + w["mlp.0.bias"])
+        for layer in range(c.layers):
+            x, _, _ = self._rnn_layer(f"rnns.{layer}", c.cell, x, mask)
+        if c.layer_norm:
+            mean = x.mean(-1, keepdims=True)
+            var = ((x - mean) ** 2).mean(-1, keepdims=True)
+            x = (x - mean) / np.sqrt(var + 1e-5) * w["norm.weight"] + w["norm.bias"]
+        return x @ w["out.weight"].T + w["out.bias"]
+
+    # -- decoding --------------------------------------------------------------------------
+    def _scores(self, emissions: np.ndarray) -> np.ndarray:
+        return emissions if self.config.decoder == "crf" else log_softmax(emissions)
+
+    def decode(self, emissions: np.ndarray, padded: Padded) -> list[list[int]]:
+        return viterbi(self._scores(emissions), padded.mask, self.trans, self.start, self.end).tolist()
+
+    def span_log_probs(self, emissions: np.ndarray, padded: Padded, paths, spans) -> list[list[float]]:
+        paths = np.asarray(paths)
+        if self.config.decoder == "crf":
+            return crf_span_log_probs(emissions, padded.mask, self.trans, self.start, self.end, paths, spans)
+        logp = np.take_along_axis(log_softmax(emissions), paths[:, :, None], axis=2)[:, :, 0]
+        cum = np.concatenate([np.zeros((logp.shape[0], 1), logp.dtype), np.cumsum(logp, axis=1)], axis=1).tolist()
+        return [[cum[b][e + 1] - cum[b][s] for s, e in row] for b, row in enumerate(spans)]
+
+
+@dataclass
+class LoadedRuntime:
+    """A model directory loaded for the NumPy runtime (mirrors ``checkpoint.Loaded``)."""
+
+    config: Config
+    vocab: Vocab
+    meta: dict
+    backend: NumpyTagger
+    path: Path
+
+
+def load_runtime(directory: str | Path) -> LoadedRuntime:
+    """Load a model directory without torch (safetensors' numpy loader, JSON, safe YAML)."""
+    import hashlib
+
+    from safetensors import SafetensorError
+    from safetensors.numpy import load
+
+    from rnntag.checkpoint import WEIGHTS, read_config_and_vocab
+
+    directory = Path(directory)
+    meta, config, vocab = read_config_and_vocab(directory)
+    path = directory / WEIGHTS
+    try:
+        blob = path.read_bytes()
+    except FileNotFoundError:
+        raise ModelError(f"{path}: missing") from None
+    except OSError as err:
+        raise ModelError(f"{path}: unreadable ({err.strerror})") from None
+    expected = meta.get("weights_sha256")
+    if expected is not None and hashlib.sha256(blob).hexdigest() != expected:
+        raise ModelError(f"{path}: truncated or corrupt (checksum does not match meta.json)")
+    try:
+        weights = load(blob)
+    except (SafetensorError, ValueError, OSError) as err:
+        raise ModelError(f"{path}: not a valid safetensors file ({err})") from None
+    try:
+        backend = NumpyTagger(config.model, weights)
+    except KeyError as err:
+        raise ModelError(f"{path}: weights do not match the config (missing {err})") from None
+    return LoadedRuntime(config=config, vocab=vocab, meta=meta, backend=backend, path=directory)
