@@ -4,7 +4,8 @@
 
 Measures, on the tokens of the CoNLL-2003 valid file:
 - end-to-end tokens/s of the `rnntag predict` command (process start to exit) for
-  `--input tokens`, `--input conll` and raw text (the same sentences detokenized);
+  `--input tokens` (default NumPy runtime, and `--runtime torch`), `--input conll` and raw
+  text (the same sentences detokenized);
 - tokens/s of the tagger inside one process (rnntag.evaluate.tag_sentences, CRF decoding)
   and of a bare torch BiLSTM of the same size (embedding + char CNN + LSTM + linear,
   no decoding) on the same length-sorted batches;
@@ -103,8 +104,18 @@ def in_process(model_dir: str, sentences, batch_size: int) -> dict:
     t0 = time.perf_counter()
     bare()
     bare_tps = tokens / (time.perf_counter() - t0)
-    return {"in_process_tokens_per_s": round(ours), "bare_torch_bilstm_tokens_per_s": round(bare_tps),
-            "ratio_to_bare": round(ours / bare_tps, 3)}
+
+    from rnntag import tagging
+    from rnntag.runtime import load_runtime
+
+    rt = load_runtime(model_dir)
+    tagging.tag_sentences(rt.backend, rt.vocab, sentences[:200], batch_size)
+    t0 = time.perf_counter()
+    tagging.tag_sentences(rt.backend, rt.vocab, sentences, batch_size)
+    numpy_tps = tokens / (time.perf_counter() - t0)
+    return {"in_process_torch_tokens_per_s": round(ours), "in_process_numpy_tokens_per_s": round(numpy_tps),
+            "bare_torch_bilstm_tokens_per_s": round(bare_tps),
+            "ratio_torch_to_bare": round(ours / bare_tps, 3), "ratio_numpy_to_bare": round(numpy_tps / bare_tps, 3)}
 
 
 def main() -> None:
@@ -129,6 +140,7 @@ def main() -> None:
         predict = rnntag + ["predict", args.model, "--batch-size", str(args.batch_size)]
         for name, extra, path in (
             ("tokens", ["--input", "tokens"], tok_file),
+            ("tokens_torch_runtime", ["--input", "tokens", "--runtime", "torch"], tok_file),
             ("conll", ["--input", "conll"], Path(args.data)),
             ("text", ["--input", "text"], text_file),
         ):

@@ -387,6 +387,7 @@ def predict(
     fmt: Optional[str] = typer.Option(None, "--format", help="conll, jsonl or inline (default: inline for text, conll otherwise)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write here instead of stdout."),
     batch_size: int = typer.Option(64, "--batch-size", min=1, help="Sentences per batch."),
+    runtime: str = typer.Option("auto", "--runtime", help="auto or numpy (torch-free, fast start) or torch."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
 ) -> None:
     """Tag text, token lines or CoNLL files with a trained model.
@@ -408,9 +409,11 @@ def predict(
             raise UsageError(f"--input must be text, tokens or conll, not {input_kind!r}")
         if fmt is not None and fmt not in FORMATS:
             raise UsageError(f"--format must be conll, jsonl or inline, not {fmt!r}")
+        if runtime not in ("auto", "numpy", "torch"):
+            raise UsageError(f"--runtime must be auto, numpy or torch, not {runtime!r}")
         _check_output(output, force)
         paths = [str(p) for p in inputs] if inputs else ["-"]
-        predict_files(model_dir, paths, input_kind, fmt, None if output is None else str(output), batch_size)
+        predict_files(model_dir, paths, input_kind, fmt, None if output is None else str(output), batch_size, runtime)
 
     _run(body)
 

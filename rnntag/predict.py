@@ -153,20 +153,33 @@ def format_item(item: Item, tags: Sequence[str], entities, fmt: str) -> str:
     return json.dumps(record, ensure_ascii=False) + "\n"
 
 
-def predict_stream(tagger, items: Iterable[Item], fmt: str, out: IO[str], batch_size: int = 64) -> int:
-    """Tag ``items`` chunk by chunk and write them to ``out``; returns the number of tokens.
+def load_tagger(model_dir: str | Path, runtime: str = "auto"):
+    """(vocab, backend) for a model directory. ``numpy`` (and ``auto``) needs no torch and
+    starts fast; ``torch`` runs the eager model. Both give the same tags (tests/test_runtime.py)."""
+    if runtime in ("auto", "numpy"):
+        from rnntag.runtime import load_runtime
 
-    ``tagger`` is a loaded model (``checkpoint.Loaded``)."""
-    from rnntag.evaluate import tag_sentences
+        loaded = load_runtime(model_dir)
+        return loaded.vocab, loaded.backend
+    from rnntag.checkpoint import load_model
+    from rnntag.evaluate import TorchBackend
 
-    scheme = tagger.vocab.scheme
+    loaded = load_model(model_dir)
+    return loaded.vocab, TorchBackend(loaded.model)
+
+
+def predict_stream(vocab, backend, items: Iterable[Item], fmt: str, out: IO[str], batch_size: int = 64) -> int:
+    """Tag ``items`` chunk by chunk with a ``tagging.Backend`` and write them to ``out``;
+    returns the number of tokens."""
+    from rnntag.tagging import tag_sentences
+
     want_scores = fmt == "jsonl"
     total = 0
     for chunk in chunks(items):
-        tagged = tag_sentences(tagger.model, tagger.vocab, [c.tokens for c in chunk], batch_size, scores=want_scores)
+        tagged = tag_sentences(backend, vocab, [c.tokens for c in chunk], batch_size, scores=want_scores)
         pieces = []
         for item, t in zip(chunk, tagged):
-            tags = schemes.from_bioes(t.tags, scheme) if fmt == "conll" or fmt == "jsonl" else t.tags
+            tags = schemes.from_bioes(t.tags, vocab.scheme) if fmt in ("conll", "jsonl") else t.tags
             pieces.append(format_item(item, tags, t.entities, fmt))
             total += len(item.tokens)
         out.write("".join(pieces))
@@ -181,19 +194,19 @@ def predict_files(
     fmt: str | None = None,
     output: str | None = None,
     batch_size: int = 64,
+    runtime: str = "auto",
 ) -> int:
     """Tag every input (``-`` is stdin) into ``output`` (written atomically) or stdout."""
-    from rnntag.checkpoint import load_model
     from rnntag.fileio import atomic_open
 
     fmt = fmt or default_format(kind)
-    tagger = load_model(model_dir)
+    vocab, backend = load_tagger(model_dir, runtime)
 
     def all_items() -> Iterator[Item]:
         for path in paths:
             yield from read_items(path, kind)
 
     if output is None:
-        return predict_stream(tagger, all_items(), fmt, sys.stdout, batch_size)
+        return predict_stream(vocab, backend, all_items(), fmt, sys.stdout, batch_size)
     with atomic_open(output, "w") as handle:
-        return predict_stream(tagger, all_items(), fmt, handle, batch_size)
+        return predict_stream(vocab, backend, all_items(), fmt, handle, batch_size)

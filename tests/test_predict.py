@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from rnntag.cli import app
 from rnntag.checkpoint import load_model
-from rnntag.predict import Item, chunks, predict_stream, read_items
+from rnntag.predict import Item, chunks, load_tagger, predict_stream, read_items
 
 runner = CliRunner()
 
@@ -64,19 +64,18 @@ def test_failed_prediction_leaves_no_output(trained, tmp_path):
 
 def test_inline_format_and_scheme(trained):
     model, _ = trained
-    loaded = load_model(model)
     buf = io.StringIO()
-    n = predict_stream(loaded, [Item(("John", "Smith", "visited", "Rome"))], "inline", buf)
+    n = predict_stream(*load_tagger(model), [Item(("John", "Smith", "visited", "Rome"))], "inline", buf)
     assert n == 4
     assert buf.getvalue().replace("[", "").count("]") == buf.getvalue().count("](")
 
 
 def test_very_long_sentence(trained):
     model, _ = trained
-    loaded = load_model(model)
     tokens = tuple(["Paris", "is", "big", "."] * 2500)
-    buf = io.StringIO()
-    assert predict_stream(loaded, [Item(tokens)], "conll", buf) == 10_000
+    for runtime in ("numpy", "torch"):
+        buf = io.StringIO()
+        assert predict_stream(*load_tagger(model, runtime), [Item(tokens)], "conll", buf) == 10_000
     assert len(buf.getvalue().strip().splitlines()) == 10_000
 
 
@@ -117,3 +116,31 @@ def test_head_closes_the_pipe_quietly(trained, tmp_path):
     assert r.stdout.startswith("John")
     assert r.stderr == "", r.stderr
     assert r.returncode == 0
+
+
+@pytest.mark.parametrize("fmt", ["conll", "jsonl", "inline"])
+def test_numpy_and_torch_runtimes_print_the_same(trained, tiny, fmt):
+    model, _ = trained
+    outs = [run("predict", model, tiny["test"], "--input", "conll", "--format", fmt, "--runtime", rt) for rt in ("numpy", "torch")]
+    assert all(r.exit_code == 0 for r in outs), outs[0].output
+    if fmt != "jsonl":
+        assert outs[0].stdout == outs[1].stdout
+    else:
+        a = [json.loads(x) for x in outs[0].stdout.splitlines()]
+        b = [json.loads(x) for x in outs[1].stdout.splitlines()]
+        assert [x["tags"] for x in a] == [x["tags"] for x in b]
+        for x, y in zip(a, b):
+            assert [e["score"] for e in x["entities"]] == pytest.approx([e["score"] for e in y["entities"]], abs=1e-4)
+
+
+def test_predict_without_torch(trained, tmp_path):
+    """A model directory tags text in a process where importing torch fails."""
+    model, _ = trained
+    block = tmp_path / "block"
+    block.mkdir()
+    (block / "torch.py").write_text("raise ImportError('torch is not installed here')\n")
+    env = {**__import__("os").environ, "PYTHONPATH": f"{block}"}
+    r = subprocess.run([sys.executable, "-m", "rnntag", "predict", str(model), "--format", "jsonl"],
+                       input="John Smith lives in Paris.\n", capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["tokens"][0]["text"] == "John"
