@@ -28,14 +28,16 @@ app = typer.Typer(
     help=(
         "Train, evaluate, run and ship recurrent (BiLSTM/BiGRU-CRF) sequence taggers for NER.\n\n"
         "Examples:\n\n"
-        "  rnntag train data/sample.train.conll --dev data/sample.dev.conll -o models/demo\n\n"
-        "  rnntag eval models/demo data/sample.test.conll\n\n"
-        "  echo 'Angela Merkel visited Paris .' | rnntag predict models/demo\n\n"
+        "\b\n"
+        "  rnntag train data/sample.train.conll --dev data/sample.dev.conll -o models/demo\n"
+        "  rnntag eval models/demo data/sample.test.conll\n"
+        "  echo 'Angela Merkel visited Paris.' | rnntag predict models/demo\n"
         "  rnntag info models/demo"
     ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain click help: answers in a fraction of the time of rich panels
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -186,10 +188,9 @@ def train(
 
     Examples:
 
+    \b
       rnntag train data/sample.train.conll --dev data/sample.dev.conll -o models/demo
-
       rnntag train train.txt --dev valid.txt -o models/ner --cell gru --epochs 40 --seed 2
-
       rnntag train --print-config > my.yaml   # edit, then: rnntag train train.txt --config my.yaml
     """
 
@@ -253,10 +254,9 @@ def eval_(
 
     Examples:
 
+    \b
       rnntag eval models/demo data/sample.test.conll
-
       rnntag eval models/demo test.txt --json > metrics.json
-
       rnntag eval models/demo test.txt --output predictions.txt && rnntag score predictions.txt
     """
 
@@ -295,8 +295,8 @@ def score(
 
     Examples:
 
+    \b
       rnntag score predictions.txt
-
       rnntag predict models/demo test.conll --input conll | rnntag score - --json
     """
 
@@ -321,8 +321,8 @@ def info(
 
     Examples:
 
+    \b
       rnntag info models/demo
-
       rnntag info models/demo --json
     """
 
@@ -394,10 +394,9 @@ def predict(
 
     Examples:
 
+    \b
       echo 'Angela Merkel met Emmanuel Macron in Paris .' | rnntag predict models/demo
-
       rnntag predict models/demo sentences.txt --input tokens --format jsonl
-
       rnntag predict models/demo test.conll --input conll -o tagged.conll
     """
 
