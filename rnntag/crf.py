@@ -46,7 +46,7 @@ def viterbi(
     start: torch.Tensor,
     end: torch.Tensor,
 ) -> torch.Tensor:
-    """Best tag sequences.
+    """Best tag sequences (TorchScript-compatible: the torchscript export scripts it).
 
     emissions: (batch, time, tags); mask: (batch, time) bool, every row starts with True;
     transitions: (tags, tags) indexed (from, to); start, end: (tags,).
@@ -54,8 +54,8 @@ def viterbi(
     """
     batch, time, num_tags = emissions.shape
     score = start + emissions[:, 0]  # shape: (batch, tags)
-    history = []
-    identity = torch.arange(num_tags, device=emissions.device).expand(batch, num_tags)
+    history: list[torch.Tensor] = []
+    identity = torch.arange(num_tags, device=emissions.device).unsqueeze(0).expand(batch, num_tags)
     for t in range(1, time):
         # shape: (batch, from, to)
         candidates = score.unsqueeze(2) + transitions.unsqueeze(0)
@@ -66,11 +66,10 @@ def viterbi(
     score = score + end
     tag = score.argmax(dim=1)  # shape: (batch,)
     path = [tag]
-    for back in reversed(history):
-        tag = back.gather(1, tag.unsqueeze(1)).squeeze(1)
+    for i in range(len(history) - 1, -1, -1):
+        tag = history[i].gather(1, tag.unsqueeze(1)).squeeze(1)
         path.append(tag)
-    path.reverse()
-    return torch.stack(path, dim=1)
+    return torch.stack(path, dim=1).flip(1)
 
 
 class CRF(nn.Module):

@@ -154,8 +154,16 @@ def format_item(item: Item, tags: Sequence[str], entities, fmt: str) -> str:
 
 
 def load_tagger(model_dir: str | Path, runtime: str = "auto"):
-    """(vocab, backend) for a model directory. ``numpy`` (and ``auto``) needs no torch and
-    starts fast; ``torch`` runs the eager model. Both give the same tags (tests/test_runtime.py)."""
+    """(vocab, backend) for a model directory or an exported artifact (``rnntag export``).
+
+    For a model directory, ``numpy`` (and ``auto``) needs no torch and starts fast; ``torch``
+    runs the eager model. Both give the same tags (tests/test_runtime.py). An export runs on
+    its own runtime (numpy, onnxruntime or TorchScript) whatever ``runtime`` says."""
+    from rnntag.artifacts import is_export, load_export
+
+    if is_export(model_dir):
+        vocab, backend, _ = load_export(model_dir)
+        return vocab, backend
     if runtime in ("auto", "numpy"):
         from rnntag.runtime import load_runtime
 

@@ -181,6 +181,40 @@ def log_softmax(x: np.ndarray) -> np.ndarray:
     return x - logsumexp(x, axis=-1)[..., None]
 
 
+class NumpyDecoding:
+    """Decoding in numpy from the decoder's arrays: constrained Viterbi, and entity
+    probabilities (CRF forward-backward, or softmax products)."""
+
+    def __init__(self, decoder: str, trans: np.ndarray, start: np.ndarray, end: np.ndarray):
+        self.decoder = decoder
+        self.trans, self.start, self.end = trans, start, end
+
+    @classmethod
+    def from_weights(cls, decoder: str, w: Weights) -> "NumpyDecoding":
+        """Effective (constrained) transition, start and end scores from the state dict."""
+        if decoder == "crf":
+            return cls(decoder, w["decoder.transitions"] + w["decoder.trans_mask"],
+                       w["decoder.start"] + w["decoder.start_mask"], w["decoder.end"] + w["decoder.end_mask"])
+        return cls(decoder, w["decoder.trans_mask"], w["decoder.start_mask"], w["decoder.end_mask"])
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"trans": self.trans, "start": self.start, "end": self.end}
+
+    def _scores(self, emissions: np.ndarray) -> np.ndarray:
+        return emissions if self.decoder == "crf" else log_softmax(emissions)
+
+    def decode(self, emissions: np.ndarray, padded: Padded) -> list[list[int]]:
+        return viterbi(self._scores(emissions), padded.mask, self.trans, self.start, self.end).tolist()
+
+    def span_log_probs(self, emissions: np.ndarray, padded: Padded, paths, spans) -> list[list[float]]:
+        paths = np.asarray(paths)
+        if self.decoder == "crf":
+            return crf_span_log_probs(emissions, padded.mask, self.trans, self.start, self.end, paths, spans)
+        logp = np.take_along_axis(log_softmax(emissions), paths[:, :, None], axis=2)[:, :, 0]
+        cum = np.concatenate([np.zeros((logp.shape[0], 1), logp.dtype), np.cumsum(logp, axis=1)], axis=1).tolist()
+        return [[cum[b][e + 1] - cum[b][s] for s, e in row] for b, row in enumerate(spans)]
+
+
 class NumpyTagger:
     """The tagger network in NumPy; a ``tagging.Backend``."""
 
@@ -191,14 +225,7 @@ class NumpyTagger:
         missing = [k for k in need if k not in self.w]
         if missing:
             raise ModelError(f"weights lack {', '.join(missing)}")
-        if config.decoder == "crf":
-            self.trans = self.w["decoder.transitions"] + self.w["decoder.trans_mask"]
-            self.start = self.w["decoder.start"] + self.w["decoder.start_mask"]
-            self.end = self.w["decoder.end"] + self.w["decoder.end_mask"]
-        else:
-            self.trans = self.w["decoder.trans_mask"]
-            self.start = self.w["decoder.start_mask"]
-            self.end = self.w["decoder.end_mask"]
+        self.decoding = NumpyDecoding.from_weights(config.decoder, self.w)
 
     # -- network ---------------------------------------------------------------------------
     def _rnn_layer(self, prefix: str, cell: str, x: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -253,19 +280,11 @@ class NumpyTagger:
         return linear(x, w["out.weight"], w["out.bias"])
 
     # -- decoding --------------------------------------------------------------------------
-    def _scores(self, emissions: np.ndarray) -> np.ndarray:
-        return emissions if self.config.decoder == "crf" else log_softmax(emissions)
-
     def decode(self, emissions: np.ndarray, padded: Padded) -> list[list[int]]:
-        return viterbi(self._scores(emissions), padded.mask, self.trans, self.start, self.end).tolist()
+        return self.decoding.decode(emissions, padded)
 
     def span_log_probs(self, emissions: np.ndarray, padded: Padded, paths, spans) -> list[list[float]]:
-        paths = np.asarray(paths)
-        if self.config.decoder == "crf":
-            return crf_span_log_probs(emissions, padded.mask, self.trans, self.start, self.end, paths, spans)
-        logp = np.take_along_axis(log_softmax(emissions), paths[:, :, None], axis=2)[:, :, 0]
-        cum = np.concatenate([np.zeros((logp.shape[0], 1), logp.dtype), np.cumsum(logp, axis=1)], axis=1).tolist()
-        return [[cum[b][e + 1] - cum[b][s] for s, e in row] for b, row in enumerate(spans)]
+        return self.decoding.span_log_probs(emissions, padded, paths, spans)
 
 
 @dataclass
