@@ -84,21 +84,36 @@ def pad(items: Sequence[Encoded]) -> Padded:
 
 
 def bucket_order(
-    lengths: Sequence[int], batch_size: int, rng: random.Random | None = None, pool: int = 50
+    lengths: Sequence[int], batch_size: int, rng: random.Random | None = None, pool: int = 50,
+    max_tokens: int | None = None,
 ) -> list[list[int]]:
     """Batches of indices with similar lengths.
 
-    Without ``rng``: sorted by length, longest first (evaluation and prediction).
+    Without ``rng``: sorted by length, longest first (evaluation and prediction); with
+    ``max_tokens``, a batch also stops growing once its padded size (rows x longest) would
+    pass it, so batches of long sentences are smaller and memory stays bounded.
     With ``rng``: shuffled, sorted by length inside pools of ``pool * batch_size``, chunked,
     and the batches shuffled (training); the same rng state gives the same order.
     """
     order = list(range(len(lengths)))
     if rng is None:
         order.sort(key=lambda i: -lengths[i])
-        return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+        batches: list[list[int]] = []
+        current: list[int] = []
+        for i in order:
+            full = len(current) >= batch_size or (
+                max_tokens is not None and current and (len(current) + 1) * lengths[current[0]] > max_tokens
+            )
+            if full:
+                batches.append(current)
+                current = []
+            current.append(i)
+        if current:
+            batches.append(current)
+        return batches
     rng.shuffle(order)
     size = pool * batch_size
-    batches: list[list[int]] = []
+    batches = []
     for start in range(0, len(order), size):
         chunk = sorted(order[start : start + size], key=lambda i: lengths[i])
         batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))

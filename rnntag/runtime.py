@@ -46,6 +46,7 @@ from rnntag.errors import ModelError
 from rnntag.vocab import Vocab
 
 Weights = dict[str, np.ndarray]
+CHAR_BLOCK = 256  # words whose characters are encoded at once
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -220,7 +221,7 @@ class NumpyTagger:
 
     def __init__(self, config: ModelConfig, weights: Weights):
         self.config = config
-        self.w = {k: v.astype(np.float32) if v.dtype.kind == "f" else v for k, v in weights.items()}
+        self.w = {k: v.astype(np.float32, copy=False) if v.dtype.kind == "f" else v for k, v in weights.items()}
         need = ["word_embed.weight", "out.weight", "out.bias"]
         missing = [k for k in need if k not in self.w]
         if missing:
@@ -264,7 +265,8 @@ class NumpyTagger:
         if c.case_dim:
             parts.append(w["case_embed.weight"][padded.cases])
         if c.char_encoder != "none":
-            encoded = self._chars(padded.chars[mask])
+            real = padded.chars[mask]  # in blocks, to keep the (words, width, k * dim) windows small
+            encoded = np.concatenate([self._chars(real[i : i + CHAR_BLOCK]) for i in range(0, len(real), CHAR_BLOCK)])
             full = np.zeros((*padded.words.shape, encoded.shape[1]), dtype=np.float32)
             full[mask] = encoded
             parts.append(full)

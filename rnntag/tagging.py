@@ -20,6 +20,9 @@ from rnntag.encoding import Padded, bucket_order, encode, pad
 from rnntag.vocab import Vocab
 
 
+MAX_BATCH_TOKENS = 2048  # padded tokens per batch at most (bounds memory; long sentences go alone)
+
+
 class Backend(Protocol):
     def emissions(self, padded: Padded): ...
     def decode(self, emissions, padded: Padded) -> list[list[int]]: ...
@@ -46,7 +49,7 @@ def tag_sentences(
     out: list[Tagged | None] = [Tagged([], []) if not len(t) else None for t in token_seqs]
     todo = [i for i, t in enumerate(token_seqs) if len(t)]
     encoded = [encode(token_seqs[i], vocab) for i in todo]
-    for rows in bucket_order([len(e) for e in encoded], batch_size):
+    for rows in bucket_order([len(e) for e in encoded], batch_size, max_tokens=MAX_BATCH_TOKENS):
         padded = pad([encoded[r] for r in rows])
         emissions = backend.emissions(padded)
         paths = backend.decode(emissions, padded)
