@@ -82,6 +82,23 @@ def _run(fn: Callable[[], Any]) -> None:
         raise typer.Exit(1) from None
 
 
+def _needs_torch(command: str) -> None:
+    """Training and the torch model need torch; prediction does not (NumPy runtime)."""
+    import importlib.util
+
+    from rnntag.errors import UsageError
+
+    if importlib.util.find_spec("torch") is None:
+        raise UsageError(
+            f"rnntag {command} needs torch, which is not installed: pip install torch "
+            "(the CPU build is enough) or pip install 'rnntag[torch]'"
+        )
+    try:
+        import torch  # noqa: F401
+    except ImportError as err:
+        raise UsageError(f"rnntag {command} needs torch, which cannot be imported: {err}") from None
+
+
 def _check_output(path: Optional[Path], force: bool) -> None:
     from rnntag.errors import UsageError
 
@@ -217,6 +234,7 @@ def train(
             return
         if train_file is None:
             raise UsageError("missing TRAIN file (see rnntag train --help)")
+        _needs_torch("train")
         from rnntag.train import train as run_train
 
         reporter = _RichReporter()
@@ -262,6 +280,7 @@ def eval_(
 
     def body() -> None:
         _check_output(output, force)
+        _needs_torch("eval")
         from rnntag.checkpoint import load_model
         from rnntag.conll import read_tagged, write_conll
         from rnntag.evaluate import evaluate
@@ -327,6 +346,7 @@ def info(
     """
 
     def body() -> None:
+        _needs_torch("info")
         from rnntag.checkpoint import load_model
 
         loaded = load_model(model_dir)
@@ -436,6 +456,7 @@ def export(
     """
 
     def body() -> None:
+        _needs_torch("export")
         from rnntag.export import export_model
 
         manifest = export_model(model_dir, fmt, output, force=force)

@@ -103,6 +103,9 @@ def test_numpy_export_predicts_where_torch_cannot_be_imported(tmp_path):
     assert r.returncode == 0, r.stderr
     rec = json.loads(r.stdout)
     loaded = load_model(model_dir)
+    r2 = subprocess.run([sys.executable, "-m", "rnntag", "train", str(tmp_path / "x.conll")],
+                        capture_output=True, text=True, env=env)
+    assert r2.returncode == 2 and "needs torch" in r2.stderr and "Traceback" not in r2.stderr
     assert rec["tags"] == schemes.from_bioes(
         tagging.tag_sentences(TorchBackend(loaded.model), loaded.vocab, [[t["text"] for t in rec["tokens"]]])[0].tags, "IOB2"
     )
