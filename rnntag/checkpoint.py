@@ -8,6 +8,8 @@ Layout of ``MODEL_DIR``::
     vocab.json           words, characters, BIOES tags, the input tag scheme, normalisation
     weights.safetensors  tensors only (no pickle)
     metrics.jsonl        one JSON object per training epoch
+    checkpoint.safetensors  the full training state after the last finished epoch, for
+                         ``rnntag train --resume`` (rnntag.resume)
 
 Every file is written atomically. Loading checks the format, the version and the weights'
 checksum, and rebuilds the network from the config (nanoGPT style: a plain description plus
@@ -33,6 +35,7 @@ FORMAT_VERSION = 1
 META, CONFIG, VOCAB, WEIGHTS, METRICS = (
     "meta.json", "config.yaml", "vocab.json", "weights.safetensors", "metrics.jsonl",
 )
+CHECKPOINT = "checkpoint.safetensors"  # the training state after the last epoch (rnntag.resume)
 
 
 @dataclass

@@ -199,6 +199,9 @@ def train(
     tag_column: Optional[int] = typer.Option(None, "--tag-column", help="Tag column (0-based; negative from the end; default last)."),
     scheme: Optional[str] = typer.Option(None, "--scheme", help="Tag scheme of the data: auto, IOB1, IOB2, BIOES."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing model directory."),
+    resume: Optional[Path] = typer.Option(
+        None, "--resume", metavar="MODEL_DIR", help="Continue an interrupted run from its last checkpoint."
+    ),
     print_config: bool = typer.Option(False, "--print-config", help="Print the effective config as YAML and exit."),
 ) -> None:
     """Train a tagger on CoNLL data; the best model by dev entity-F1 is kept.
@@ -209,6 +212,7 @@ def train(
       rnntag train data/sample.train.conll --dev data/sample.dev.conll -o models/demo
       rnntag train train.txt --dev valid.txt -o models/ner --cell gru --epochs 40 --seed 2
       rnntag train --print-config > my.yaml   # edit, then: rnntag train train.txt --config my.yaml
+      rnntag train --resume models/ner        # continue an interrupted run
     """
 
     def body() -> None:
@@ -231,6 +235,19 @@ def train(
             raise UsageError(f"bad option: {str(err).split(': ', 1)[-1]}") from None
         if print_config:
             sys.stdout.write(config.to_yaml())
+            return
+        if resume is not None:
+            if train_file is not None or dev is not None or config_file is not None:
+                raise UsageError("--resume continues with the run's saved data and config: give no TRAIN, --dev or --config")
+            _needs_torch("train")
+            from rnntag.train import resume as run_resume
+
+            reporter = _RichReporter()
+            result = run_resume(resume, reporter=reporter)
+            reporter.message(
+                f"Best dev F1 {100 * result.best_dev_f1:.2f} at epoch {result.best_epoch} of {result.epochs_run}. "
+                f"Model saved to {result.model_dir}"
+            )
             return
         if train_file is None:
             raise UsageError("missing TRAIN file (see rnntag train --help)")

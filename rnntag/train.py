@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from rnntag import schemes
-from rnntag.checkpoint import METRICS, build_model, save_model
+from rnntag.checkpoint import CHECKPOINT, METRICS, build_model, save_model
 from rnntag.config import Config
 from rnntag.conll import Sentence, read_tagged
 from rnntag.errors import RnnTagError, UsageError
@@ -101,6 +101,28 @@ def _make_optimizer(model, config: Config):
     return torch.optim.NAdam(params, lr=t.lr, weight_decay=t.weight_decay)
 
 
+class TrainingInterrupted(RnnTagError):
+    """Ctrl-C: the best model and the last checkpoint are intact."""
+
+    exit_code = 130
+
+
+def _read_data(train_path, dev_path, config: Config, reporter: Reporter):
+    d = config.data
+    sentences, scheme = read_tagged(train_path, tag_column=d.tag_column, scheme=d.scheme)
+    if dev_path is not None:
+        dev, dev_scheme = read_tagged(dev_path, tag_column=d.tag_column, scheme="auto")
+        return list(sentences), scheme, dev, dev_scheme
+    if len(sentences) < 2:
+        raise UsageError(f"{train_path}: too few sentences to hold out a dev set; give --dev")
+    train_sents, dev = split_dev(sentences, d.dev_fraction)
+    reporter.message(
+        f"No --dev given: holding out {len(dev)} of {len(sentences)} sentences "
+        f"({d.dev_fraction:.0%} of {train_path}, deterministic) as dev."
+    )
+    return train_sents, scheme, dev, scheme
+
+
 def train(
     train_path: str | Path,
     model_dir: str | Path,
@@ -110,37 +132,61 @@ def train(
     reporter: Reporter | None = None,
     device: str = "cpu",
 ) -> TrainResult:
+    """Train a new model into ``model_dir`` (see the module docstring)."""
+    reporter = reporter or Reporter()
+    model_dir = Path(model_dir)
+    prepare_output(model_dir, force)
+    d = config.data
+    train_sents, scheme, dev, dev_scheme = _read_data(train_path, dev_path, config, reporter)
+    train_tokens = [s.tokens for s in train_sents]
+    train_bioes = [schemes.to_bioes(s.tags, scheme) for s in train_sents]
+    vocab = Vocab.build(train_tokens, train_bioes, scheme, d.min_count, d.lowercase, d.normalize_digits)
+    create_output(model_dir)
+    (model_dir / CHECKPOINT).unlink(missing_ok=True)
+    sources = {
+        "train_file": str(train_path),
+        "dev_file": None if dev_path is None else str(dev_path),
+        "train_path_absolute": str(Path(train_path).absolute()) if str(train_path) != "-" else None,
+        "dev_path_absolute": None if dev_path is None else str(Path(dev_path).absolute()),
+    }
+    return _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources, reporter, device, None)
+
+
+def resume(model_dir: str | Path, reporter: Reporter | None = None, device: str = "cpu") -> TrainResult:
+    """Continue an interrupted run from ``model_dir``'s last checkpoint, with its saved config,
+    vocabulary and data files. The result is the same as an uninterrupted run (on CPU)."""
+    from rnntag.checkpoint import read_config_and_vocab
+    from rnntag.resume import load_checkpoint
+
+    reporter = reporter or Reporter()
+    model_dir = Path(model_dir)
+    _, config, vocab = read_config_and_vocab(model_dir)
+    tensors, plain = load_checkpoint(model_dir)
+    sources = plain["progress"]["sources"]
+    train_path = sources.get("train_path_absolute")
+    if train_path is None:
+        raise UsageError(f"{model_dir}: the run read its training data from stdin; it cannot be resumed")
+    train_sents, scheme, dev, dev_scheme = _read_data(
+        train_path, sources.get("dev_path_absolute"), config, Reporter()
+    )
+    reporter.message(f"Resuming {model_dir} after epoch {plain['progress']['epoch']}.")
+    return _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources, reporter, device, (tensors, plain))
+
+
+def _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources, reporter, device, checkpoint):
     import torch
 
     from rnntag.batching import bucket_order, collate, encode
     from rnntag.evaluate import evaluate
+    from rnntag.resume import restore, save_checkpoint
 
-    reporter = reporter or Reporter()
-    model_dir = Path(model_dir)
-    prepare_output(model_dir, force)
-    d, t = config.data, config.train
-
-    sentences, scheme = read_tagged(train_path, tag_column=d.tag_column, scheme=d.scheme)
-    if dev_path is not None:
-        dev, dev_scheme = read_tagged(dev_path, tag_column=d.tag_column, scheme="auto")
-        train_sents = list(sentences)
-    else:
-        if len(sentences) < 2:
-            raise UsageError(f"{train_path}: too few sentences to hold out a dev set; give --dev")
-        train_sents, dev = split_dev(sentences, d.dev_fraction)
-        dev_scheme = scheme
-        reporter.message(
-            f"No --dev given: holding out {len(dev)} of {len(sentences)} sentences "
-            f"({d.dev_fraction:.0%} of {train_path}, deterministic) as dev."
-        )
-
+    t = config.train
     train_tokens = [s.tokens for s in train_sents]
     train_bioes = [schemes.to_bioes(s.tags, scheme) for s in train_sents]
-    vocab = Vocab.build(train_tokens, train_bioes, scheme, d.min_count, d.lowercase, d.normalize_digits)
     dev_tokens = [s.tokens for s in dev]
     dev_gold = [list(s.tags) for s in dev]
     unseen = sorted({schemes.split_tag(x)[1] for s in dev for x in s.tags if x != "O"} - set(vocab.entity_types))
-    if unseen:
+    if unseen and checkpoint is None:
         reporter.message(f"warning: dev has entity types never seen in training: {', '.join(unseen)}")
 
     torch.manual_seed(t.seed)
@@ -148,8 +194,8 @@ def train(
     gen = torch.Generator().manual_seed(t.seed)
     if t.threads:
         torch.set_num_threads(t.threads)
-    dev_rows = torch.device(device)
-    model = build_model(config, vocab).to(dev_rows)
+    target = torch.device(device)
+    model = build_model(config, vocab).to(target)
     optimizer = _make_optimizer(model, config)
     if t.schedule == "plateau":
         scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=t.lr_decay, patience=0)
@@ -158,16 +204,15 @@ def train(
     else:
         scheduler = None
 
-    create_output(model_dir)
     encoded = [encode(tok, vocab, tags) for tok, tags in zip(train_tokens, train_bioes)]
     single = torch.zeros(len(vocab.words), dtype=torch.bool)
     single[list(singletons(train_tokens, vocab))] = True
     n_params = sum(p.numel() for p in model.parameters())
     meta_base = {
         "training": {
-            "train_file": str(train_path),
-            "dev_file": None if dev_path is None else str(dev_path),
-            "dev_held_out_from_train": dev_path is None,
+            "train_file": sources["train_file"],
+            "dev_file": sources["dev_file"],
+            "dev_held_out_from_train": sources["dev_file"] is None,
             "train_sentences": len(train_sents),
             "train_tokens": sum(len(x) for x in train_tokens),
             "dev_sentences": len(dev),
@@ -177,75 +222,94 @@ def train(
     }
 
     history: list[dict[str, Any]] = []
-    best_f1, best_epoch, bad_epochs = -1.0, 0, 0
+    best_f1, best_epoch, bad_epochs, first_epoch = -1.0, 0, 0, 1
+    if checkpoint is not None:
+        progress = restore(*checkpoint, model, optimizer, scheduler, rng, gen)
+        history = progress["history"]
+        best_f1, best_epoch, bad_epochs = progress["best_f1"], progress["best_epoch"], progress["bad_epochs"]
+        first_epoch = progress["epoch"] + 1
+        _write_metrics(model_dir / METRICS, history)
+        if bad_epochs >= t.patience or first_epoch > t.epochs:
+            reporter.message(f"{model_dir}: this run had already finished; nothing to resume.")
     total_tokens, start = 0, time.perf_counter()
-    for epoch in range(1, t.epochs + 1):
-        model.train()
-        order = bucket_order([len(e) for e in encoded], t.batch_size, rng)
-        reporter.epoch_start(epoch, t.epochs, len(order))
-        epoch_loss, epoch_tokens, epoch_start = 0.0, 0, time.perf_counter()
-        for rows in order:
-            batch = collate([encoded[r] for r in rows], rows).to(dev_rows)
-            if t.word_dropout or t.singleton_unk:
-                words = batch.words
-                drop = torch.rand(words.shape, generator=gen) < t.word_dropout
-                if t.singleton_unk:
-                    drop |= single[words] & (torch.rand(words.shape, generator=gen) < t.singleton_unk)
-                batch.words = words.masked_fill(drop.to(words.device) & batch.mask, UNK_ID)
-            loss = model.loss(batch)
-            value = float(loss.detach())
-            if not math.isfinite(value):
-                raise TrainingDiverged(
-                    f"training diverged at epoch {epoch} (loss is {value}); "
-                    + (f"the best model so far (epoch {best_epoch}) is in {model_dir}" if best_epoch else "no model was saved")
-                    + "; try a lower --lr"
-                )
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if t.clip:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), t.clip)
-            optimizer.step()
-            epoch_loss += value * len(rows)
-            epoch_tokens += batch.num_tokens
-            reporter.batch_end(value, batch.num_tokens)
-        seconds = time.perf_counter() - epoch_start
-        total_tokens += epoch_tokens
-        result = evaluate(model, vocab, dev_tokens, dev_gold, dev_scheme)
-        s = result.scores
-        improved = s.f1 > best_f1
-        record = {
-            "epoch": epoch,
-            "loss": epoch_loss / max(1, len(encoded)),
-            "lr": optimizer.param_groups[0]["lr"],
-            "dev_precision": s.precision,
-            "dev_recall": s.recall,
-            "dev_f1": s.f1,
-            "dev_token_accuracy": s.token_accuracy,
-            "seconds": seconds,
-            "tokens_per_second": epoch_tokens / seconds if seconds > 0 else 0.0,
-            "best": improved,
-        }
-        history.append(record)
-        if improved:
-            best_f1, best_epoch, bad_epochs = s.f1, epoch, 0
-            meta = {
-                **meta_base,
-                "best_epoch": epoch,
-                "dev": s.to_json(),
+    epoch = first_epoch - 1
+    try:
+        for epoch in range(first_epoch, t.epochs + 1):
+            if bad_epochs >= t.patience:
+                break
+            model.train()
+            order = bucket_order([len(e) for e in encoded], t.batch_size, rng)
+            reporter.epoch_start(epoch, t.epochs, len(order))
+            epoch_loss, epoch_tokens, epoch_start = 0.0, 0, time.perf_counter()
+            for rows in order:
+                batch = collate([encoded[r] for r in rows], rows).to(target)
+                if t.word_dropout or t.singleton_unk:
+                    words = batch.words
+                    drop = torch.rand(words.shape, generator=gen) < t.word_dropout
+                    if t.singleton_unk:
+                        drop |= single[words] & (torch.rand(words.shape, generator=gen) < t.singleton_unk)
+                    batch.words = words.masked_fill(drop.to(words.device) & batch.mask, UNK_ID)
+                loss = model.loss(batch)
+                value = float(loss.detach())
+                if not math.isfinite(value):
+                    raise TrainingDiverged(
+                        f"training diverged at epoch {epoch} (loss is {value}); "
+                        + (f"the best model so far (epoch {best_epoch}) is in {model_dir}" if best_epoch else "no model was saved")
+                        + "; try a lower --lr"
+                    )
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if t.clip:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), t.clip)
+                optimizer.step()
+                epoch_loss += value * len(rows)
+                epoch_tokens += batch.num_tokens
+                reporter.batch_end(value, batch.num_tokens)
+            seconds = time.perf_counter() - epoch_start
+            total_tokens += epoch_tokens
+            result = evaluate(model, vocab, dev_tokens, dev_gold, dev_scheme)
+            s = result.scores
+            improved = s.f1 > best_f1
+            record = {
+                "epoch": epoch,
+                "loss": epoch_loss / max(1, len(encoded)),
+                "lr": optimizer.param_groups[0]["lr"],
+                "dev_precision": s.precision,
+                "dev_recall": s.recall,
+                "dev_f1": s.f1,
+                "dev_token_accuracy": s.token_accuracy,
+                "seconds": seconds,
+                "tokens_per_second": epoch_tokens / seconds if seconds > 0 else 0.0,
+                "best": improved,
             }
-            save_model(model_dir, model, config, vocab, meta)
-        else:
-            bad_epochs += 1
-        _append_metrics(model_dir / METRICS, record)
-        reporter.epoch_end(record)
-        if scheduler is not None:
-            if t.schedule == "plateau":
-                scheduler.step(s.f1)
+            history.append(record)
+            if improved:
+                best_f1, best_epoch, bad_epochs = s.f1, epoch, 0
+                save_model(model_dir, model, config, vocab, {**meta_base, "best_epoch": epoch, "dev": s.to_json()})
             else:
-                scheduler.step()
-        if bad_epochs >= t.patience:
-            reporter.message(f"Early stopping: no dev F1 improvement for {t.patience} epochs.")
-            break
+                bad_epochs += 1
+            _write_metrics(model_dir / METRICS, history)
+            reporter.epoch_end(record)
+            if scheduler is not None:
+                if t.schedule == "plateau":
+                    scheduler.step(s.f1)
+                else:
+                    scheduler.step()
+            progress = {
+                "epoch": epoch, "best_f1": best_f1, "best_epoch": best_epoch, "bad_epochs": bad_epochs,
+                "history": history, "sources": sources,
+            }
+            save_checkpoint(model_dir, model, optimizer, scheduler, rng, gen, progress)
+            if bad_epochs >= t.patience:
+                reporter.message(f"Early stopping: no dev F1 improvement for {t.patience} epochs.")
+                break
+    except KeyboardInterrupt:
+        last = history[-1]["epoch"] if history else 0
+        raise TrainingInterrupted(
+            f"interrupted during epoch {epoch}; "
+            + (f"the best model (epoch {best_epoch}) and the checkpoint after epoch {last} are in {model_dir}; "
+               f"continue with: rnntag train --resume {model_dir}" if best_epoch else "no epoch had finished, nothing was kept")
+        ) from None
     elapsed = time.perf_counter() - start
     return TrainResult(
         model_dir=model_dir,
@@ -258,6 +322,6 @@ def train(
     )
 
 
-def _append_metrics(path: Path, record: dict[str, Any]) -> None:
-    previous = path.read_text(encoding="utf-8") if path.exists() else ""
-    atomic_write(path, previous + json.dumps(record) + "\n")
+def _write_metrics(path: Path, history: list[dict[str, Any]]) -> None:
+    """metrics.jsonl: one JSON object per finished epoch (rewritten atomically each epoch)."""
+    atomic_write(path, "".join(json.dumps(r) + "\n" for r in history))

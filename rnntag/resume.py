@@ -1,0 +1,98 @@
+"""The training checkpoint: everything needed to continue an interrupted run exactly.
+
+``MODEL_DIR/checkpoint.safetensors`` is one file, written atomically after every epoch:
+tensors (model weights, optimiser moments, torch RNG states) in safetensors, and the plain
+state (epoch, early-stopping counters, history, optimiser hyper-parameters, scheduler state,
+Python RNG state, data paths) as JSON in the safetensors header metadata. Nothing is pickled.
+A run killed at any moment leaves the previous checkpoint intact.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from rnntag.checkpoint import CHECKPOINT
+from rnntag.errors import ModelError
+from rnntag.fileio import atomic_write
+
+CHECKPOINT_VERSION = 1
+
+
+def _optimizer_split(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    tensors: dict[str, torch.Tensor] = {}
+    plain: dict[str, Any] = {"param_groups": state["param_groups"], "state": {}}
+    for idx, entries in state["state"].items():
+        plain["state"][str(idx)] = {}
+        for name, value in entries.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"optim.{idx}.{name}"] = value.detach().cpu().contiguous()
+            else:
+                plain["state"][str(idx)][name] = value
+    return tensors, plain
+
+
+def _optimizer_join(tensors: dict[str, torch.Tensor], plain: dict[str, Any]) -> dict[str, Any]:
+    state: dict[int, dict[str, Any]] = {int(k): dict(v) for k, v in plain["state"].items()}
+    for key, value in tensors.items():
+        if key.startswith("optim."):
+            _, idx, name = key.split(".", 2)
+            state.setdefault(int(idx), {})[name] = value
+    return {"state": state, "param_groups": plain["param_groups"]}
+
+
+def save_checkpoint(
+    model_dir: Path, model, optimizer, scheduler, py_rng, word_gen: torch.Generator, progress: dict[str, Any]
+) -> None:
+    from safetensors.torch import save
+
+    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    optim_tensors, optim_plain = _optimizer_split(optimizer.state_dict())
+    tensors.update(optim_tensors)
+    tensors["rng.torch"] = torch.get_rng_state()
+    tensors["rng.words"] = word_gen.get_state()
+    version, internal, gauss = py_rng.getstate()
+    plain = {
+        "version": CHECKPOINT_VERSION,
+        "progress": progress,
+        "optimizer": optim_plain,
+        "scheduler": None if scheduler is None else scheduler.state_dict(),
+        "python_rng": [version, list(internal), gauss],
+    }
+    blob = save(tensors, metadata={"rnntag_checkpoint": json.dumps(plain)})
+    atomic_write(model_dir / CHECKPOINT, blob)
+
+
+def load_checkpoint(model_dir: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """(tensors, plain state) of a model directory's checkpoint; ModelError if unusable."""
+    from safetensors import SafetensorError, safe_open
+
+    path = Path(model_dir) / CHECKPOINT
+    if not path.is_file():
+        raise ModelError(f"{path}: no checkpoint to resume from (was {model_dir} written by rnntag train?)")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+        plain = json.loads(meta["rnntag_checkpoint"])
+    except (SafetensorError, OSError, KeyError, ValueError) as err:
+        raise ModelError(f"{path}: corrupt or truncated checkpoint ({type(err).__name__})") from None
+    if not isinstance(plain, dict) or plain.get("version", 0) > CHECKPOINT_VERSION:
+        raise ModelError(f"{path}: written by a newer rnntag; upgrade rnntag")
+    return tensors, plain
+
+
+def restore(tensors, plain, model, optimizer, scheduler, py_rng, word_gen: torch.Generator) -> dict[str, Any]:
+    """Put a checkpoint's state back into live objects; returns its progress record."""
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")}, strict=True)
+    optimizer.load_state_dict(_optimizer_join(tensors, plain["optimizer"]))
+    if scheduler is not None and plain["scheduler"] is not None:
+        scheduler.load_state_dict(plain["scheduler"])
+    torch.set_rng_state(tensors["rng.torch"])
+    word_gen.set_state(tensors["rng.words"])
+    version, internal, gauss = plain["python_rng"]
+    py_rng.setstate((version, tuple(internal), gauss))
+    return plain["progress"]
