@@ -191,6 +191,12 @@ def train(
     hidden: Optional[int] = typer.Option(None, "--hidden", help="Hidden size per direction."),
     layers: Optional[int] = typer.Option(None, "--layers", help="Recurrent layers."),
     dropout: Optional[float] = typer.Option(None, "--dropout", help="Dropout rate."),
+    embeddings: Optional[Path] = typer.Option(
+        None, "--embeddings", help="Pretrained vectors: GloVe or word2vec text/binary, plain or .gz."
+    ),
+    freeze_embeddings: Optional[bool] = typer.Option(
+        None, "--freeze-embeddings/--tune-embeddings", help="Keep pretrained vectors fixed, or fine-tune them (default)."
+    ),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Maximum epochs."),
     patience: Optional[int] = typer.Option(None, "--patience", help="Early-stopping patience (epochs)."),
     lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate."),
@@ -228,7 +234,9 @@ def train(
                 scheme=None if scheme is None else ("auto" if scheme.lower() == "auto" else normalize_scheme(scheme)),
             )
             config = config.override(
-                "model", cell=cell, decoder=decoder, char_encoder=char_encoder, hidden=hidden, layers=layers, dropout=dropout
+                "model", cell=cell, decoder=decoder, char_encoder=char_encoder, hidden=hidden, layers=layers,
+                dropout=dropout, embeddings=None if embeddings is None else str(embeddings),
+                freeze_embeddings=freeze_embeddings,
             )
             config = config.override("train", epochs=epochs, patience=patience, lr=lr, batch_size=batch_size, seed=seed)
         except ConfigError as err:

@@ -54,6 +54,8 @@ class ModelConfig:
     mlp_dim: int = 0  # >0: a projection MLP with GELU before the encoder
     layer_norm: bool = False  # LayerNorm on the encoder output
     decoder: Decoder = "crf"
+    embeddings: str | None = None  # pretrained vectors (GloVe / word2vec text or binary, .gz)
+    freeze_embeddings: bool = False  # keep the pretrained vectors fixed
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,12 @@ def _check_type(name: str, value: Any, annotation: Any, where: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{where}{name}: expected a number, got {value!r}")
         return float(value)
-    if isinstance(annotation, types.UnionType):  # pragma: no cover - not used yet
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        args = typing.get_args(annotation)
+        if value is None and type(None) in args:
+            return None
+        if str in args and not isinstance(value, str):
+            raise ConfigError(f"{where}{name}: expected a string, got {value!r}")
         return value
     return value
 

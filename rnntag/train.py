@@ -141,6 +141,18 @@ def train(
     train_tokens = [s.tokens for s in train_sents]
     train_bioes = [schemes.to_bioes(s.tags, scheme) for s in train_sents]
     vocab = Vocab.build(train_tokens, train_bioes, scheme, d.min_count, d.lowercase, d.normalize_digits)
+    vectors = None
+    if config.model.embeddings:
+        from rnntag.embeddings import read_vectors
+
+        dim, vectors = read_vectors(config.model.embeddings, vocab.words[2:], vocab.normalize)
+        if dim != config.model.word_dim:
+            reporter.message(f"word_dim set to {dim} to match {config.model.embeddings}.")
+            config = config.override("model", word_dim=dim)
+        reporter.message(
+            f"Pretrained vectors for {len(vectors)} of {len(vocab.words) - 2} training words "
+            f"({len(vectors) / max(1, len(vocab.words) - 2):.0%}) from {config.model.embeddings}."
+        )
     create_output(model_dir)
     (model_dir / CHECKPOINT).unlink(missing_ok=True)
     sources = {
@@ -149,7 +161,7 @@ def train(
         "train_path_absolute": str(Path(train_path).absolute()) if str(train_path) != "-" else None,
         "dev_path_absolute": None if dev_path is None else str(Path(dev_path).absolute()),
     }
-    return _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources, reporter, device, None)
+    return _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources, reporter, device, None, vectors)
 
 
 def resume(model_dir: str | Path, reporter: Reporter | None = None, device: str = "cpu") -> TrainResult:
@@ -173,7 +185,7 @@ def resume(model_dir: str | Path, reporter: Reporter | None = None, device: str 
     return _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources, reporter, device, (tensors, plain))
 
 
-def _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources, reporter, device, checkpoint):
+def _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources, reporter, device, checkpoint, vectors=None):
     import torch
 
     from rnntag.batching import bucket_order, collate, encode
@@ -196,6 +208,12 @@ def _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources
         torch.set_num_threads(t.threads)
     target = torch.device(device)
     model = build_model(config, vocab).to(target)
+    if vectors:
+        with torch.no_grad():
+            for word, vec in vectors.items():
+                model.word_embed.weight[vocab.word_id(word)] = torch.from_numpy(vec)
+    if config.model.freeze_embeddings:
+        model.word_embed.weight.requires_grad_(False)
     optimizer = _make_optimizer(model, config)
     if t.schedule == "plateau":
         scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=t.lr_decay, patience=0)

@@ -1,0 +1,59 @@
+"""Property tests (hypothesis): CoNLL round trips and constrained Viterbi."""
+
+import string
+
+import torch
+from hypothesis import given, settings, strategies as st
+
+from rnntag import schemes
+from rnntag.conll import read_conll, write_conll
+from rnntag.crf import CRF, SoftmaxDecoder
+
+# a column value: any non-empty text without whitespace, not starting a -DOCSTART- line
+value = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Zs", "Zl", "Zp", "Cc"), blacklist_characters="\x1c\x1d\x1e\x1f\x85"),
+    min_size=1,
+    max_size=12,
+).filter(lambda v: v.split() == [v] and v != "-DOCSTART-")
+
+
+@st.composite
+def documents(draw):
+    n_cols = draw(st.integers(2, 4))
+    sentences = draw(st.lists(st.lists(st.tuples(*[value] * n_cols), min_size=1, max_size=8), min_size=1, max_size=6))
+    return sentences
+
+
+@settings(max_examples=150, deadline=None)
+@given(documents(), st.sampled_from(["\t", " "]))
+def test_conll_write_then_read_is_identity(tmp_path_factory, doc, sep):
+    path = tmp_path_factory.mktemp("rt") / "doc.conll"
+    write_conll(str(path), doc, sep=sep)
+    back = read_conll(path, tag_column=None)
+    assert [list(s.columns) for s in back] == [[tuple(c) for c in sent] for sent in doc]
+    assert [list(s.tokens) for s in back] == [[c[0] for c in sent] for sent in doc]
+
+
+TAGS = schemes.bioes_tags(["PER", "LOC", "MISC"])
+CONSTRAINTS = schemes.allowed_bioes_transitions(TAGS)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(0, 2**31 - 1),
+    st.lists(st.integers(1, 12), min_size=1, max_size=6),
+    st.floats(0.1, 20.0),
+    st.booleans(),
+)
+def test_viterbi_never_emits_a_forbidden_sequence(seed, lengths, scale, use_crf):
+    gen = torch.Generator().manual_seed(seed)
+    emissions = torch.randn(len(lengths), max(lengths), len(TAGS), generator=gen) * scale
+    mask = torch.arange(max(lengths))[None, :] < torch.tensor(lengths)[:, None]
+    decoder = CRF(len(TAGS), CONSTRAINTS) if use_crf else SoftmaxDecoder(len(TAGS), CONSTRAINTS)
+    if use_crf:
+        with torch.no_grad():
+            decoder.transitions.copy_(torch.randn(len(TAGS), len(TAGS), generator=gen) * scale)
+    paths = decoder.decode(emissions, mask)
+    for row, n in enumerate(lengths):
+        tags = [TAGS[i] for i in paths[row, :n].tolist()]
+        assert schemes.is_valid_bioes(tags), tags
