@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import shutil
 import tempfile
@@ -340,8 +341,10 @@ def export_model(model_dir: str | Path, kind: str, out: str | Path, force: bool 
             "tags_identical": True,
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        for path in tmp.iterdir():
+        for path in tmp.iterdir():  # durable before the rename makes them visible
             path.chmod(0o644)
+            with open(path, "rb+") as handle:
+                os.fsync(handle.fileno())
         tmp.chmod(0o755)
         if out.exists():
             shutil.rmtree(out)
