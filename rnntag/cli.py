@@ -240,7 +240,10 @@ def train(
             )
             config = config.override("train", epochs=epochs, patience=patience, lr=lr, batch_size=batch_size, seed=seed)
         except ConfigError as err:
-            raise UsageError(f"bad option: {str(err).split(': ', 1)[-1]}") from None
+            # "section.key: problem" -> "bad option --key: problem"
+            key, _, problem = str(err).partition(": ")
+            option = "--" + key.split(".")[-1].replace("_", "-")
+            raise UsageError(f"bad option {option}: {problem}") from None
         if print_config:
             sys.stdout.write(config.to_yaml())
             return
@@ -498,7 +501,21 @@ def export(
 
 
 def main() -> None:
-    app()
+    """Entry point: runs the app, and prints option-parsing errors as one line too."""
+    from typer._click.exceptions import NoArgsIsHelpError, UsageError as ClickUsageError
+
+    try:
+        code = app(standalone_mode=False)  # returns the exit code of typer.Exit, else None
+    except NoArgsIsHelpError as err:
+        print(err.ctx.get_help() if err.ctx else str(err), file=sys.stderr)
+        sys.exit(2)
+    except ClickUsageError as err:
+        command = err.ctx.command_path if err.ctx is not None else "rnntag"
+        print(f"rnntag: error: {err.format_message()} (see {command} --help)", file=sys.stderr)
+        sys.exit(2)
+    except typer.Exit as err:
+        sys.exit(err.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from rnntag.fileio import atomic_open
 
 DOCSTART = "-DOCSTART-"
 _BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # also the start of the UTF-32 LE mark
 _GZIP_MAGIC = b"\x1f\x8b"
 
 PathLike = str | Path
@@ -114,14 +115,28 @@ def _decode_lines(stream: BinaryIO, name: str) -> Iterator[tuple[int, str]]:
             raw = raw[:-1]
         if lineno == 1 and raw.startswith(_BOM):
             raw = raw[len(_BOM) :]
+        if lineno == 1 and raw.startswith(_UTF16_BOMS):
+            raise DataError("UTF-16 or UTF-32 text (it starts with a byte-order mark); convert it to UTF-8", name, lineno)
         if b"\x00" in raw:
-            raise DataError("NUL byte in line; is this a binary file?", name, lineno)
+            raise DataError("NUL byte in line; is this a binary file (or UTF-16 text)?", name, lineno)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             column = len(raw[: exc.start].decode("utf-8")) + 1
             raise DataError(f"invalid UTF-8 (byte 0x{raw[exc.start]:02x} at column {column})", name, lineno) from None
         yield lineno, text
+
+
+def check_no_inner_cr(text: str, name: str, lineno: int) -> None:
+    """DataError for a carriage return inside a line (not at its end): the file has old Mac
+    (CR-only) line ends, so that what looks like many lines arrives as one."""
+    if "\r" in text and "\r" in text.rstrip():
+        raise DataError(
+            "carriage return (CR) inside the line: CR-only (old Mac) line ends are not supported; "
+            "convert them to LF or CRLF",
+            name,
+            lineno,
+        )
 
 
 def open_lines(path: PathLike) -> Iterator[tuple[int, str]]:
@@ -190,6 +205,7 @@ def _sentences(
         return sent
 
     for lineno, text in lines:
+        check_no_inner_cr(text, name, lineno)
         fields = tuple(split(text))
         if not fields or fields[0] == DOCSTART:
             counter.nonblank += bool(fields)
@@ -239,7 +255,8 @@ def iter_sentences(
     the last); None reads tokens only. With a tag column, every token line needs at least 2
     columns and that column must exist. All token lines of a sentence must have as many
     columns as its first line. ``-DOCSTART-`` lines end the current sentence and are
-    skipped. Raises DataError naming ``path:line``; ConfigError for ``tag_column=0``.
+    skipped. Raises DataError naming ``path:line`` (also for a carriage return inside a
+    line: CR-only line ends); ConfigError for ``tag_column=0``.
 
     ``columns_hint`` names the required columns in the "expected at least N columns (...)"
     message. ``ascii_whitespace`` splits columns on ASCII whitespace only (as conlleval.pl

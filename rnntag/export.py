@@ -296,6 +296,8 @@ def export_model(model_dir: str | Path, kind: str, out: str | Path, force: bool 
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out}: exists and is not a directory")
     parent = out.absolute().parent
+    if parent.exists() and not parent.is_dir():
+        raise UsageError(f"{out}: cannot write: {parent} is not a directory")
     if not parent.is_dir():
         raise UsageError(f"{out}: directory {parent} does not exist")
     loaded = load_model(model_dir)

@@ -48,13 +48,16 @@ def atomic_open(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
     temporary file is removed, ``path`` is left untouched and the exception propagates.
 
     Raises UsageError (``"PATH: cannot write: reason"``) for any OSError while writing or
-    renaming, and ``"PATH: directory DIR does not exist"`` for a missing parent directory.
+    renaming, ``"PATH: directory DIR does not exist"`` for a missing parent directory and
+    ``"PATH: cannot write: DIR is not a directory"`` when the parent is a file.
     """
     if mode not in _MODES:
         raise ValueError(f"atomic_open mode must be 'w' or 'wb', got {mode!r}")
     path = Path(path)
     directory = path.parent
     if not directory.is_dir():
+        if directory.exists():  # e.g. -o some_file/out.txt
+            raise UsageError(f"{path}: cannot write: {directory} is not a directory")
         raise UsageError(f"{path}: directory {directory} does not exist")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO, Iterable, Iterator, Sequence
 
 from rnntag import schemes
-from rnntag.conll import iter_sentences, open_lines
+from rnntag.conll import check_no_inner_cr, display_path, iter_sentences, open_lines
 
 CHUNK_TOKENS = 20_000  # tokens tagged per round
 TEXT_BUFFER = 20_000  # characters of a paragraph segmented at a time
@@ -88,7 +88,8 @@ def read_items(path: str, kind: str) -> Iterator[Item]:
         for s in iter_sentences(path, tag_column=None):
             yield Item(s.tokens, columns=s.columns)
     elif kind == "tokens":
-        for _, line in open_lines(path):
+        for lineno, line in open_lines(path):
+            check_no_inner_cr(line, display_path(path), lineno)  # one sentence a line
             tokens = tuple(line.split())
             if tokens:
                 yield Item(tokens)
@@ -153,6 +154,30 @@ def format_item(item: Item, tags: Sequence[str], entities, fmt: str) -> str:
     return json.dumps(record, ensure_ascii=False) + "\n"
 
 
+def check_tagger(vocab, backend, where: str | Path) -> None:
+    """Raise ModelError unless ``backend`` fits ``vocab`` (whose tags ``Vocab.from_dict`` has
+    checked): one probe sentence (the vocabulary's last word and last character) tagged with as many
+    tag scores as there are tags. Weights that do not fit the config or the vocabulary they were
+    saved with (files edited by hand, or mixed from two models) would otherwise fail halfway
+    through the input with an internal error."""
+    from rnntag.encoding import encode, pad
+    from rnntag.errors import ModelError
+
+    try:
+        padded = pad([encode([vocab.words[-1], vocab.chars[-1], "Probe"], vocab)])
+        emissions = backend.emissions(padded)
+        n_tags = (emissions[0] if isinstance(emissions, tuple) else emissions).shape[-1]
+        if n_tags == len(vocab.tags):
+            backend.decode(emissions, padded)
+    except (ValueError, IndexError, KeyError) as err:
+        first = (str(err).strip().splitlines() or [""])[0]
+        raise ModelError(
+            f"{where}: the weights do not fit the config and vocabulary ({type(err).__name__}: {first})"
+        ) from None
+    if n_tags != len(vocab.tags):
+        raise ModelError(f"{where}: the weights score {n_tags} tags, but the vocabulary has {len(vocab.tags)}")
+
+
 def load_tagger(model_dir: str | Path, runtime: str = "auto"):
     """(vocab, backend) for a model directory or an exported artifact (``rnntag export``).
 
@@ -163,17 +188,19 @@ def load_tagger(model_dir: str | Path, runtime: str = "auto"):
 
     if is_export(model_dir):
         vocab, backend, _ = load_export(model_dir)
-        return vocab, backend
-    if runtime in ("auto", "numpy"):
+    elif runtime in ("auto", "numpy"):
         from rnntag.runtime import load_runtime
 
         loaded = load_runtime(model_dir)
-        return loaded.vocab, loaded.backend
-    from rnntag.checkpoint import load_model
-    from rnntag.evaluate import TorchBackend
+        vocab, backend = loaded.vocab, loaded.backend
+    else:
+        from rnntag.checkpoint import load_model
+        from rnntag.evaluate import TorchBackend
 
-    loaded = load_model(model_dir)
-    return loaded.vocab, TorchBackend(loaded.model)
+        loaded = load_model(model_dir)
+        vocab, backend = loaded.vocab, TorchBackend(loaded.model)
+    check_tagger(vocab, backend, model_dir)
+    return vocab, backend
 
 
 def predict_stream(vocab, backend, items: Iterable[Item], fmt: str, out: IO[str], batch_size: int = 64) -> int:

@@ -296,12 +296,14 @@ def read_predictions(path: str) -> tuple[list[list[str]], list[list[str]], list[
     Blank lines separate sentences;
     ``-DOCSTART-`` lines are skipped (and end the current sentence). ``"-"`` reads
     standard input. A UTF-8 BOM is dropped and gzip input (magic ``1f 8b``) is
-    decompressed. Tags must be ``O`` or ``P-TYPE`` with ``P`` in B, I, E, S.
+    decompressed. Tags must be ``O`` or ``P-TYPE`` with ``P`` in B, I, E, S, and the
+    predicted column may use ``E-``/``S-`` (BIOES) only if the gold column does: the
+    scheme is detected from the gold tags, and the predictions are scored in it.
 
     Raises :class:`rnntag.errors.DataError` naming ``path:line`` for: a missing or
     unreadable file, an empty file, a file without sentences, a line with fewer than 3
     columns, a column count that changes inside a sentence, invalid UTF-8, a NUL byte,
-    corrupt gzip data, a bad tag.
+    corrupt gzip data, a bad tag, a predicted BIOES tag when the gold tags are not BIOES.
     """
     where = display_path(path)
     n_lines = 0
@@ -315,6 +317,8 @@ def read_predictions(path: str) -> tuple[list[list[str]], list[list[str]], list[
     tokens: list[list[str]] = []
     gold: list[list[str]] = []
     pred: list[list[str]] = []
+    gold_bioes = False
+    first_pred_bioes: tuple[str, int] | None = None  # (tag, line) of the first predicted E-/S-
     sentences = iter_sentences(
         path,
         tag_column=None,
@@ -334,11 +338,22 @@ def read_predictions(path: str) -> tuple[list[list[str]], list[list[str]], list[
                         where,
                         lineno,
                     )
+            gold_bioes = gold_bioes or gold_tag[0] in "ES"
+            if first_pred_bioes is None and pred_tag[0] in "ES":
+                first_pred_bioes = (pred_tag, lineno)
         tokens.append(list(sent.tokens))
         gold.append(g)
         pred.append(p)
     if not tokens:
         raise DataError("file is empty" if n_lines == 0 else "no sentences found", where)
+    if first_pred_bioes is not None and not gold_bioes:
+        tag, lineno = first_pred_bioes
+        raise DataError(
+            f"predicted tag {tag!r} is BIOES (E-/S-), but the gold tags are IOB (no E-/S-); "
+            "use one tag scheme in both columns",
+            where,
+            lineno,
+        )
     return tokens, gold, pred
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 from rnntag import schemes
-from rnntag.errors import ModelError
+from rnntag.errors import ConfigError, ModelError
 
 PAD, UNK = "<pad>", "<unk>"
 PAD_ID, UNK_ID = 0, 1
@@ -148,6 +148,11 @@ class Vocab:
             raise ModelError(f"{source}: vocabulary entries must be strings")
         if vocab.words[:2] != (PAD, UNK) or vocab.chars[:2] != (PAD, UNK) or "O" not in vocab.tags:
             raise ModelError(f"{source}: corrupt vocabulary (reserved entries missing)")
+        try:
+            schemes.normalize_scheme(vocab.scheme)
+            schemes.allowed_bioes_transitions(list(vocab.tags))
+        except (ConfigError, ValueError) as err:
+            raise ModelError(f"{source}: corrupt vocabulary ({err})") from None
         return vocab
 
 

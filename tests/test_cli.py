@@ -205,3 +205,19 @@ def test_predict_jsonl_offsets_and_empty_input(cli_model):
             assert rec["text"][ent["start"] : ent["end"]] == ent["text"]
     r = run("predict", out, input="")
     assert r.exit_code == 0 and r.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["eval", "m", "d", "--batch-size", "0"], "Invalid value for '--batch-size'"),
+        (["train", "x", "--epochs", "ten"], "Invalid value for '--epochs'"),
+        (["bogus"], "No such command 'bogus'"),
+        (["info", "/nonexistent/model"], "/nonexistent/model: no such model directory"),
+    ],
+)
+def test_console_errors_are_one_line_with_exit_2(args, needle):
+    r = subprocess.run([sys.executable, "-m", "rnntag", *args], capture_output=True, text=True)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("rnntag: error:") and needle in lines[0], r.stderr
