@@ -116,6 +116,13 @@ def bucket_order(
     batches = []
     for start in range(0, len(order), size):
         chunk = sorted(order[start : start + size], key=lambda i: lengths[i])
-        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
+        current: list[int] = []
+        for i in chunk:  # ascending: the newest sentence is the longest of its batch
+            if current and (len(current) >= batch_size or (max_tokens is not None and (len(current) + 1) * lengths[i] > max_tokens)):
+                batches.append(current)
+                current = []
+            current.append(i)
+        if current:
+            batches.append(current)
     rng.shuffle(batches)
     return batches

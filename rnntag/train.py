@@ -256,7 +256,8 @@ def _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources
             if bad_epochs >= t.patience:
                 break
             model.train()
-            order = bucket_order([len(e) for e in encoded], t.batch_size, rng)
+            # sentences of up to 128 tokens fill whole batches; longer ones go in smaller batches
+            order = bucket_order([len(e) for e in encoded], t.batch_size, rng, max_tokens=128 * t.batch_size)
             reporter.epoch_start(epoch, t.epochs, len(order))
             epoch_loss, epoch_tokens, epoch_start = 0.0, 0, time.perf_counter()
             for rows in order:

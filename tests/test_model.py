@@ -95,3 +95,16 @@ def test_bucket_order_is_deterministic_and_covers_everything():
     assert sorted(i for batch in a for i in batch) == list(range(8))
     ev = bucket_order(lengths, 3)
     assert [lengths[i] for batch in ev for i in batch] == sorted(lengths, reverse=True)
+
+
+def test_bucket_order_caps_padded_tokens_for_long_sentences():
+    import random
+
+    lengths = [10] * 40 + [5000, 3000]
+    for rng in (None, random.Random(0)):
+        batches = bucket_order(lengths, 32, rng, max_tokens=4096)
+        assert sorted(i for b in batches for i in b) == list(range(42))
+        for b in batches:
+            assert len(b) <= 32
+            assert len(b) == 1 or len(b) * max(lengths[i] for i in b) <= 4096
+        assert [40] in batches and [41] in batches  # the long ones go alone
