@@ -107,20 +107,21 @@ class TrainingInterrupted(RnnTagError):
     exit_code = 130
 
 
-def _read_data(train_path, dev_path, config: Config, reporter: Reporter):
+def _read_data(train_path, dev_path, config: Config):
+    """(train sentences, scheme, dev sentences, dev scheme, a note for the user or None)."""
     d = config.data
     sentences, scheme = read_tagged(train_path, tag_column=d.tag_column, scheme=d.scheme)
     if dev_path is not None:
         dev, dev_scheme = read_tagged(dev_path, tag_column=d.tag_column, scheme="auto")
-        return list(sentences), scheme, dev, dev_scheme
+        return list(sentences), scheme, dev, dev_scheme, None
     if len(sentences) < 2:
         raise UsageError(f"{train_path}: too few sentences to hold out a dev set; give --dev")
     train_sents, dev = split_dev(sentences, d.dev_fraction)
-    reporter.message(
+    note = (
         f"No --dev given: holding out {len(dev)} of {len(sentences)} sentences "
         f"({d.dev_fraction:.0%} of {train_path}, deterministic) as dev."
     )
-    return train_sents, scheme, dev, scheme
+    return train_sents, scheme, dev, scheme, note
 
 
 def train(
@@ -137,7 +138,7 @@ def train(
     model_dir = Path(model_dir)
     prepare_output(model_dir, force)
     d = config.data
-    train_sents, scheme, dev, dev_scheme = _read_data(train_path, dev_path, config, reporter)
+    train_sents, scheme, dev, dev_scheme, note = _read_data(train_path, dev_path, config)
     train_tokens = [s.tokens for s in train_sents]
     train_bioes = [schemes.to_bioes(s.tags, scheme) for s in train_sents]
     vocab = Vocab.build(train_tokens, train_bioes, scheme, d.min_count, d.lowercase, d.normalize_digits)
@@ -147,12 +148,13 @@ def train(
 
         dim, vectors = read_vectors(config.model.embeddings, vocab.words[2:], vocab.normalize)
         if dim != config.model.word_dim:
-            reporter.message(f"word_dim set to {dim} to match {config.model.embeddings}.")
             config = config.override("model", word_dim=dim)
-        reporter.message(
-            f"Pretrained vectors for {len(vectors)} of {len(vocab.words) - 2} training words "
-            f"({len(vectors) / max(1, len(vocab.words) - 2):.0%}) from {config.model.embeddings}."
+        note = (note + "\n" if note else "") + (
+            f"Pretrained vectors ({dim} dimensions) for {len(vectors)} of {len(vocab.words) - 2} training "
+            f"words ({len(vectors) / max(1, len(vocab.words) - 2):.0%}) from {config.model.embeddings}."
         )
+    if note:  # only once every input has been read without error
+        reporter.message(note)
     create_output(model_dir)
     (model_dir / CHECKPOINT).unlink(missing_ok=True)
     sources = {
@@ -178,9 +180,7 @@ def resume(model_dir: str | Path, reporter: Reporter | None = None, device: str 
     train_path = sources.get("train_path_absolute")
     if train_path is None:
         raise UsageError(f"{model_dir}: the run read its training data from stdin; it cannot be resumed")
-    train_sents, scheme, dev, dev_scheme = _read_data(
-        train_path, sources.get("dev_path_absolute"), config, Reporter()
-    )
+    train_sents, scheme, dev, dev_scheme, _ = _read_data(train_path, sources.get("dev_path_absolute"), config)
     reporter.message(f"Resuming {model_dir} after epoch {plain['progress']['epoch']}.")
     return _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources, reporter, device, (tensors, plain))
 

@@ -63,6 +63,10 @@ def _write_data(d: Path) -> None:
     rng = random.Random(7)
     (d / "random.bin").write_bytes(bytes(rng.randrange(256) for _ in range(4096)))
     (d / "utf.conll").write_bytes(b"John B-PER\nr\xffan O\n\n")
+    w("vec_bad_line.txt", "john 0.1 0.2\nsmith 0.3 0.4\nparis 0.5 zero\n")
+    w("vec_wrong_dim.txt", "john 0.1 0.2\nsmith 0.3 0.4 0.5\n")
+    w("vec_header_dim.txt", "2 3\njohn 0.1 0.2 0.3\nsmith 0.3 0.4\n")
+    w("vec_empty.txt", "")
     (d / "utf_late.conll").write_bytes(OK_DATA.encode() * 5 + b"caf\xc3 O\n\n")  # line 56
     (d / "nul.conll").write_bytes(b"John B-PER\nran O\nto\x00day O\n\n")
     (d / "preds_nul.txt").write_bytes(b"John B-PER B-PER\nran O O\nto\x00day O O\n\n")
@@ -402,6 +406,14 @@ CASES: list[Case] = [
       out="{o}/m"),
     C("config_missing_file", TRAIN + " --config {d}/nothere.yaml", "{d}/nothere.yaml: no such config file", out="{o}/m"),
     C("config_binary_file", TRAIN + " --config {d}/random.bin", "{d}/random.bin:", out="{o}/m"),
+    # ---- pretrained vectors ---------------------------------------------------------------
+    C("embeddings_bad_value", TRAIN + " --embeddings {d}/vec_bad_line.txt", "{d}/vec_bad_line.txt:3: value 'zero' is not a number",
+      out="{o}/m"),
+    C("embeddings_wrong_dimension", TRAIN + " --embeddings {d}/vec_wrong_dim.txt",
+      "{d}/vec_wrong_dim.txt:2: expected 2 values after the word, found 3", out="{o}/m"),
+    C("embeddings_header_dimension", TRAIN + " --embeddings {d}/vec_header_dim.txt", "{d}/vec_header_dim.txt", out="{o}/m"),
+    C("embeddings_empty", TRAIN + " --embeddings {d}/vec_empty.txt", "{d}/vec_empty.txt: empty embeddings file", out="{o}/m"),
+    C("embeddings_missing", TRAIN + " --embeddings {d}/nothere.vec", "{d}/nothere.vec: no such embeddings file", out="{o}/m"),
     # ---- options -------------------------------------------------------------------------
     # the option must be named, as --batch-size or as the config key train.batch_size
     C("train_batch_size_0", TRAIN + " --batch-size 0", "must be positive, got 0", "batch", out="{o}/m"),
