@@ -208,6 +208,9 @@ def train(
     resume: Optional[Path] = typer.Option(
         None, "--resume", metavar="MODEL_DIR", help="Continue an interrupted run from its last checkpoint."
     ),
+    device: str = typer.Option("cpu", "--device", help="cpu, cuda or auto (cuda when available)."),
+    amp: bool = typer.Option(False, "--amp", help="Mixed precision (CUDA only)."),
+    nproc: int = typer.Option(1, "--nproc", min=1, help="Train with N processes on this machine (starts torchrun)."),
     print_config: bool = typer.Option(False, "--print-config", help="Print the effective config as YAML and exit."),
 ) -> None:
     """Train a tagger on CoNLL data; the best model by dev entity-F1 is kept.
@@ -219,6 +222,8 @@ def train(
       rnntag train train.txt --dev valid.txt -o models/ner --cell gru --epochs 40 --seed 2
       rnntag train --print-config > my.yaml   # edit, then: rnntag train train.txt --config my.yaml
       rnntag train --resume models/ner        # continue an interrupted run
+      rnntag train train.txt --dev valid.txt -o models/ner --nproc 2           # 2 processes (torchrun)
+      torchrun --nproc_per_node 4 -m rnntag train train.txt --dev valid.txt -o models/ner --device cuda
     """
 
     def body() -> None:
@@ -263,16 +268,50 @@ def train(
         if train_file is None:
             raise UsageError("missing TRAIN file (see rnntag train --help)")
         _needs_torch("train")
+        if nproc > 1 and "WORLD_SIZE" not in os.environ:
+            raise typer.Exit(_launch_torchrun(nproc))
+        from rnntag import distributed
+        from rnntag.train import Reporter
         from rnntag.train import train as run_train
 
-        reporter = _RichReporter()
-        result = run_train(train_file, output, config, dev_path=dev, force=force, reporter=reporter)
+        dist = distributed.from_env()
+        reporter = _RichReporter() if dist.is_main else Reporter()
+        try:
+            if dist.active:
+                distributed.init(dist, distributed.resolve_device(device, dist))
+            result = run_train(
+                train_file, output, config, dev_path=dev, force=force, reporter=reporter, device=device, amp=amp, dist=dist
+            )
+        finally:
+            distributed.shutdown()
+        procs = f" with {dist.world} processes" if dist.active else ""
         reporter.message(
-            f"Best dev F1 {100 * result.best_dev_f1:.2f} at epoch {result.best_epoch} of {result.epochs_run}; "
-            f"{result.train_seconds:.0f} s, {result.tokens_per_second:,.0f} tokens/s. Model saved to {result.model_dir}"
+            f"Best dev F1 {100 * result.best_dev_f1:.2f} at epoch {result.best_epoch} of {result.epochs_run}{procs}; "
+            f"{result.train_seconds:.0f} s. Model saved to {result.model_dir}"
         )
 
     _run(body)
+
+
+def _launch_torchrun(nproc: int) -> int:
+    """Re-run this same command under torchrun with ``nproc`` processes on this machine;
+    torchrun ends every process when one fails. Returns its exit code."""
+    import subprocess
+
+    args, skip = [], False
+    for i, arg in enumerate(sys.argv[1:]):
+        if skip:
+            skip = False
+            continue
+        if arg == "--nproc":
+            skip = True
+            continue
+        if arg.startswith("--nproc="):
+            continue
+        args.append(arg)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}", "-m", "rnntag", *args]
+    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))}
+    return subprocess.call(cmd, env=env)
 
 
 # ------------------------------------------------------------------------------------ eval

@@ -132,11 +132,27 @@ def train(
     force: bool = False,
     reporter: Reporter | None = None,
     device: str = "cpu",
+    amp: bool = False,
+    dist=None,
 ) -> TrainResult:
-    """Train a new model into ``model_dir`` (see the module docstring)."""
+    """Train a new model into ``model_dir`` (see the module docstring). ``device`` is cpu,
+    cuda or auto; ``amp`` enables mixed precision on CUDA; ``dist`` (``distributed.Dist``)
+    places this process in a torchrun job (rank 0 alone writes files)."""
+    from rnntag.distributed import Dist
+
     reporter = reporter or Reporter()
+    dist = dist or Dist()
     model_dir = Path(model_dir)
-    prepare_output(model_dir, force)
+    if config.train.batch_size % dist.world:
+        raise UsageError(
+            f"--batch-size {config.train.batch_size} is the global batch: it must divide by the {dist.world} processes"
+        )
+    if isinstance(device, str):
+        from rnntag.distributed import resolve_device
+
+        device = resolve_device(device, dist)
+    if dist.is_main:
+        prepare_output(model_dir, force)
     d = config.data
     train_sents, scheme, dev, dev_scheme, note = _read_data(train_path, dev_path, config)
     train_tokens = [s.tokens for s in train_sents]
@@ -155,18 +171,20 @@ def train(
         )
     if note:  # only once every input has been read without error
         reporter.message(note)
-    create_output(model_dir)
-    (model_dir / CHECKPOINT).unlink(missing_ok=True)
+    if dist.is_main:
+        create_output(model_dir)
+        (model_dir / CHECKPOINT).unlink(missing_ok=True)
     sources = {
         "train_file": str(train_path),
         "dev_file": None if dev_path is None else str(dev_path),
         "train_path_absolute": str(Path(train_path).absolute()) if str(train_path) != "-" else None,
         "dev_path_absolute": None if dev_path is None else str(Path(dev_path).absolute()),
     }
-    return _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources, reporter, device, None, vectors)
+    return _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources, reporter, device, None,
+                vectors, amp, dist)
 
 
-def resume(model_dir: str | Path, reporter: Reporter | None = None, device: str = "cpu") -> TrainResult:
+def resume(model_dir: str | Path, reporter: Reporter | None = None, device: str = "cpu", amp: bool = False) -> TrainResult:
     """Continue an interrupted run from ``model_dir``'s last checkpoint, with its saved config,
     vocabulary and data files. The result is the same as an uninterrupted run (on CPU)."""
     from rnntag.checkpoint import read_config_and_vocab
@@ -182,11 +200,31 @@ def resume(model_dir: str | Path, reporter: Reporter | None = None, device: str 
         raise UsageError(f"{model_dir}: the run read its training data from stdin; it cannot be resumed")
     train_sents, scheme, dev, dev_scheme, _ = _read_data(train_path, sources.get("dev_path_absolute"), config)
     reporter.message(f"Resuming {model_dir} after epoch {plain['progress']['epoch']}.")
-    return _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources, reporter, device, (tensors, plain))
+    return _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources, reporter, device,
+                (tensors, plain), None, amp)
 
 
-def _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources, reporter, device, checkpoint, vectors=None):
+def _loss_module(model):
+    """What DistributedDataParallel wraps: a module whose forward is the training loss, so
+    that every parameter (the decoder's too) is used inside forward."""
     import torch
+
+    class LossStep(torch.nn.Module):
+        def __init__(self, tagger):
+            super().__init__()
+            self.tagger = tagger
+
+        def forward(self, batch):
+            return self.tagger.loss(batch)
+
+    return LossStep(model)
+
+
+def _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources, reporter, device, checkpoint,
+         vectors=None, amp=False, dist=None):
+    import torch
+
+    from rnntag.distributed import Dist, broadcast, resolve_device, shard, total
 
     from rnntag.batching import bucket_order, collate, encode
     from rnntag.evaluate import evaluate
@@ -201,12 +239,17 @@ def _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources
     if unseen and checkpoint is None:
         reporter.message(f"warning: dev has entity types never seen in training: {', '.join(unseen)}")
 
+    dist = dist or Dist()
+    if t.batch_size % dist.world:
+        raise UsageError(f"--batch-size {t.batch_size} is the global batch: it must divide by the {dist.world} processes")
+    rank_batch = t.batch_size // dist.world
     torch.manual_seed(t.seed)
-    rng = random.Random(t.seed)
-    gen = torch.Generator().manual_seed(t.seed)
+    rng = random.Random(t.seed)  # the same on every rank: the same batch order to share out
+    gen = torch.Generator().manual_seed(t.seed + dist.rank)
     if t.threads:
         torch.set_num_threads(t.threads)
-    target = torch.device(device)
+    target = resolve_device(device, dist) if isinstance(device, str) else device
+    amp = bool(amp) and target.type == "cuda"
     model = build_model(config, vocab).to(target)
     if vectors:
         with torch.no_grad():
@@ -215,6 +258,13 @@ def _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources
     if config.model.freeze_embeddings:
         model.word_embed.weight.requires_grad_(False)
     optimizer = _make_optimizer(model, config)
+    step = _loss_module(model)
+    if dist.active:
+        from torch.nn.parallel import DistributedDataParallel
+
+        step = DistributedDataParallel(step, device_ids=[target.index] if target.type == "cuda" else None)
+        torch.manual_seed(t.seed + dist.rank)  # each rank its own dropout masks
+    scaler = torch.amp.GradScaler("cuda", enabled=amp)
     if t.schedule == "plateau":
         scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=t.lr_decay, patience=0)
     elif t.schedule == "exponential":
@@ -223,7 +273,7 @@ def _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources
         scheduler = None
 
     encoded = [encode(tok, vocab, tags) for tok, tags in zip(train_tokens, train_bioes)]
-    single = torch.zeros(len(vocab.words), dtype=torch.bool)
+    single = torch.zeros(len(vocab.words), dtype=torch.bool, device=target)
     single[list(singletons(train_tokens, vocab))] = True
     n_params = sum(p.numel() for p in model.parameters())
     meta_base = {
@@ -257,18 +307,19 @@ def _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources
                 break
             model.train()
             # sentences of up to 128 tokens fill whole batches; longer ones go in smaller batches
-            order = bucket_order([len(e) for e in encoded], t.batch_size, rng, max_tokens=128 * t.batch_size)
+            order = shard(bucket_order([len(e) for e in encoded], rank_batch, rng, max_tokens=128 * rank_batch), dist)
             reporter.epoch_start(epoch, t.epochs, len(order))
             epoch_loss, epoch_tokens, epoch_start = 0.0, 0, time.perf_counter()
             for rows in order:
                 batch = collate([encoded[r] for r in rows], rows).to(target)
                 if t.word_dropout or t.singleton_unk:
                     words = batch.words
-                    drop = torch.rand(words.shape, generator=gen) < t.word_dropout
+                    drop = (torch.rand(words.shape, generator=gen) < t.word_dropout).to(target)
                     if t.singleton_unk:
-                        drop |= single[words] & (torch.rand(words.shape, generator=gen) < t.singleton_unk)
-                    batch.words = words.masked_fill(drop.to(words.device) & batch.mask, UNK_ID)
-                loss = model.loss(batch)
+                        drop |= single[words] & (torch.rand(words.shape, generator=gen) < t.singleton_unk).to(target)
+                    batch.words = words.masked_fill(drop & batch.mask, UNK_ID)
+                with torch.autocast(device_type=target.type, dtype=torch.float16, enabled=amp):
+                    loss = step(batch)
                 value = float(loss.detach())
                 if not math.isfinite(value):
                     raise TrainingDiverged(
@@ -277,48 +328,55 @@ def _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources
                         + "; try a lower --lr"
                     )
                 optimizer.zero_grad(set_to_none=True)
-                loss.backward()
+                scaler.scale(loss).backward()
                 if t.clip:
+                    scaler.unscale_(optimizer)
                     torch.nn.utils.clip_grad_norm_(model.parameters(), t.clip)
-                optimizer.step()
+                scaler.step(optimizer)
+                scaler.update()
                 epoch_loss += value * len(rows)
                 epoch_tokens += batch.num_tokens
                 reporter.batch_end(value, batch.num_tokens)
             seconds = time.perf_counter() - epoch_start
+            epoch_tokens = int(total(epoch_tokens, dist))  # every rank's tokens
             total_tokens += epoch_tokens
-            result = evaluate(model, vocab, dev_tokens, dev_gold, dev_scheme)
-            s = result.scores
-            improved = s.f1 > best_f1
+            s = evaluate(model, vocab, dev_tokens, dev_gold, dev_scheme).scores if dist.is_main else None
+            dev_f1 = broadcast(None if s is None else s.f1, dist)  # rank 0 decides for every rank
+            improved = dev_f1 > best_f1
             record = {
                 "epoch": epoch,
-                "loss": epoch_loss / max(1, len(encoded)),
+                "loss": epoch_loss / max(1, sum(len(b) for b in order)),
                 "lr": optimizer.param_groups[0]["lr"],
-                "dev_precision": s.precision,
-                "dev_recall": s.recall,
-                "dev_f1": s.f1,
-                "dev_token_accuracy": s.token_accuracy,
+                "dev_precision": None if s is None else s.precision,
+                "dev_recall": None if s is None else s.recall,
+                "dev_f1": dev_f1,
+                "dev_token_accuracy": None if s is None else s.token_accuracy,
                 "seconds": seconds,
                 "tokens_per_second": epoch_tokens / seconds if seconds > 0 else 0.0,
                 "best": improved,
+                **({"processes": dist.world} if dist.active else {}),
             }
             history.append(record)
             if improved:
-                best_f1, best_epoch, bad_epochs = s.f1, epoch, 0
-                save_model(model_dir, model, config, vocab, {**meta_base, "best_epoch": epoch, "dev": s.to_json()})
+                best_f1, best_epoch, bad_epochs = dev_f1, epoch, 0
+                if dist.is_main:
+                    save_model(model_dir, model, config, vocab, {**meta_base, "best_epoch": epoch, "dev": s.to_json()})
             else:
                 bad_epochs += 1
-            _write_metrics(model_dir / METRICS, history)
-            reporter.epoch_end(record)
+            if dist.is_main:
+                _write_metrics(model_dir / METRICS, history)
+                reporter.epoch_end(record)
             if scheduler is not None:
                 if t.schedule == "plateau":
-                    scheduler.step(s.f1)
+                    scheduler.step(dev_f1)
                 else:
                     scheduler.step()
             progress = {
                 "epoch": epoch, "best_f1": best_f1, "best_epoch": best_epoch, "bad_epochs": bad_epochs,
                 "history": history, "sources": sources,
             }
-            save_checkpoint(model_dir, model, optimizer, scheduler, rng, gen, progress)
+            if dist.is_main:
+                save_checkpoint(model_dir, model, optimizer, scheduler, rng, gen, progress)
             if bad_epochs >= t.patience:
                 reporter.message(f"Early stopping: no dev F1 improvement for {t.patience} epochs.")
                 break
