@@ -135,14 +135,14 @@ def read_config_and_vocab(directory: str | Path) -> tuple[dict[str, Any], Config
     return meta, config, vocab
 
 
-def load_model(directory: str | Path, device: Any = "cpu") -> Loaded:
-    """Rebuild the tagger from a model directory. Never unpickles anything."""
-    import torch
+def read_weights(directory: Path, meta: dict[str, Any], framework: str) -> dict[str, Any]:
+    """The weights file's tensors ("pt") or arrays ("numpy"), after checking its checksum."""
     from safetensors import SafetensorError
-    from safetensors.torch import load
 
-    directory = Path(directory)
-    meta, config, vocab = read_config_and_vocab(directory)
+    if framework == "pt":
+        from safetensors.torch import load
+    else:
+        from safetensors.numpy import load
     path = directory / WEIGHTS
     try:
         blob = path.read_bytes()
@@ -154,9 +154,19 @@ def load_model(directory: str | Path, device: Any = "cpu") -> Loaded:
     if expected is not None and hashlib.sha256(blob).hexdigest() != expected:
         raise ModelError(f"{path}: truncated or corrupt (checksum does not match meta.json)")
     try:
-        state = load(blob)
+        return load(blob)
     except (SafetensorError, ValueError, OSError) as err:
         raise ModelError(f"{path}: not a valid safetensors file ({err})") from None
+
+
+def load_model(directory: str | Path, device: Any = "cpu") -> Loaded:
+    """Rebuild the tagger from a model directory. Never unpickles anything."""
+    import torch
+
+    directory = Path(directory)
+    meta, config, vocab = read_config_and_vocab(directory)
+    path = directory / WEIGHTS
+    state = read_weights(directory, meta, "pt")
     model = build_model(config, vocab)
     try:
         model.load_state_dict(state, strict=True)

@@ -302,29 +302,12 @@ class LoadedRuntime:
 
 def load_runtime(directory: str | Path) -> LoadedRuntime:
     """Load a model directory without torch (safetensors' numpy loader, JSON, safe YAML)."""
-    import hashlib
-
-    from safetensors import SafetensorError
-    from safetensors.numpy import load
-
-    from rnntag.checkpoint import WEIGHTS, read_config_and_vocab
+    from rnntag.checkpoint import WEIGHTS, read_config_and_vocab, read_weights
 
     directory = Path(directory)
     meta, config, vocab = read_config_and_vocab(directory)
     path = directory / WEIGHTS
-    try:
-        blob = path.read_bytes()
-    except FileNotFoundError:
-        raise ModelError(f"{path}: missing") from None
-    except OSError as err:
-        raise ModelError(f"{path}: unreadable ({err.strerror})") from None
-    expected = meta.get("weights_sha256")
-    if expected is not None and hashlib.sha256(blob).hexdigest() != expected:
-        raise ModelError(f"{path}: truncated or corrupt (checksum does not match meta.json)")
-    try:
-        weights = load(blob)
-    except (SafetensorError, ValueError, OSError) as err:
-        raise ModelError(f"{path}: not a valid safetensors file ({err})") from None
+    weights = read_weights(directory, meta, "numpy")
     try:
         backend = NumpyTagger(config.model, weights)
     except KeyError as err:
