@@ -90,8 +90,8 @@ def _needs_torch(command: str) -> None:
 
     if importlib.util.find_spec("torch") is None:
         raise UsageError(
-            f"rnntag {command} needs torch, which is not installed: pip install torch "
-            "(the CPU build is enough) or pip install 'rnntag[torch]'"
+            f"rnntag {command} needs torch, which is not installed: install a CPU build of torch>=2.1 "
+            "(prediction and score work without it)"
         )
     try:
         import torch  # noqa: F401
