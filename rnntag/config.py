@@ -56,6 +56,7 @@ class ModelConfig:
     decoder: Decoder = "crf"
     embeddings: str | None = None  # pretrained vectors (GloVe / word2vec text or binary, .gz)
     freeze_embeddings: bool = False  # keep the pretrained vectors fixed
+    pretrained_words: int = 50000  # words of the vectors file kept beyond the training words
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ _POSITIVE = {
     "word_dim", "char_dim", "char_hidden", "char_kernel", "hidden", "layers",
     "epochs", "batch_size", "min_count",
 }
-_NON_NEGATIVE = {"case_dim", "mlp_dim", "patience", "weight_decay", "clip", "threads"}
+_NON_NEGATIVE = {"case_dim", "mlp_dim", "patience", "weight_decay", "clip", "threads", "pretrained_words"}
 _FRACTIONS = {"dropout", "word_dropout", "singleton_unk"}
 
 

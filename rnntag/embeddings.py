@@ -48,15 +48,28 @@ def _is_float(x: str) -> bool:
 
 
 def read_vectors(
-    path: str | Path, wanted: Iterable[str], normalize: Callable[[str], str] = lambda w: w
+    path: str | Path, wanted: Iterable[str], normalize: Callable[[str], str] = lambda w: w, extra: int = 0
 ) -> tuple[int, dict[str, np.ndarray]]:
-    """(dimension, {normalised word: vector}) for the wanted (normalised) words.
+    """(dimension, {normalised word: vector}) for the wanted (normalised) words, plus the
+    first ``extra`` other (normalised) words of the file, in file order (for GloVe and
+    word2vec files: the most frequent first).
 
     When several file words normalise to one key, the one that is already in normal form wins
     (for a lowercasing vocabulary: "paris" before "Paris"), else the first in the file.
     """
     path = Path(path)
     wanted = set(wanted)
+    budget = [extra]
+
+    def want(key: str) -> bool:
+        if key in wanted:
+            return True
+        if budget[0] > 0:  # take this file word into the vocabulary too
+            budget[0] -= 1
+            wanted.add(key)
+            return True
+        return False
+
     found: dict[str, np.ndarray] = {}
     exact: set[str] = set()
     try:
@@ -82,7 +95,7 @@ def read_vectors(
                 f.seek(0)
                 line_no = 0
             if binary:
-                return dim, _read_binary(f, path, dim, wanted, normalize)  # type: ignore[arg-type]
+                return dim, _read_binary(f, path, dim, want, normalize)  # type: ignore[arg-type]
             for raw in f:
                 line_no += 1
                 try:
@@ -100,7 +113,7 @@ def read_vectors(
                     raise DataError(f"expected {dim} values after the word, found {len(fields) - 1}", path, line_no)
                 word = fields[0]
                 key = normalize(word)
-                if key in wanted and (key not in found or (word == key and key not in exact)):
+                if want(key) and (key not in found or (word == key and key not in exact)):
                     found[key] = _parse_floats(fields[1:], path, line_no)
                     if word == key:
                         exact.add(key)
@@ -113,7 +126,7 @@ def read_vectors(
     return dim, found
 
 
-def _read_binary(f, path: Path, dim: int, wanted: set[str], normalize) -> dict[str, np.ndarray]:
+def _read_binary(f, path: Path, dim: int, want: Callable[[str], bool], normalize) -> dict[str, np.ndarray]:
     found: dict[str, np.ndarray] = {}
     exact: set[str] = set()
     size = 4 * dim
@@ -136,7 +149,7 @@ def _read_binary(f, path: Path, dim: int, wanted: set[str], normalize) -> dict[s
         index += 1
         word = word_bytes.decode("utf-8", errors="replace").strip()
         key = normalize(word)
-        if key in wanted and (key not in found or (word == key and key not in exact)):
+        if want(key) and (key not in found or (word == key and key not in exact)):
             found[key] = np.frombuffer(data, dtype="<f4").copy()
             if word == key:
                 exact.add(key)

@@ -162,12 +162,18 @@ def train(
     if config.model.embeddings:
         from rnntag.embeddings import read_vectors
 
-        dim, vectors = read_vectors(config.model.embeddings, vocab.words[2:], vocab.normalize)
+        n_train = len(vocab.words) - 2
+        dim, vectors = read_vectors(
+            config.model.embeddings, vocab.words[2:], vocab.normalize, extra=config.model.pretrained_words
+        )
+        covered = sum(1 for w in vocab.words[2:] if w in vectors)
+        vocab = vocab.with_words(vectors)  # pretrained words never seen in training stay usable
         if dim != config.model.word_dim:
             config = config.override("model", word_dim=dim)
         note = (note + "\n" if note else "") + (
-            f"Pretrained vectors ({dim} dimensions) for {len(vectors)} of {len(vocab.words) - 2} training "
-            f"words ({len(vectors) / max(1, len(vocab.words) - 2):.0%}) from {config.model.embeddings}."
+            f"Pretrained vectors ({dim} dimensions) for {covered} of {n_train} training words "
+            f"({covered / max(1, n_train):.0%}) from {config.model.embeddings}, plus "
+            f"{len(vocab.words) - 2 - n_train} more of its words kept for prediction."
         )
     if note:  # only once every input has been read without error
         reporter.message(note)

@@ -121,6 +121,12 @@ class Vocab:
             normalize_digits=normalize_digits,
         )
 
+    def with_words(self, extra: Iterable[str]) -> "Vocab":
+        """The same vocabulary with more (already normalised) words appended."""
+        known = set(self.words)
+        added = [w for w in dict.fromkeys(extra) if w not in known]
+        return Vocab(self.words + tuple(added), self.chars, self.tags, self.scheme, self.lowercase, self.normalize_digits)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "words": list(self.words),

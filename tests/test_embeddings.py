@@ -73,3 +73,24 @@ def test_training_uses_and_can_freeze_vectors(tiny, tmp_path):
     assert loaded.config.model.word_dim == 6  # adopted from the file
     row = loaded.model.word_embed.weight[loaded.vocab.word_id("the")]
     assert row.tolist() == [0.5] * 6  # frozen: unchanged by training
+
+
+def test_pretrained_words_outside_training_stay_usable(tiny, tmp_path):
+    from rnntag.checkpoint import load_model
+    from rnntag.config import load_config
+    from rnntag.train import train
+    from rnntag.vocab import UNK_ID
+
+    vec = tmp_path / "v.txt"
+    vec.write_text("the 1 1 1 1\nzanzibar 2 2 2 2\nquokka 3 3 3 3\nwombat 4 4 4 4\n")
+    base = load_config(tiny["config"]).override("train", epochs=1)
+    cfg = base.override("model", embeddings=str(vec), freeze_embeddings=True, pretrained_words=2)
+    train(tiny["train"], tmp_path / "m", cfg, dev_path=tiny["dev"])
+    loaded = load_model(tmp_path / "m")
+    v = loaded.vocab
+    assert v.word_id("Zanzibar") != UNK_ID and v.word_id("quokka") != UNK_ID
+    assert v.word_id("wombat") == UNK_ID  # beyond the budget of 2 extra words
+    assert loaded.model.word_embed.weight[v.word_id("zanzibar")].tolist() == [2.0] * 4
+    cfg0 = base.override("model", embeddings=str(vec), pretrained_words=0)
+    train(tiny["train"], tmp_path / "m0", cfg0, dev_path=tiny["dev"])
+    assert load_model(tmp_path / "m0").vocab.word_id("zanzibar") == UNK_ID
