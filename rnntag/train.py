@@ -230,9 +230,8 @@ def _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources
          vectors=None, amp=False, dist=None):
     import torch
 
-    from rnntag.distributed import Dist, broadcast, resolve_device, shard, total
-
     from rnntag.batching import bucket_order, collate, encode
+    from rnntag.distributed import Dist, broadcast, resolve_device, shard, total
     from rnntag.evaluate import evaluate
     from rnntag.resume import restore, save_checkpoint
 
