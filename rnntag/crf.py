@@ -96,11 +96,15 @@ class CRF(nn.Module):
     def log_partition(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """log Z for each sequence. emissions: (batch, time, tags). Returns (batch,)."""
         trans, start, end = self._params()
-        alpha = start + emissions[:, 0]  # shape: (batch, tags)
-        for t in range(1, emissions.shape[1]):
+        # unbind once: the gradient of each emissions[:, t] would be a zero tensor as large as
+        # all the emissions, which makes the backward pass quadratic in the sentence length
+        steps = emissions.unbind(1)  # each: (batch, tags)
+        live = mask.unsqueeze(2).unbind(1)  # each: (batch, 1)
+        alpha = start + steps[0]  # shape: (batch, tags)
+        for t in range(1, len(steps)):
             # shape: (batch, from, to)
-            nxt = torch.logsumexp(alpha.unsqueeze(2) + trans.unsqueeze(0), dim=1) + emissions[:, t]
-            alpha = torch.where(mask[:, t].unsqueeze(1), nxt, alpha)
+            nxt = torch.logsumexp(alpha.unsqueeze(2) + trans.unsqueeze(0), dim=1) + steps[t]
+            alpha = torch.where(live[t], nxt, alpha)
         return torch.logsumexp(alpha + end, dim=1)
 
     def path_score(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -94,3 +94,56 @@ def test_pretrained_words_outside_training_stay_usable(tiny, tmp_path):
     cfg0 = base.override("model", embeddings=str(vec), pretrained_words=0)
     train(tiny["train"], tmp_path / "m0", cfg0, dev_path=tiny["dev"])
     assert load_model(tmp_path / "m0").vocab.word_id("zanzibar") == UNK_ID
+
+
+def _extra_words_config(tiny, tmp_path, epochs=2):
+    from rnntag.config import load_config
+
+    vec = tmp_path / "v.txt"
+    vec.write_text("the 1 1 1 1\nzanzibar 2 2 2 2\nquokka 3 3 3 3\n")
+    return load_config(tiny["config"]).override("train", epochs=epochs, patience=10).override(
+        "model", embeddings=str(vec), pretrained_words=2)
+
+
+def test_extra_pretrained_rows_stay_out_of_the_optimiser_without_changing_training(tiny, tmp_path, monkeypatch):
+    import torch
+
+    import rnntag.train as train_module
+    from rnntag.checkpoint import load_model
+
+    cfg = _extra_words_config(tiny, tmp_path)
+    split = train_module.train(tiny["train"], tmp_path / "split", cfg, dev_path=tiny["dev"])
+    # the same run with the whole matrix in the optimiser, as before the split existed
+    monkeypatch.setattr(train_module._TrainedRows, "__init__", _whole_matrix_rows)
+    whole = train_module.train(tiny["train"], tmp_path / "whole", cfg, dev_path=tiny["dev"])
+    assert [r["loss"] for r in split.history] == pytest.approx([r["loss"] for r in whole.history], rel=1e-5)
+    assert split.best_dev_f1 == pytest.approx(whole.best_dev_f1, abs=1e-3)
+    a, b = load_model(tmp_path / "split"), load_model(tmp_path / "whole")
+    wa, wb = a.model.word_embed.weight, b.model.word_embed.weight
+    assert wa.shape == wb.shape == (len(a.vocab.words), 4)
+    assert torch.allclose(wa, wb, atol=1e-4)
+    v = a.vocab
+    assert wa[v.word_id("zanzibar")].tolist() == [2.0] * 4  # never trained, kept as read
+    assert wa[v.word_id("the")].tolist() != [1.0] * 4  # fine-tuned
+
+
+def _whole_matrix_rows(self, embed, n):
+    self.embed, self.n, self.active, self.trained = embed, n, False, embed.weight
+
+
+def test_resume_with_extra_pretrained_words_matches_an_uninterrupted_run(tiny, tmp_path):
+    from rnntag.checkpoint import load_model
+    from rnntag.train import resume, train
+
+    cfg = _extra_words_config(tiny, tmp_path, epochs=3)
+    whole = train(tiny["train"], tmp_path / "whole", cfg, dev_path=tiny["dev"])
+    cut = tmp_path / "cut"
+    train(tiny["train"], cut, cfg.override("train", epochs=2), dev_path=tiny["dev"])
+    # continue the two-epoch run to three epochs from its checkpoint
+    saved = (cut / "config.yaml").read_text()
+    assert "  epochs: 2\n" in saved
+    (cut / "config.yaml").write_text(saved.replace("  epochs: 2\n", "  epochs: 3\n"))
+    resumed = resume(cut)
+    assert [r["loss"] for r in resumed.history] == [r["loss"] for r in whole.history]
+    assert resumed.best_dev_f1 == whole.best_dev_f1
+    assert load_model(cut).model.word_embed.weight.equal(load_model(tmp_path / "whole").model.word_embed.weight)

@@ -96,3 +96,13 @@ def test_iob1_training_data_gives_iob1_predictions(tmp_path):
     loaded = load_model(tmp_path / "m")
     assert loaded.vocab.scheme == "IOB1"
     assert predict_tags(loaded.model, loaded.vocab, [toks]) == [sent]
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "nadam"])
+def test_each_optimizer_learns(tiny, tmp_path, optimizer):
+    # fused Adam/AdamW and foreach NAdam: each must train, not merely run
+    cfg = load_config(tiny["config"]).override("train", epochs=3, optimizer=optimizer)
+    result = train(tiny["train"], tmp_path / optimizer, cfg, dev_path=tiny["dev"])
+    losses = [r["loss"] for r in result.history]
+    assert losses[-1] < 0.5 * losses[0]
+    assert result.best_dev_f1 > 0.2
