@@ -1,7 +1,7 @@
 """The CoNLL-2003 accuracy experiment over several seeds; prints JSON.
 
     python bench/glove_convert.py                      # once: GloVe 6B 50d as a text file
-    python bench/accuracy_conll.py [--seeds 1 2 3] [--configs a b c] [--parallel 2]
+    python bench/accuracy_conll.py [--seeds 1 2 3] [--configs a b c] [--parallel 2] [--reuse]
                                   [--set section.key=value ...]
 
 Configurations (default recipe otherwise, dev = valid.txt):
@@ -9,7 +9,10 @@ Configurations (default recipe otherwise, dev = valid.txt):
   b: GloVe 6B 50d (bench/out/glove.6B.50d.txt), BiLSTM
   c: GloVe 6B 50d, BiGRU
 For each: mean and standard deviation of dev F1 over the seeds, epochs and wall seconds per
-run. Model directories stay in bench/out/accuracy/<config>-seed<N> for later evaluation.
+run. Model directories stay in bench/out/accuracy/<config>-seed<N> for later evaluation, each
+run's JSON result beside it in <config>-seed<N>.json; --reuse takes finished runs from those
+files, so an interrupted experiment continues, and runs made in separate invocations can be
+summarised together.
 
 --parallel N runs N trainings at once, each with one thread (train.threads=1): on the 2-core
 machine two one-thread runs finish the set in about half the time, and the wall time reported
@@ -42,12 +45,17 @@ def main() -> None:
     parser.add_argument("--out", default="bench/out/accuracy")
     parser.add_argument("--parallel", type=int, default=1, help="trainings at once (one thread each when > 1)")
     parser.add_argument("--set", action="append", default=[], help="an override for every config, e.g. model.layers=2")
+    parser.add_argument("--reuse", action="store_true",
+                        help="take a run whose <model dir>.json result exists from that file instead of training again")
     args = parser.parse_args()
     jobs = [(name, seed) for name in args.configs for seed in args.seeds]
 
     def run(job: tuple[str, int]) -> dict:
         name, seed = job
         out = f"{args.out}/{name}-seed{seed}"
+        saved = Path(f"{out}.json")
+        if args.reuse and saved.is_file() and Path(out, "meta.json").is_file():
+            return json.loads(saved.read_text())
         cmd = [sys.executable, str(HERE / "train_conll.py"), "--seed", str(seed), "--out", out]
         for item in CONFIGS[name] + args.set + (["train.threads=1"] if args.parallel > 1 else []):
             cmd += ["--set", item]
@@ -55,6 +63,7 @@ def main() -> None:
         with open(f"{out}.log", "w") as log:
             done = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, stderr=log, text=True)
         result = json.loads(done.stdout.strip().splitlines()[-1])
+        saved.write_text(json.dumps(result) + "\n")
         print(json.dumps({f"{name}-seed{seed}": result}), file=sys.stderr, flush=True)
         return result
 
