@@ -8,6 +8,7 @@ appended to ``metrics.jsonl``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -57,43 +58,30 @@ class _TrainedRows:
         import torch
 
         self.embed, self.n = embed, n
-        self.active = n < embed.weight.shape[0]
-        if self.active:
-            weight = embed.weight
-            self.rest = weight.detach()[n:].clone()
-            embed.weight = torch.nn.Parameter(weight.detach()[:n].clone(), requires_grad=weight.requires_grad)
+        self.rest = None
+        if n < embed.weight.shape[0]:
+            weight = embed.weight.detach()
+            self.rest = weight[n:].clone()
+            embed.weight = torch.nn.Parameter(weight[:n].clone(), requires_grad=embed.weight.requires_grad)
         self.trained = embed.weight
 
+    @contextlib.contextmanager
     def whole(self):
-        import contextlib
-
+        if self.rest is None:
+            yield
+            return
         import torch
 
-        if not self.active:
-            return contextlib.nullcontext()
-
-        @contextlib.contextmanager
-        def swapped():
-            with torch.no_grad():
-                full = torch.nn.Parameter(torch.cat([self.trained, self.rest]), requires_grad=False)
-            self.embed.weight = full
-            try:
-                yield
-            finally:
-                with torch.no_grad():  # what happened inside (a restore) may have changed it
-                    self.trained.copy_(full[: self.n])
-                    self.rest = full[self.n:].clone()
-                self.embed.weight = self.trained
-
-        return swapped()
-
-    def fit_optimizer_state(self, optimizer) -> None:
-        """Cut moments of a full-size embedding (from a checkpoint of an older rnntag) to the
-        trained rows."""
-        state = optimizer.state.get(self.trained, {})
-        for key, value in list(state.items()):
-            if hasattr(value, "shape") and value.dim() == 2 and value.shape[0] > self.n:
-                state[key] = value[: self.n].clone()
+        with torch.no_grad():
+            full = torch.nn.Parameter(torch.cat([self.trained, self.rest]), requires_grad=False)
+        self.embed.weight = full
+        try:
+            yield
+        finally:
+            with torch.no_grad():  # a restore inside may have loaded other values
+                self.trained.copy_(full[: self.n])
+                self.rest = full[self.n:].clone()
+            self.embed.weight = self.trained
 
 
 @dataclass(frozen=True)
@@ -361,7 +349,6 @@ def _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources
     if checkpoint is not None:
         with trained_rows.whole():
             progress = restore(*checkpoint, model, optimizer, scheduler, rng, gen)
-        trained_rows.fit_optimizer_state(optimizer)
         history = progress["history"]
         best_f1, best_epoch, bad_epochs = progress["best_f1"], progress["best_epoch"], progress["bad_epochs"]
         first_epoch = progress["epoch"] + 1

@@ -128,7 +128,7 @@ def test_extra_pretrained_rows_stay_out_of_the_optimiser_without_changing_traini
 
 
 def _whole_matrix_rows(self, embed, n):
-    self.embed, self.n, self.active, self.trained = embed, n, False, embed.weight
+    self.embed, self.n, self.rest, self.trained = embed, n, None, embed.weight
 
 
 def test_resume_with_extra_pretrained_words_matches_an_uninterrupted_run(tiny, tmp_path):
