@@ -60,6 +60,8 @@ def main() -> None:
         "overrides": args.set,
         "model_dir": str(result.model_dir),
         "per_epoch_dev_f1": [round(100 * r["dev_f1"], 2) for r in result.history],
+        **({"per_epoch_dev_f1_live": [round(100 * r["dev_f1_live"], 2) for r in result.history]}
+           if result.history and "dev_f1_live" in result.history[0] else {}),
     }))
     sys.stdout.flush()
 

@@ -72,8 +72,10 @@ class TrainConfig:
     clip: float = 1.0  # gradient-norm clipping; 0 disables it
     schedule: Schedule = "plateau"  # plateau: halve lr when dev F1 stalls one epoch
     lr_decay: float = 0.5  # factor of the plateau or per-epoch exponential schedule
+    min_lr: float = 0.000005  # stop once the schedule takes the learning rate below this; 0: never
     word_dropout: float = 0.05  # probability of replacing a word id by <unk> during training
     singleton_unk: float = 0.5  # probability of replacing a word seen once by <unk>
+    average: float = 0.0  # >0: keep an exponential moving average of the weights with this decay
     seed: int = 1
     threads: int = 0  # torch threads; 0 = torch's default
 
@@ -108,8 +110,8 @@ _POSITIVE = {
     "word_dim", "char_dim", "char_hidden", "char_kernel", "hidden", "layers",
     "epochs", "batch_size", "min_count",
 }
-_NON_NEGATIVE = {"case_dim", "mlp_dim", "patience", "weight_decay", "clip", "threads", "pretrained_words"}
-_FRACTIONS = {"dropout", "word_dropout", "singleton_unk"}
+_NON_NEGATIVE = {"case_dim", "mlp_dim", "patience", "weight_decay", "clip", "threads", "pretrained_words", "min_lr"}
+_FRACTIONS = {"dropout", "word_dropout", "singleton_unk", "average"}
 
 
 def _check_type(name: str, value: Any, annotation: Any, where: str) -> Any:

@@ -45,8 +45,10 @@ def _optimizer_join(tensors: dict[str, torch.Tensor], plain: dict[str, Any]) -> 
 
 
 def save_checkpoint(
-    model_dir: Path, model, optimizer, scheduler, py_rng, word_gen: torch.Generator, progress: dict[str, Any]
+    model_dir: Path, model, optimizer, scheduler, py_rng, word_gen: torch.Generator, progress: dict[str, Any],
+    extra: dict[str, torch.Tensor] | None = None,
 ) -> None:
+    """``extra``: more named tensors to keep (the weight average), returned by load_checkpoint."""
     from safetensors.torch import save
 
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
@@ -54,6 +56,7 @@ def save_checkpoint(
     tensors.update(optim_tensors)
     tensors["rng.torch"] = torch.get_rng_state()
     tensors["rng.words"] = word_gen.get_state()
+    tensors.update(extra or {})
     version, internal, gauss = py_rng.getstate()
     plain = {
         "version": CHECKPOINT_VERSION,

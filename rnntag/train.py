@@ -84,6 +84,61 @@ class _TrainedRows:
             self.embed.weight = self.trained
 
 
+class _Average:
+    """An exponential moving average of the trained weights (``train.average`` is its decay).
+
+    Updated after every optimiser step, with the usual warm-up (the decay starts low, so the
+    first steps do not pull towards the random initial weights). ``swapped()`` puts the
+    averaged weights into the model for evaluation and saving, then the live ones back.
+    """
+
+    def __init__(self, params, decay: float):
+        self.params = list(params)
+        self.decay = decay
+        self.steps = 0
+        self.shadow = [p.detach().clone() for p in self.params]
+
+    def update(self) -> None:
+        import torch
+
+        self.steps += 1
+        decay = min(self.decay, (1 + self.steps) / (10 + self.steps))
+        with torch.no_grad():
+            torch._foreach_lerp_(self.shadow, [p.detach() for p in self.params], 1.0 - decay)
+
+    @contextlib.contextmanager
+    def swapped(self):
+        import torch
+
+        with torch.no_grad():
+            live = [p.detach().clone() for p in self.params]
+            for p, s in zip(self.params, self.shadow):
+                p.copy_(s)
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                for p, x in zip(self.params, live):
+                    p.copy_(x)
+
+    def tensors(self) -> dict[str, Any]:
+        """The averaged weights, named for the checkpoint (``steps`` goes in its progress record)."""
+        return {f"average.{i}": s.detach().cpu().contiguous() for i, s in enumerate(self.shadow)}
+
+    def load(self, tensors: dict[str, Any], steps: int) -> None:
+        import torch
+
+        with torch.no_grad():
+            for i, s in enumerate(self.shadow):
+                s.copy_(tensors[f"average.{i}"])
+        self.steps = steps
+
+
+@contextlib.contextmanager
+def _nothing():
+    yield
+
+
 @dataclass(frozen=True)
 class TrainResult:
     model_dir: Path
@@ -314,6 +369,8 @@ def _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources
     reachable = 1 + max([UNK_ID] + [int(e.words.max()) for e in encoded if len(e)])
     trained_rows = _TrainedRows(model.word_embed, reachable)
     optimizer = _make_optimizer(model, config)
+    average = _Average([p for p in model.parameters() if p.requires_grad], t.average) if t.average else None
+    averaged = average.swapped if average else _nothing  # the weights that are scored and kept
     step = _loss_module(model)
     if dist.active:
         from torch.nn.parallel import DistributedDataParallel
@@ -349,17 +406,19 @@ def _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources
     if checkpoint is not None:
         with trained_rows.whole():
             progress = restore(*checkpoint, model, optimizer, scheduler, rng, gen)
+        if average is not None:
+            average.load(checkpoint[0], progress["average_steps"])
         history = progress["history"]
         best_f1, best_epoch, bad_epochs = progress["best_f1"], progress["best_epoch"], progress["bad_epochs"]
         first_epoch = progress["epoch"] + 1
         _write_metrics(model_dir / METRICS, history)
-        if bad_epochs >= t.patience or first_epoch > t.epochs:
+        if bad_epochs >= t.patience or first_epoch > t.epochs or _lr_spent(optimizer, t):
             reporter.message(f"{model_dir}: this run had already finished; nothing to resume.")
     total_tokens, start = 0, time.perf_counter()
     epoch = first_epoch - 1
     try:
         for epoch in range(first_epoch, t.epochs + 1):
-            if bad_epochs >= t.patience:
+            if bad_epochs >= t.patience or _lr_spent(optimizer, t):
                 break
             model.train()
             # sentences of up to 128 tokens fill whole batches; longer ones go in smaller batches
@@ -390,15 +449,22 @@ def _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources
                     torch.nn.utils.clip_grad_norm_(model.parameters(), t.clip)
                 scaler.step(optimizer)
                 scaler.update()
+                if average is not None:
+                    average.update()
                 epoch_loss += value * len(rows)
                 epoch_tokens += batch.num_tokens
                 reporter.batch_end(value, batch.num_tokens)
             seconds = time.perf_counter() - epoch_start
             epoch_tokens = int(total(epoch_tokens, dist))  # every rank's tokens
             total_tokens += epoch_tokens
-            with trained_rows.whole():
+            with averaged(), trained_rows.whole():
                 s = evaluate(model, vocab, dev_tokens, dev_gold, dev_scheme).scores if dist.is_main else None
             dev_f1 = broadcast(None if s is None else s.f1, dist)  # rank 0 decides for every rank
+            live_f1 = dev_f1
+            if average is not None:  # the schedule follows the live weights, where the optimiser is
+                with trained_rows.whole():
+                    live = evaluate(model, vocab, dev_tokens, dev_gold, dev_scheme).scores if dist.is_main else None
+                live_f1 = broadcast(None if live is None else live.f1, dist)
             improved = dev_f1 > best_f1
             record = {
                 "epoch": epoch,
@@ -411,13 +477,14 @@ def _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources
                 "seconds": seconds,
                 "tokens_per_second": epoch_tokens / seconds if seconds > 0 else 0.0,
                 "best": improved,
+                **({"dev_f1_live": live_f1} if average is not None else {}),
                 **({"processes": dist.world} if dist.active else {}),
             }
             history.append(record)
             if improved:
                 best_f1, best_epoch, bad_epochs = dev_f1, epoch, 0
                 if dist.is_main:
-                    with trained_rows.whole():
+                    with averaged(), trained_rows.whole():
                         save_model(model_dir, model, config, vocab, {**meta_base, "best_epoch": epoch, "dev": s.to_json()})
             else:
                 bad_epochs += 1
@@ -426,18 +493,23 @@ def _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources
                 reporter.epoch_end(record)
             if scheduler is not None:
                 if t.schedule == "plateau":
-                    scheduler.step(dev_f1)
+                    scheduler.step(live_f1)
                 else:
                     scheduler.step()
             progress = {
                 "epoch": epoch, "best_f1": best_f1, "best_epoch": best_epoch, "bad_epochs": bad_epochs,
                 "history": history, "sources": sources,
+                **({"average_steps": average.steps} if average is not None else {}),
             }
             if dist.is_main:
                 with trained_rows.whole():
-                    save_checkpoint(model_dir, model, optimizer, scheduler, rng, gen, progress)
+                    save_checkpoint(model_dir, model, optimizer, scheduler, rng, gen, progress,
+                                    average.tensors() if average is not None else None)
             if bad_epochs >= t.patience:
                 reporter.message(f"Early stopping: no dev F1 improvement for {t.patience} epochs.")
+                break
+            if _lr_spent(optimizer, t):
+                reporter.message(f"Stopping: the learning rate fell below train.min_lr ({t.min_lr:g}).")
                 break
     except KeyboardInterrupt:
         last = history[-1]["epoch"] if history else 0
@@ -456,6 +528,11 @@ def _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources
         tokens_per_second=total_tokens / elapsed if elapsed > 0 else 0.0,
         history=history,
     )
+
+
+def _lr_spent(optimizer, t) -> bool:
+    """The schedule has taken the learning rate below ``min_lr``: later epochs barely move."""
+    return optimizer.param_groups[0]["lr"] < t.min_lr
 
 
 def _write_metrics(path: Path, history: list[dict[str, Any]]) -> None:

@@ -106,3 +106,23 @@ def test_each_optimizer_learns(tiny, tmp_path, optimizer):
     losses = [r["loss"] for r in result.history]
     assert losses[-1] < 0.5 * losses[0]
     assert result.best_dev_f1 > 0.2
+
+
+def test_stops_once_the_learning_rate_falls_below_min_lr(tiny, tmp_path):
+    class Messages(Reporter):
+        def __init__(self):
+            self.lines = []
+
+        def message(self, text):
+            self.lines.append(text)
+
+    # exponential halving from 0.01: epochs 1-3 run at 0.01, 0.005, 0.0025; 0.00125 < 0.002
+    cfg = load_config(tiny["config"]).override(
+        "train", epochs=6, patience=10, lr=0.01, schedule="exponential", min_lr=0.002)
+    seen = Messages()
+    result = train(tiny["train"], tmp_path / "m", cfg, dev_path=tiny["dev"], reporter=seen)
+    assert [r["lr"] for r in result.history] == pytest.approx([0.01, 0.005, 0.0025])
+    assert any("train.min_lr" in line for line in seen.lines)
+    # min_lr 0 never stops a run
+    full = train(tiny["train"], tmp_path / "n", cfg.override("train", min_lr=0.0), dev_path=tiny["dev"])
+    assert full.epochs_run == 6
