@@ -31,6 +31,10 @@ def test_partial_file_overrides_only_its_keys(tmp_path):
         ("train:\n  lr: -0.1\n", "must be positive"),
         ("train:\n  patience: -2\n", "must not be negative"),
         ("model:\n  layer_norm: 3\n", "expected true or false"),
+        ("model:\n  char_hidden: wide\n", "expected an integer"),
+        ("model:\n  char_hidden: 0\n", "must be positive"),
+        ("train:\n  average: 1.0\n", "[0, 1)"),
+        ("train:\n  min_lr: -0.001\n", "must not be negative"),
         ("- a\n- b\n", "must be a mapping"),
         ("model: [1, 2\n", "c.yaml:"),
     ],
@@ -57,3 +61,13 @@ def test_override_validates_and_is_frozen():
     with pytest.raises(Exception):
         cfg.model.cell = "lstm"  # frozen
     assert config_from_dict(None) == Config()
+
+
+def test_char_width_defaults_to_100_without_vectors_and_50_with_them(tmp_path):
+    assert Config().model.char_hidden is None
+    assert Config().model.char_width == 100
+    assert Config().override("model", embeddings="glove.txt").model.char_width == 50
+    assert Config().override("model", embeddings="glove.txt", char_hidden=30).model.char_width == 30
+    path = tmp_path / "c.yaml"
+    path.write_text("model:\n  char_hidden: null\n")
+    assert load_config(path).model.char_hidden is None

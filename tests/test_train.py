@@ -126,3 +126,14 @@ def test_stops_once_the_learning_rate_falls_below_min_lr(tiny, tmp_path):
     # min_lr 0 never stops a run
     full = train(tiny["train"], tmp_path / "n", cfg.override("train", min_lr=0.0), dev_path=tiny["dev"])
     assert full.epochs_run == 6
+
+
+def test_the_char_width_default_is_saved_as_a_number(tiny, tmp_path):
+    from rnntag.config import config_from_dict
+
+    raw = load_config(tiny["config"]).override("train", epochs=1).to_dict()
+    raw["model"]["char_hidden"] = None
+    train(tiny["train"], tmp_path / "m", config_from_dict(raw), dev_path=tiny["dev"])
+    saved = load_config(tmp_path / "m" / "config.yaml")
+    assert saved.model.char_hidden == 100
+    assert load_model(tmp_path / "m").model.char_encoder.out_dim == 100
