@@ -137,31 +137,3 @@ def test_the_char_width_default_is_saved_as_a_number(tiny, tmp_path):
     saved = load_config(tmp_path / "m" / "config.yaml")
     assert saved.model.char_hidden == 100
     assert load_model(tmp_path / "m").model.char_encoder.out_dim == 100
-
-
-def test_singleton_unk_spares_words_with_a_pretrained_vector():
-    import numpy as np
-
-    from rnntag.train import unk_candidates
-    from rnntag.vocab import Vocab
-
-    sents = [["Paris", "is", "big"], ["Quokka", "is", "small"]]
-    tags = [["S-LOC", "O", "O"], ["O", "O", "O"]]
-    vocab = Vocab.build(sents, tags, "BIOES", 1, True, True)
-    once = {vocab.word_id(w) for w in ("paris", "big", "quokka", "small")}
-    assert unk_candidates(sents, vocab) == once
-    vectors = {"paris": np.zeros(3, dtype=np.float32), "small": np.zeros(3, dtype=np.float32)}
-    assert unk_candidates(sents, vocab, vectors) == {vocab.word_id("big"), vocab.word_id("quokka")}
-
-
-def test_the_checkpoint_keeps_the_singleton_mask(tiny, tmp_path):
-    from rnntag.resume import load_checkpoint
-    from rnntag.train import SINGLETONS, unk_candidates
-    from rnntag.conll import read_tagged
-
-    train(tiny["train"], tmp_path / "m", load_config(tiny["config"]).override("train", epochs=1), dev_path=tiny["dev"])
-    tensors, _ = load_checkpoint(tmp_path / "m")
-    vocab = load_model(tmp_path / "m").vocab
-    sents, _ = read_tagged(tiny["train"])
-    expected = unk_candidates([s.tokens for s in sents], vocab)
-    assert set(tensors[SINGLETONS].nonzero().flatten().tolist()) == expected and expected
