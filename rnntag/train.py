@@ -313,19 +313,6 @@ def resume(model_dir: str | Path, reporter: Reporter | None = None, device: str 
                 (tensors, plain), None, amp)
 
 
-SINGLETONS = "train.singletons"  # the checkpoint's mask of the words singleton-UNK may replace
-
-
-def unk_candidates(train_tokens, vocab: Vocab, vectors=None) -> set[int]:
-    """Word ids that singleton-UNK replacement may turn into <unk>: words seen once in
-    training, except those with a pretrained vector. Such a word is never <unk> when
-    predicting, so replacing it would only teach the model to ignore its vector."""
-    ids = singletons(train_tokens, vocab)
-    if vectors:
-        ids -= {vocab.word_id(w) for w in vectors}
-    return ids
-
-
 def _loss_module(model):
     """What DistributedDataParallel wraps: a module whose forward is the training loss, so
     that every parameter (the decoder's too) is used inside forward."""
@@ -399,11 +386,8 @@ def _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources
     else:
         scheduler = None
 
-    if checkpoint is not None and SINGLETONS in checkpoint[0]:
-        single = checkpoint[0][SINGLETONS].to(target)
-    else:
-        single = torch.zeros(len(vocab.words), dtype=torch.bool, device=target)
-        single[sorted(unk_candidates(train_tokens, vocab, vectors))] = True
+    single = torch.zeros(len(vocab.words), dtype=torch.bool, device=target)
+    single[list(singletons(train_tokens, vocab))] = True
     n_params = sum(p.numel() for p in model.parameters())
     meta_base = {
         "training": {
@@ -520,8 +504,8 @@ def _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources
             }
             if dist.is_main:
                 with trained_rows.whole():
-                    extra = {SINGLETONS: single.cpu(), **(average.tensors() if average is not None else {})}
-                    save_checkpoint(model_dir, model, optimizer, scheduler, rng, gen, progress, extra)
+                    save_checkpoint(model_dir, model, optimizer, scheduler, rng, gen, progress,
+                                    average.tensors() if average is not None else None)
             if bad_epochs >= t.patience:
                 reporter.message(f"Early stopping: no dev F1 improvement for {t.patience} epochs.")
                 break
