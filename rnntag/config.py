@@ -81,6 +81,7 @@ class TrainConfig:
     clip: float = 1.0  # gradient-norm clipping; 0 disables it
     schedule: Schedule = "plateau"  # plateau: halve lr when dev F1 stalls one epoch
     lr_decay: float = 0.5  # factor of the plateau or per-epoch exponential schedule
+    lr_patience: int = 0  # plateau: epochs of stalled dev F1 tolerated before the cut
     min_lr: float = 0.000005  # stop once the schedule takes the learning rate below this; 0: never
     word_dropout: float = 0.05  # probability of replacing a word id by <unk> during training
     singleton_unk: float = 0.5  # probability of replacing a word seen once by <unk>
@@ -119,7 +120,7 @@ _POSITIVE = {
     "word_dim", "char_dim", "char_hidden", "char_kernel", "hidden", "layers",
     "epochs", "batch_size", "min_count",
 }
-_NON_NEGATIVE = {"case_dim", "mlp_dim", "patience", "weight_decay", "clip", "threads", "pretrained_words", "min_lr"}
+_NON_NEGATIVE = {"case_dim", "mlp_dim", "patience", "weight_decay", "clip", "threads", "pretrained_words", "min_lr", "lr_patience"}
 _FRACTIONS = {"dropout", "word_dropout", "singleton_unk", "average"}
 
 

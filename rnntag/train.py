@@ -380,7 +380,7 @@ def _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources
         torch.manual_seed(t.seed + dist.rank)  # each rank its own dropout masks
     scaler = torch.amp.GradScaler("cuda", enabled=amp)
     if t.schedule == "plateau":
-        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=t.lr_decay, patience=0)
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=t.lr_decay, patience=t.lr_patience)
     elif t.schedule == "exponential":
         scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=t.lr_decay)
     else:
