@@ -83,8 +83,8 @@ class Tagger(nn.Module):
         constraints: Constraints | None = None,
     ):
         super().__init__()
-        self.config = config
-        c = config
+        c = config.resolved()
+        self.config = c
         self.word_embed = nn.Embedding(num_words, c.word_dim, padding_idx=0)
         bound = math.sqrt(3.0 / c.word_dim)
         nn.init.uniform_(self.word_embed.weight, -bound, bound)
@@ -97,9 +97,9 @@ class Tagger(nn.Module):
             in_dim += c.case_dim
         self.char_encoder: nn.Module | None = None
         if c.char_encoder == "cnn":
-            self.char_encoder = CharCNN(num_chars, c.char_dim, c.char_width, c.char_kernel)
+            self.char_encoder = CharCNN(num_chars, c.char_dim, c.char_hidden, c.char_kernel)
         elif c.char_encoder == "lstm":
-            self.char_encoder = CharLSTM(num_chars, c.char_dim, c.char_width)
+            self.char_encoder = CharLSTM(num_chars, c.char_dim, c.char_hidden)
         if self.char_encoder is not None:
             in_dim += self.char_encoder.out_dim
         self.dropout = LockedDropout(c.dropout)

@@ -9,6 +9,7 @@ appended to ``metrics.jsonl``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -277,7 +278,7 @@ def train(
             f"({covered / max(1, n_train):.0%}) from {config.model.embeddings}, plus "
             f"{len(vocab.words) - 2 - n_train} more of its words kept for prediction."
         )
-    config = config.override("model", char_hidden=config.model.char_width)  # saved as a number
+    config = dataclasses.replace(config, model=config.model.resolved())  # saved as numbers
     if note:  # only once every input has been read without error
         reporter.message(note)
     if dist.is_main:

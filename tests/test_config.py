@@ -34,6 +34,7 @@ def test_partial_file_overrides_only_its_keys(tmp_path):
         ("model:\n  char_hidden: wide\n", "expected an integer"),
         ("model:\n  char_hidden: 0\n", "must be positive"),
         ("train:\n  average: 1.0\n", "[0, 1)"),
+        ("model:\n  dropout: lots\n", "expected a number"),
         ("train:\n  min_lr: -0.001\n", "must not be negative"),
         ("- a\n- b\n", "must be a mapping"),
         ("model: [1, 2\n", "c.yaml:"),
@@ -63,11 +64,14 @@ def test_override_validates_and_is_frozen():
     assert config_from_dict(None) == Config()
 
 
-def test_char_width_defaults_to_100_without_vectors_and_50_with_them(tmp_path):
-    assert Config().model.char_hidden is None
-    assert Config().model.char_width == 100
-    assert Config().override("model", embeddings="glove.txt").model.char_width == 50
-    assert Config().override("model", embeddings="glove.txt", char_hidden=30).model.char_width == 30
+def test_null_sizes_resolve_by_whether_pretrained_vectors_are_used(tmp_path):
+    m = Config().model
+    assert (m.char_hidden, m.dropout) == (None, None)
+    assert (m.resolved().char_hidden, m.resolved().dropout) == (100, 0.5)
+    glove = Config().override("model", embeddings="glove.txt").model.resolved()
+    assert (glove.char_hidden, glove.dropout) == (50, 0.4)
+    mine = Config().override("model", embeddings="glove.txt", char_hidden=30, dropout=0.2).model.resolved()
+    assert (mine.char_hidden, mine.dropout) == (30, 0.2)
     path = tmp_path / "c.yaml"
-    path.write_text("model:\n  char_hidden: null\n")
-    assert load_config(path).model.char_hidden is None
+    path.write_text("model:\n  char_hidden: null\n  dropout: null\n")
+    assert load_config(path).model == m

@@ -128,12 +128,12 @@ def test_stops_once_the_learning_rate_falls_below_min_lr(tiny, tmp_path):
     assert full.epochs_run == 6
 
 
-def test_the_char_width_default_is_saved_as_a_number(tiny, tmp_path):
+def test_the_null_defaults_are_saved_as_numbers(tiny, tmp_path):
     from rnntag.config import config_from_dict
 
     raw = load_config(tiny["config"]).override("train", epochs=1).to_dict()
-    raw["model"]["char_hidden"] = None
+    raw["model"]["char_hidden"] = raw["model"]["dropout"] = None
     train(tiny["train"], tmp_path / "m", config_from_dict(raw), dev_path=tiny["dev"])
     saved = load_config(tmp_path / "m" / "config.yaml")
-    assert saved.model.char_hidden == 100
+    assert (saved.model.char_hidden, saved.model.dropout) == (100, 0.5)
     assert load_model(tmp_path / "m").model.char_encoder.out_dim == 100
