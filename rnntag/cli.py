@@ -190,7 +190,8 @@ def train(
     char_encoder: Optional[str] = typer.Option(None, "--char-encoder", help="cnn, lstm or none."),
     hidden: Optional[int] = typer.Option(None, "--hidden", help="Hidden size per direction."),
     layers: Optional[int] = typer.Option(None, "--layers", help="Recurrent layers."),
-    dropout: Optional[float] = typer.Option(None, "--dropout", help="Dropout rate."),
+    dropout: Optional[float] = typer.Option(
+        None, "--dropout", help="Dropout rate [default: 0.5, or 0.4 with --embeddings]."),
     embeddings: Optional[Path] = typer.Option(
         None, "--embeddings", help="Pretrained vectors: GloVe or word2vec text/binary, plain or .gz."
     ),
