@@ -135,11 +135,6 @@ class _Average:
         self.steps = steps
 
 
-@contextlib.contextmanager
-def _nothing():
-    yield
-
-
 @dataclass(frozen=True)
 class TrainResult:
     model_dir: Path
@@ -372,7 +367,7 @@ def _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources
     trained_rows = _TrainedRows(model.word_embed, reachable)
     optimizer = _make_optimizer(model, config)
     average = _Average([p for p in model.parameters() if p.requires_grad], t.average) if t.average else None
-    averaged = average.swapped if average else _nothing  # the weights that are scored and kept
+    averaged = average.swapped if average else contextlib.nullcontext  # the weights that are scored and kept
     step = _loss_module(model)
     if dist.active:
         from torch.nn.parallel import DistributedDataParallel
