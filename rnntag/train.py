@@ -105,7 +105,8 @@ class _Average:
         self.steps += 1
         decay = min(self.decay, (1 + self.steps) / (10 + self.steps))
         with torch.no_grad():
-            torch._foreach_lerp_(self.shadow, [p.detach() for p in self.params], 1.0 - decay)
+            for s, p in zip(self.shadow, self.params):
+                s.lerp_(p, 1.0 - decay)
 
     @contextlib.contextmanager
     def swapped(self):
@@ -398,6 +399,12 @@ def _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources
         "parameters": n_params,
     }
 
+    def score_dev():
+        """(dev scores on rank 0, else None; dev F1 on every rank: rank 0 decides for all)."""
+        with trained_rows.whole():
+            scores = evaluate(model, vocab, dev_tokens, dev_gold, dev_scheme).scores if dist.is_main else None
+        return scores, broadcast(None if scores is None else scores.f1, dist)
+
     history: list[dict[str, Any]] = []
     best_f1, best_epoch, bad_epochs, first_epoch = -1.0, 0, 0, 1
     if checkpoint is not None:
@@ -454,14 +461,11 @@ def _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources
             seconds = time.perf_counter() - epoch_start
             epoch_tokens = int(total(epoch_tokens, dist))  # every rank's tokens
             total_tokens += epoch_tokens
-            with averaged(), trained_rows.whole():
-                s = evaluate(model, vocab, dev_tokens, dev_gold, dev_scheme).scores if dist.is_main else None
-            dev_f1 = broadcast(None if s is None else s.f1, dist)  # rank 0 decides for every rank
+            with averaged():
+                s, dev_f1 = score_dev()
             live_f1 = dev_f1
             if average is not None:  # the schedule follows the live weights, where the optimiser is
-                with trained_rows.whole():
-                    live = evaluate(model, vocab, dev_tokens, dev_gold, dev_scheme).scores if dist.is_main else None
-                live_f1 = broadcast(None if live is None else live.f1, dist)
+                _, live_f1 = score_dev()
             improved = dev_f1 > best_f1
             record = {
                 "epoch": epoch,
