@@ -89,6 +89,7 @@ class TrainConfig:
     schedule: Schedule = "plateau"  # plateau: halve lr when dev F1 stalls one epoch
     lr_decay: float = 0.5  # factor of the plateau or per-epoch exponential schedule
     lr_patience: int = 0  # plateau: epochs of stalled dev F1 tolerated before the cut
+    reload_best: bool = False  # plateau: each cut also puts back the best weights so far
     min_lr: float = 0.000005  # stop once the schedule takes the learning rate below this; 0: never
     word_dropout: float = 0.05  # probability of replacing a word id by <unk> during training
     singleton_unk: float = 0.5  # probability of replacing a word seen once by <unk>
@@ -193,6 +194,8 @@ def _check_section(obj: Any, section: str, where: str) -> None:
             raise ConfigError(f"{where}train.lr: must be positive, got {obj.lr}")
         if not 0.0 < obj.lr_decay <= 1.0:
             raise ConfigError(f"{where}train.lr_decay: must be in (0, 1], got {obj.lr_decay}")
+        if obj.reload_best and obj.schedule != "plateau":
+            raise ConfigError(f"{where}train.reload_best: needs train.schedule plateau (it acts on the plateau cuts), got {obj.schedule}")
     if section == "data" and not 0.0 < obj.dev_fraction < 1.0:
         raise ConfigError(f"{where}data.dev_fraction: must be in (0, 1), got {obj.dev_fraction}")
     if section == "data" and obj.tag_column == 0:

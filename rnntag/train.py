@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from rnntag import schemes
-from rnntag.checkpoint import CHECKPOINT, METRICS, build_model, save_model
+from rnntag.checkpoint import CHECKPOINT, METRICS, build_model, read_meta, read_weights, save_model
 from rnntag.config import Config
 from rnntag.conll import Sentence, read_tagged
 from rnntag.errors import RnnTagError, UsageError
@@ -122,6 +122,14 @@ class _Average:
             with torch.no_grad():
                 for p, x in zip(self.params, live):
                     p.copy_(x)
+
+    def restart(self) -> None:
+        """Start the average again from the current weights (after ``train.reload_best``)."""
+        import torch
+
+        with torch.no_grad():
+            for s, p in zip(self.shadow, self.params):
+                s.copy_(p)
 
     def tensors(self) -> dict[str, Any]:
         """The averaged weights, named for the checkpoint (``steps`` goes in its progress record)."""
@@ -489,14 +497,24 @@ def _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources
                         save_model(model_dir, model, config, vocab, {**meta_base, "best_epoch": epoch, "dev": s.to_json()})
             else:
                 bad_epochs += 1
-            if dist.is_main:
-                _write_metrics(model_dir / METRICS, history)
-                reporter.epoch_end(record)
             if scheduler is not None:
+                lr = optimizer.param_groups[0]["lr"]
                 if t.schedule == "plateau":
                     scheduler.step(live_f1)
                 else:
                     scheduler.step()
+                if t.reload_best and best_epoch and optimizer.param_groups[0]["lr"] < lr and not improved:
+                    # the saved model is on disk: rank 0 wrote it before the dev broadcast above
+                    with trained_rows.whole():
+                        _reload_best(model, model_dir)
+                    if average is not None:
+                        average.restart()
+                    record["restarted_from"] = best_epoch
+            if dist.is_main:
+                _write_metrics(model_dir / METRICS, history)
+                reporter.epoch_end(record)
+                if "restarted_from" in record:
+                    reporter.message(f"Continuing from the best weights (epoch {best_epoch}) at lr {optimizer.param_groups[0]['lr']:g}.")
             progress = {
                 "epoch": epoch, "best_f1": best_f1, "best_epoch": best_epoch, "bad_epochs": bad_epochs,
                 "history": history, "sources": sources,
@@ -529,6 +547,15 @@ def _fit(model_dir, config, vocab, train_sents, scheme, dev, dev_scheme, sources
         tokens_per_second=total_tokens / elapsed if elapsed > 0 else 0.0,
         history=history,
     )
+
+
+def _reload_best(model, model_dir: Path) -> None:
+    """Put the best model saved so far back into ``model`` (``train.reload_best``)."""
+    import torch
+
+    state = read_weights(model_dir, read_meta(model_dir), "pt")
+    with torch.no_grad():
+        model.load_state_dict(state, strict=True)
 
 
 def _lr_spent(optimizer, t) -> bool:

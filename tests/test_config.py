@@ -36,6 +36,7 @@ def test_partial_file_overrides_only_its_keys(tmp_path):
         ("train:\n  average: 1.0\n", "[0, 1)"),
         ("model:\n  dropout: lots\n", "expected a number"),
         ("train:\n  min_lr: -0.001\n", "must not be negative"),
+        ("train:\n  reload_best: true\n  schedule: exponential\n", "needs train.schedule plateau"),
         ("- a\n- b\n", "must be a mapping"),
         ("model: [1, 2\n", "c.yaml:"),
     ],

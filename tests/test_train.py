@@ -137,3 +137,34 @@ def test_the_null_defaults_are_saved_as_numbers(tiny, tmp_path):
     saved = load_config(tmp_path / "m" / "config.yaml")
     assert (saved.model.char_hidden, saved.model.dropout) == (100, 0.5)
     assert load_model(tmp_path / "m").model.char_encoder.out_dim == 100
+
+
+def _checkpoint_weights(model_dir):
+    from rnntag.resume import load_checkpoint
+
+    tensors, _ = load_checkpoint(model_dir)
+    return {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}
+
+
+def test_reload_best_continues_from_the_best_weights_after_a_cut(tiny, tmp_path):
+    from rnntag.train import resume
+
+    # on the tiny data at lr 0.01, dev F1 first stalls at epoch 8 (epoch 7 is the best)
+    cfg = load_config(tiny["config"]).override("train", epochs=8, patience=10, reload_best=True, threads=1)
+    run = train(tiny["train"], tmp_path / "reload", cfg, dev_path=tiny["dev"])
+    plain = train(tiny["train"], tmp_path / "plain", cfg.override("train", reload_best=False), dev_path=tiny["dev"])
+    assert [r["dev_f1"] for r in run.history] == [r["dev_f1"] for r in plain.history]  # same until the cut
+    assert [r.get("restarted_from") for r in run.history] == [None] * 7 + [7]
+    assert run.best_epoch == plain.best_epoch == 7
+    best = load_model(tmp_path / "reload").model.state_dict()
+    after = _checkpoint_weights(tmp_path / "reload")  # the weights epoch 9 would start from
+    assert all(after[k].equal(best[k]) for k in best)
+    drifted = _checkpoint_weights(tmp_path / "plain")  # without it, training goes on from epoch 8
+    assert not all(drifted[k].equal(best[k]) for k in best)
+    # resuming after the restart matches an uninterrupted run
+    whole = train(tiny["train"], tmp_path / "whole", cfg.override("train", epochs=9), dev_path=tiny["dev"])
+    saved = (tmp_path / "reload" / "config.yaml").read_text()
+    (tmp_path / "reload" / "config.yaml").write_text(saved.replace("  epochs: 8\n", "  epochs: 9\n"))
+    resumed = resume(tmp_path / "reload")
+    assert [r["dev_f1"] for r in resumed.history] == [r["dev_f1"] for r in whole.history]
+    assert whole.history[-1]["lr"] == 0.005
