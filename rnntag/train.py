@@ -9,7 +9,6 @@ appended to ``metrics.jsonl``.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import math
 import os
@@ -282,7 +281,7 @@ def train(
             f"({covered / max(1, n_train):.0%}) from {config.model.embeddings}, plus "
             f"{len(vocab.words) - 2 - n_train} more of its words kept for prediction."
         )
-    config = dataclasses.replace(config, model=config.model.resolved())  # saved as numbers
+    config = config.resolved()  # saved as numbers and booleans
     if note:  # only once every input has been read without error
         reporter.message(note)
     if dist.is_main:

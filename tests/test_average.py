@@ -25,7 +25,8 @@ def test_average_follows_the_ema_formula_with_warm_up_and_swaps_back():
 
 
 def _cfg(tiny, average, epochs=4):
-    return load_config(tiny["config"]).override("train", epochs=epochs, patience=10, average=average)
+    # reload_best off: these runs compare the optimisation with and without the average
+    return load_config(tiny["config"]).override("train", epochs=epochs, patience=10, average=average, reload_best=False)
 
 
 def test_averaged_weights_are_kept_while_training_follows_the_live_ones(tiny, tmp_path):

@@ -37,6 +37,7 @@ def test_partial_file_overrides_only_its_keys(tmp_path):
         ("model:\n  dropout: lots\n", "expected a number"),
         ("train:\n  min_lr: -0.001\n", "must not be negative"),
         ("train:\n  reload_best: true\n  schedule: exponential\n", "needs train.schedule plateau"),
+        ("train:\n  reload_best: 3\n", "expected true or false"),
         ("- a\n- b\n", "must be a mapping"),
         ("model: [1, 2\n", "c.yaml:"),
     ],
@@ -76,3 +77,15 @@ def test_null_sizes_resolve_by_whether_pretrained_vectors_are_used(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("model:\n  char_hidden: null\n  dropout: null\n")
     assert load_config(path).model == m
+
+
+def test_reload_best_resolves_by_whether_pretrained_vectors_are_used():
+    assert Config().train.reload_best is None
+    assert Config().resolved().train.reload_best is True
+    assert Config().resolved().model == Config().model.resolved()
+    glove = Config().override("model", embeddings="glove.txt")
+    assert glove.resolved().train.reload_best is False
+    assert glove.override("train", reload_best=True).resolved().train.reload_best is True
+    assert Config().override("train", reload_best=False).resolved().train.reload_best is False
+    # it acts on the plateau cuts: another schedule resolves to off
+    assert Config().override("train", schedule="exponential").resolved().train.reload_best is False

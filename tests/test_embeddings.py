@@ -71,7 +71,8 @@ def test_training_uses_and_can_freeze_vectors(tiny, tmp_path):
     train(tiny["train"], tmp_path / "m", cfg, dev_path=tiny["dev"])
     loaded = load_model(tmp_path / "m")
     assert loaded.config.model.word_dim == 6  # adopted from the file
-    assert loaded.config.model.dropout == 0.4  # the default with pretrained vectors
+    assert loaded.config.model.dropout == 0.4  # the defaults with pretrained vectors
+    assert loaded.config.train.reload_best is False
     row = loaded.model.word_embed.weight[loaded.vocab.word_id("the")]
     assert row.tolist() == [0.5] * 6  # frozen: unchanged by training
 

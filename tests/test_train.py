@@ -132,10 +132,10 @@ def test_the_null_defaults_are_saved_as_numbers(tiny, tmp_path):
     from rnntag.config import config_from_dict
 
     raw = load_config(tiny["config"]).override("train", epochs=1).to_dict()
-    raw["model"]["char_hidden"] = raw["model"]["dropout"] = None
+    raw["model"]["char_hidden"] = raw["model"]["dropout"] = raw["train"]["reload_best"] = None
     train(tiny["train"], tmp_path / "m", config_from_dict(raw), dev_path=tiny["dev"])
     saved = load_config(tmp_path / "m" / "config.yaml")
-    assert (saved.model.char_hidden, saved.model.dropout) == (100, 0.5)
+    assert (saved.model.char_hidden, saved.model.dropout, saved.train.reload_best) == (100, 0.5, True)
     assert load_model(tmp_path / "m").model.char_encoder.out_dim == 100
 
 
