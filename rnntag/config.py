@@ -63,16 +63,23 @@ class ModelConfig:
     def resolved(self) -> ModelConfig:
         """This config with each null setting replaced by its default, which depends on whether
         pretrained vectors are used."""
-        defaults = _BY_VECTORS[bool(self.embeddings)]
-        return dataclasses.replace(self, **{k: v for k, v in defaults.items() if getattr(self, k) is None})
+        return _fill(self, _BY_VECTORS[bool(self.embeddings)]["model"])
 
 
-# Chosen on CoNLL-2003 valid (README "Accuracy"): without vectors a wider character CNN helps
-# (it carries more of the word); with 50d GloVe, 100 filters hurt and dropout 0.4 beat 0.5.
-_BY_VECTORS: dict[bool, dict[str, Any]] = {
-    False: {"char_hidden": 100, "dropout": 0.5},
-    True: {"char_hidden": 50, "dropout": 0.4},
+# The defaults that depend on whether pretrained vectors are used, chosen on CoNLL-2003 valid
+# (README "Accuracy"). Without vectors a wider character CNN helps (it carries more of the
+# word), and going back to the best weights at each cut took the spread across seeds from
+# 0.49 to 0.15. With 50d GloVe, 100 filters hurt, dropout 0.4 beat 0.5, and going back was
+# lower on all three runs tried (by 0.09 to 0.47).
+_BY_VECTORS: dict[bool, dict[str, dict[str, Any]]] = {
+    False: {"model": {"char_hidden": 100, "dropout": 0.5}, "train": {"reload_best": True}},
+    True: {"model": {"char_hidden": 50, "dropout": 0.4}, "train": {"reload_best": False}},
 }
+
+
+def _fill(section: Any, defaults: dict[str, Any]) -> Any:
+    """``section`` with each null setting named in ``defaults`` replaced by its default."""
+    return replace(section, **{k: v for k, v in defaults.items() if getattr(section, k) is None})
 
 
 @dataclass(frozen=True)
@@ -90,7 +97,7 @@ class TrainConfig:
     lr_decay: float = 0.5  # factor of the plateau or per-epoch exponential schedule
     lr_patience: int = 0  # plateau: epochs of stalled dev F1 tolerated before the cut
     # plateau: each cut also puts back the best weights so far; null: on without pretrained
-    # vectors, off with them (_RELOAD_BY_VECTORS)
+    # vectors, off with them (_BY_VECTORS)
     reload_best: bool | None = None
     min_lr: float = 0.000005  # stop once the schedule takes the learning rate below this; 0: never
     word_dropout: float = 0.05  # probability of replacing a word id by <unk> during training
@@ -98,12 +105,6 @@ class TrainConfig:
     average: float = 0.0  # >0: keep an exponential moving average of the weights with this decay
     seed: int = 1
     threads: int = 0  # torch threads; 0 = torch's default
-
-
-# Chosen on CoNLL-2003 valid (README "Accuracy"): without vectors, going back to the best
-# weights at each cut took the spread across seeds from 0.49 to 0.15; with 50d GloVe it was
-# lower on all three runs tried (by 0.09 to 0.47).
-_RELOAD_BY_VECTORS = {False: True, True: False}
 
 
 @dataclass(frozen=True)
@@ -115,9 +116,9 @@ class Config:
     def resolved(self) -> "Config":
         """This config with each null setting replaced by its default, which depends on whether
         pretrained vectors are used (what training runs with and saves)."""
-        t = self.train
-        if t.reload_best is None:
-            t = replace(t, reload_best=_RELOAD_BY_VECTORS[bool(self.model.embeddings)] and t.schedule == "plateau")
+        t = _fill(self.train, _BY_VECTORS[bool(self.model.embeddings)]["train"])
+        if t.schedule != "plateau":  # it acts on the plateau cuts (true is refused there)
+            t = replace(t, reload_best=False)
         return replace(self, model=self.model.resolved(), train=t)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
