@@ -88,9 +88,14 @@ def load_checkpoint(model_dir: Path) -> tuple[dict[str, torch.Tensor], dict[str,
     return tensors, plain
 
 
+def model_state(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The model's state dict inside a checkpoint's tensors."""
+    return {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
+
+
 def restore(tensors, plain, model, optimizer, scheduler, py_rng, word_gen: torch.Generator) -> dict[str, Any]:
     """Put a checkpoint's state back into live objects; returns its progress record."""
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")}, strict=True)
+    model.load_state_dict(model_state(tensors), strict=True)
     optimizer.load_state_dict(_optimizer_join(tensors, plain["optimizer"]))
     if scheduler is not None and plain["scheduler"] is not None:
         scheduler.load_state_dict(plain["scheduler"])

@@ -140,10 +140,9 @@ def test_the_null_defaults_are_saved_as_numbers(tiny, tmp_path):
 
 
 def _checkpoint_weights(model_dir):
-    from rnntag.resume import load_checkpoint
+    from rnntag.resume import load_checkpoint, model_state
 
-    tensors, _ = load_checkpoint(model_dir)
-    return {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}
+    return model_state(load_checkpoint(model_dir)[0])
 
 
 def test_reload_best_continues_from_the_best_weights_after_a_cut(tiny, tmp_path):
