@@ -20,7 +20,7 @@ WORKER = r"""
 import os, sys, time, json, resource
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from rnntag.conll import read_conll
-from rnntag.predict import load_tagger
+from rnntag.prediction import load_tagger
 from rnntag.tagging import tag_sentences
 path, runtime, data = sys.argv[1], sys.argv[2], sys.argv[3]
 sents = [s.tokens for s in read_conll(data)]

@@ -65,7 +65,7 @@ def in_process(model_dir: str, sentences, batch_size: int) -> dict:
     from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
     from rnntag.batching import bucket_order, collate, encode
-    from rnntag.checkpoint import load_model
+    from rnntag.model_dir import load_model
     from rnntag.evaluate import tag_sentences
 
     loaded = load_model(model_dir)

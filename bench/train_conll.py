@@ -42,7 +42,7 @@ def main() -> None:
     config = config_from_dict(raw)
 
     from rnntag.cli import _RichReporter
-    from rnntag.train import train
+    from rnntag.training import train
 
     data = Path(args.data)
     start = time.perf_counter()

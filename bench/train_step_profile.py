@@ -24,7 +24,7 @@ def profile(config, vocab, encoded, batches: int, seed: int) -> dict:
     import torch
 
     from rnntag.batching import bucket_order, collate
-    from rnntag.train import _make_optimizer, build_model
+    from rnntag.training import _make_optimizer, build_model
 
     torch.manual_seed(seed)
     model = build_model(config, vocab)

@@ -1,16 +1,74 @@
 """rnntag: recurrent sequence taggers (BiLSTM/BiGRU + CRF) for named-entity recognition.
 
-Importing the package is cheap: torch is only imported by the modules that need it
-(model, crf, train, ...), never by ``rnntag``, ``rnntag.conll``, ``rnntag.schemes``
-or ``rnntag.cli`` at import time.
+    import rnntag
+
+    tagger = rnntag.load("models/ner")            # a model directory or any export
+    for sentence in tagger.tag("Angela Merkel met Emmanuel Macron in Paris."):
+        for entity in sentence.entities:
+            print(entity.text, entity.type, entity.start, entity.end, entity.score)
+
+The functions behind the command line are here too: ``train``, ``resume``, ``evaluate``,
+``export``, ``predict``, ``score``. Importing the package is cheap: the names below load
+their modules on first use, and torch is only imported by what needs it (training, export,
+the torch runtime), never by ``import rnntag``.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from rnntag.errors import ConfigError, DataError, ModelError, RnnTagError, UsageError
 
 __version__ = "0.1.0"
 
-from rnntag.errors import (  # noqa: F401  (re-exported)
-    ConfigError,
-    DataError,
-    ModelError,
-    RnnTagError,
-    UsageError,
-)
+_LAZY = {
+    "load": "rnntag.loading",
+    "Tagger": "rnntag.tagger",
+    "Sentence": "rnntag.results",
+    "Token": "rnntag.results",
+    "Entity": "rnntag.results",
+    "ModelInfo": "rnntag.info",
+    "read_info": "rnntag.info",
+    "Config": "rnntag.config",
+    "load_config": "rnntag.config",
+    "train": "rnntag.training",
+    "resume": "rnntag.training",
+    "TrainResult": "rnntag.training",
+    "Reporter": "rnntag.training",
+    "evaluate": "rnntag.evaluation",
+    "Evaluation": "rnntag.evaluation",
+    "export": "rnntag.exporter",
+    "predict": "rnntag.prediction",
+    "score": "rnntag.scoring",
+    "Scores": "rnntag.scoring",
+    "read_predictions": "rnntag.prediction_file",
+}
+
+__all__ = ["ConfigError", "DataError", "ModelError", "RnnTagError", "UsageError", "__version__", *_LAZY]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rnntag.config import Config, load_config
+    from rnntag.evaluation import Evaluation, evaluate
+    from rnntag.exporter import export
+    from rnntag.info import ModelInfo, read_info
+    from rnntag.loading import load
+    from rnntag.prediction import predict
+    from rnntag.prediction_file import read_predictions
+    from rnntag.results import Entity, Sentence, Token
+    from rnntag.scoring import Scores, score
+    from rnntag.tagger import Tagger
+    from rnntag.training import Reporter, TrainResult, resume, train
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rnntag' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,14 +1,13 @@
-"""Padded arrays -> a ``Batch`` of torch tensors. Lengths stay on the CPU, as packed
-sequences require. Encoding and batch orders live in ``rnntag.encoding`` (no torch)."""
+"""Padded arrays -> a ``Batch`` of torch tensors, for training. Lengths stay on the CPU, as
+packed sequences require. Encoding and batch orders live in ``rnntag.encoding`` (no torch)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 
-from rnntag.encoding import Encoded, Padded, bucket_order, encode, pad  # noqa: F401  (re-exported)
+from rnntag.encoding import Padded
 
 
 @dataclass
@@ -19,13 +18,13 @@ class Batch:
     lengths: torch.Tensor  # shape: (batch,) long, on the CPU
     mask: torch.Tensor  # shape: (batch, time) bool
     tags: torch.Tensor | None  # shape: (batch, time) long; 0 at padding
-    index: list[int]  # position of each row in the list the batch was drawn from
 
     def to(self, device: torch.device) -> "Batch":
-        move = lambda t: None if t is None else t.to(device)  # noqa: E731
+        def move(t: torch.Tensor | None) -> torch.Tensor | None:
+            return None if t is None else t.to(device)
+
         return Batch(
-            move(self.words), move(self.cases), move(self.chars), self.lengths,
-            move(self.mask), move(self.tags), self.index,
+            move(self.words), move(self.cases), move(self.chars), self.lengths, move(self.mask), move(self.tags),
         )
 
     @property
@@ -33,15 +32,11 @@ class Batch:
         return int(self.lengths.sum())
 
 
-def to_batch(padded: Padded, index: Sequence[int]) -> Batch:
+def to_batch(padded: Padded) -> Batch:
     lengths = torch.from_numpy(padded.lengths)
-    mask = torch.arange(padded.words.shape[1])[None, :] < lengths[:, None]
+    mask = torch.arange(padded.types.shape[1])[None, :] < lengths[:, None]
     tags = None if padded.tags is None else torch.from_numpy(padded.tags)
     return Batch(
         torch.from_numpy(padded.words), torch.from_numpy(padded.cases), torch.from_numpy(padded.chars),
-        lengths, mask, tags, list(index),
+        lengths, mask, tags,
     )
-
-
-def collate(items: Sequence[Encoded], index: Sequence[int]) -> Batch:
-    return to_batch(pad(items), index)

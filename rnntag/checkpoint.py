@@ -1,178 +1,103 @@
-"""The model directory: save and load a trained tagger without executing anything from it.
+"""The training checkpoint: everything needed to continue an interrupted run exactly.
 
-Layout of ``MODEL_DIR``::
-
-    meta.json            format name and version, rnntag version, training summary, final metrics,
-                         sha256 of the weights file
-    config.yaml          the effective config (data, model, train sections)
-    vocab.json           words, characters, BIOES tags, the input tag scheme, normalisation
-    weights.safetensors  tensors only (no pickle)
-    metrics.jsonl        one JSON object per training epoch
-    checkpoint.safetensors  the full training state after the last finished epoch, for
-                         ``rnntag train --resume`` (rnntag.resume)
-
-Every file is written atomically. Loading checks the format, the version and the weights'
-checksum, and rebuilds the network from the config (nanoGPT style: a plain description plus
-tensors), so a missing, truncated, corrupt, foreign or too-new directory is a ``ModelError``.
+``MODEL_DIR/checkpoint.safetensors`` is one file, written atomically after every epoch:
+tensors (model weights, optimiser moments, torch RNG states) in safetensors, and the plain
+state (epoch, early-stopping counters, history, optimiser hyper-parameters, scheduler state,
+Python RNG state, data paths) as JSON in the safetensors header metadata. Nothing is pickled.
+A run killed at any moment leaves the previous checkpoint intact.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rnntag import __version__
-from rnntag.config import Config, config_from_dict
-from rnntag.errors import ConfigError, ModelError
+import torch
+
+from rnntag import formats
+from rnntag.errors import ModelError
 from rnntag.fileio import atomic_write
-from rnntag.vocab import Vocab
-
-FORMAT = "rnntag-model"
-FORMAT_VERSION = 1
-META, CONFIG, VOCAB, WEIGHTS, METRICS = (
-    "meta.json", "config.yaml", "vocab.json", "weights.safetensors", "metrics.jsonl",
-)
-CHECKPOINT = "checkpoint.safetensors"  # the training state after the last epoch (rnntag.resume)
+from rnntag.model_dir import CHECKPOINT
 
 
-@dataclass
-class Loaded:
-    """A model directory read back: everything prediction and inspection need."""
-
-    config: Config
-    vocab: Vocab
-    meta: dict[str, Any]
-    model: Any  # rnntag.model.Tagger, in eval mode
-    path: Path = field(default_factory=Path)
-
-
-def constraints_for(vocab: Vocab):
-    from rnntag import schemes
-
-    return schemes.allowed_bioes_transitions(list(vocab.tags))
+def _optimizer_split(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    tensors: dict[str, torch.Tensor] = {}
+    plain: dict[str, Any] = {"param_groups": state["param_groups"], "state": {}}
+    for idx, entries in state["state"].items():
+        plain["state"][str(idx)] = {}
+        for name, value in entries.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"optim.{idx}.{name}"] = value.detach().cpu().contiguous()
+            else:
+                plain["state"][str(idx)][name] = value
+    return tensors, plain
 
 
-def build_model(config: Config, vocab: Vocab):
-    from rnntag.model import Tagger
+def _optimizer_join(tensors: dict[str, torch.Tensor], plain: dict[str, Any]) -> dict[str, Any]:
+    state: dict[int, dict[str, Any]] = {int(k): dict(v) for k, v in plain["state"].items()}
+    for key, value in tensors.items():
+        if key.startswith("optim."):
+            _, idx, name = key.split(".", 2)
+            state.setdefault(int(idx), {})[name] = value
+    return {"state": state, "param_groups": plain["param_groups"]}
 
-    return Tagger(config.model, len(vocab.words), len(vocab.chars), len(vocab.tags), constraints_for(vocab))
 
-
-def save_model(directory: str | Path, model, config: Config, vocab: Vocab, meta: dict[str, Any]) -> None:
-    """Write (or overwrite) the model files in ``directory``; weights first, meta.json last."""
+def save_checkpoint(
+    model_dir: Path, model, optimizer, scheduler, py_rng, word_gen: torch.Generator, progress: dict[str, Any],
+    extra: dict[str, torch.Tensor] | None = None,
+) -> None:
+    """``extra``: more named tensors to keep (the weight average), returned by load_checkpoint."""
     from safetensors.torch import save
 
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    blob = save(state)
-    atomic_write(directory / WEIGHTS, blob)
-    atomic_write(directory / CONFIG, config.to_yaml())
-    atomic_write(directory / VOCAB, json.dumps(vocab.to_dict(), ensure_ascii=False))
-    full_meta = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "rnntag_version": __version__,
-        **meta,
-        "weights_sha256": hashlib.sha256(blob).hexdigest(),
+    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    optim_tensors, optim_plain = _optimizer_split(optimizer.state_dict())
+    tensors.update(optim_tensors)
+    tensors["rng.torch"] = torch.get_rng_state()
+    tensors["rng.words"] = word_gen.get_state()
+    tensors.update(extra or {})
+    version, internal, gauss = py_rng.getstate()
+    plain = {
+        **formats.stamp(formats.CHECKPOINT),
+        "progress": progress,
+        "optimizer": optim_plain,
+        "scheduler": None if scheduler is None else scheduler.state_dict(),
+        "python_rng": [version, list(internal), gauss],
     }
-    atomic_write(directory / META, json.dumps(full_meta, indent=2, ensure_ascii=False) + "\n")
+    blob = save(tensors, metadata={"rnntag_checkpoint": json.dumps(plain)})
+    atomic_write(model_dir / CHECKPOINT, blob)
 
 
-def _read_json(path: Path) -> Any:
+def load_checkpoint(model_dir: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """(tensors, plain state) of a model directory's checkpoint; ModelError if unusable."""
+    from safetensors import SafetensorError, safe_open
+
+    path = Path(model_dir) / CHECKPOINT
+    if not path.is_file():
+        raise ModelError(f"{path}: no checkpoint to resume from (was {model_dir} written by rnntag train?)")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ModelError(f"{path}: missing; is {path.parent} an rnntag model directory?") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ModelError(f"{path}: unreadable ({err})") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ModelError(f"{path}:{err.lineno}: corrupt or truncated JSON ({err.msg})") from None
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+        plain = json.loads(meta["rnntag_checkpoint"])
+    except (SafetensorError, OSError, KeyError, ValueError) as err:
+        raise ModelError(f"{path}: corrupt or truncated checkpoint ({type(err).__name__})") from None
+    return tensors, formats.read_header(formats.CHECKPOINT, plain, path)
 
 
-def read_meta(directory: str | Path) -> dict[str, Any]:
-    directory = Path(directory)
-    if not directory.exists():
-        raise ModelError(f"{directory}: no such model directory")
-    if not directory.is_dir():
-        raise ModelError(f"{directory}: not a model directory (it is a file)")
-    meta = _read_json(directory / META)
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ModelError(f"{directory / META}: not an rnntag model (foreign file)")
-    version = meta.get("format_version")
-    if not isinstance(version, int):
-        raise ModelError(f"{directory / META}: corrupt (no format_version)")
-    if version > FORMAT_VERSION:
-        raise ModelError(
-            f"{directory}: written by a newer rnntag (model format {version}, this rnntag "
-            f"{__version__} reads format {FORMAT_VERSION}); upgrade rnntag"
-        )
-    return meta
+def model_state(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The model's state dict inside a checkpoint's tensors."""
+    return {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
 
 
-def read_config_and_vocab(directory: str | Path) -> tuple[dict[str, Any], Config, Vocab]:
-    """Metadata, config and vocabulary (no torch needed)."""
-    import yaml
-
-    directory = Path(directory)
-    meta = read_meta(directory)
-    try:
-        raw = yaml.safe_load((directory / CONFIG).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelError(f"{directory / CONFIG}: missing") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-        raise ModelError(f"{directory / CONFIG}: corrupt ({type(err).__name__})") from None
-    try:
-        config = config_from_dict(raw, str(directory / CONFIG))
-    except ConfigError as err:
-        raise ModelError(str(err)) from None
-    vocab = Vocab.from_dict(_read_json(directory / VOCAB), str(directory / VOCAB))
-    return meta, config, vocab
-
-
-def read_weights(directory: Path, meta: dict[str, Any], framework: str) -> dict[str, Any]:
-    """The weights file's tensors ("pt") or arrays ("numpy"), after checking its checksum."""
-    from safetensors import SafetensorError
-
-    if framework == "pt":
-        from safetensors.torch import load
-    else:
-        from safetensors.numpy import load
-    path = directory / WEIGHTS
-    try:
-        blob = path.read_bytes()
-    except FileNotFoundError:
-        raise ModelError(f"{path}: missing") from None
-    except OSError as err:
-        raise ModelError(f"{path}: unreadable ({err.strerror})") from None
-    expected = meta.get("weights_sha256")
-    if expected is not None and hashlib.sha256(blob).hexdigest() != expected:
-        raise ModelError(f"{path}: truncated or corrupt (checksum does not match meta.json)")
-    try:
-        return load(blob)
-    except (SafetensorError, ValueError, OSError) as err:
-        raise ModelError(f"{path}: not a valid safetensors file ({err})") from None
-
-
-def load_model(directory: str | Path, device: Any = "cpu") -> Loaded:
-    """Rebuild the tagger from a model directory. Never unpickles anything."""
-    import torch
-
-    directory = Path(directory)
-    meta, config, vocab = read_config_and_vocab(directory)
-    path = directory / WEIGHTS
-    state = read_weights(directory, meta, "pt")
-    model = build_model(config, vocab)
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as err:
-        first = str(err).strip().splitlines()[0]
-        raise ModelError(f"{path}: weights do not match the config ({first})") from None
-    model.to(torch.device(device))
-    model.eval()
-    return Loaded(config=config, vocab=vocab, meta=meta, model=model, path=directory)
+def restore(tensors, plain, model, optimizer, scheduler, py_rng, word_gen: torch.Generator) -> dict[str, Any]:
+    """Put a checkpoint's state back into live objects; returns its progress record."""
+    model.load_state_dict(model_state(tensors), strict=True)
+    optimizer.load_state_dict(_optimizer_join(tensors, plain["optimizer"]))
+    if scheduler is not None and plain["scheduler"] is not None:
+        scheduler.load_state_dict(plain["scheduler"])
+    torch.set_rng_state(tensors["rng.torch"])
+    word_gen.set_state(tensors["rng.words"])
+    version, internal, gauss = plain["python_rng"]
+    py_rng.setstate((version, tuple(internal), gauss))
+    return plain["progress"]

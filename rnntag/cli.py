@@ -83,35 +83,27 @@ def _run(fn: Callable[[], Any]) -> None:
 
 
 def _needs_torch(command: str) -> None:
-    """Training and the torch model need torch; prediction does not (NumPy runtime)."""
-    import importlib.util
+    """Training and export need torch; prediction, eval, info and score do not."""
+    from rnntag.backends import require_torch
 
-    from rnntag.errors import UsageError
-
-    if importlib.util.find_spec("torch") is None:
-        raise UsageError(
-            f"rnntag {command} needs torch, which is not installed: install a CPU build of torch>=2.1 "
-            "(prediction and score work without it)"
-        )
-    try:
-        import torch  # noqa: F401
-    except ImportError as err:
-        raise UsageError(f"rnntag {command} needs torch, which cannot be imported: {err}") from None
+    require_torch(f"rnntag {command}")
 
 
-def _check_output(path: Optional[Path], force: bool) -> None:
-    from rnntag.errors import UsageError
+def _version(value: bool) -> None:
+    if value:
+        from rnntag import __version__
 
-    if path is None or str(path) == "-":
-        return
-    if path.exists() and not force:
-        raise UsageError(f"{path}: already exists; use --force to overwrite it")
-    if path.exists() and path.is_dir():
-        raise UsageError(f"{path}: is a directory")
-    if not path.parent.exists():
-        raise UsageError(f"{path}: directory {path.parent} does not exist")
-    if not os.access(path.parent, os.W_OK):
-        raise UsageError(f"{path}: directory {path.parent} is not writable")
+        print(f"rnntag {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main_options(
+    version: bool = typer.Option(
+        False, "--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Train, evaluate, run and ship recurrent (BiLSTM/BiGRU-CRF) sequence taggers for NER."""
 
 
 # ----------------------------------------------------------------------------------- train
@@ -245,11 +237,9 @@ def train(
                 freeze_embeddings=freeze_embeddings,
             )
             config = config.override("train", epochs=epochs, patience=patience, lr=lr, batch_size=batch_size, seed=seed)
-        except ConfigError as err:
-            # "section.key: problem" -> "bad option --key: problem"
-            key, _, problem = str(err).partition(": ")
-            option = "--" + key.split(".")[-1].replace("_", "-")
-            raise UsageError(f"bad option {option}: {problem}") from None
+        except ConfigError as err:  # an option's value: name the option
+            option = "--" + (err.key or "").split(".")[-1].replace("_", "-")
+            raise UsageError(f"bad option {option}: {err.problem}") from None
         if print_config:
             sys.stdout.write(config.to_yaml())
             return
@@ -257,7 +247,7 @@ def train(
             if train_file is not None or dev is not None or config_file is not None:
                 raise UsageError("--resume continues with the run's saved data and config: give no TRAIN, --dev or --config")
             _needs_torch("train")
-            from rnntag.train import resume as run_resume
+            from rnntag.training import resume as run_resume
 
             reporter = _RichReporter()
             result = run_resume(resume, reporter=reporter)
@@ -272,8 +262,8 @@ def train(
         if nproc > 1 and "WORLD_SIZE" not in os.environ:
             raise typer.Exit(_launch_torchrun(nproc))
         from rnntag import distributed
-        from rnntag.train import Reporter
-        from rnntag.train import train as run_train
+        from rnntag.training import Reporter
+        from rnntag.training import train as run_train
 
         dist = distributed.from_env()
         reporter = _RichReporter() if dist.is_main else Reporter()
@@ -316,24 +306,28 @@ def _launch_torchrun(nproc: int) -> int:
 
 
 # ------------------------------------------------------------------------------------ eval
-def _show_scores(scores, as_json: bool, title: str) -> None:
+def _show_scores(scores: Any, as_json: bool, title: str) -> None:
     if as_json:
         sys.stdout.write(json.dumps(scores.to_json(), indent=2) + "\n")
         return
-    from rnntag.scoring import render_table
+    from rnntag.tables import render_scores
 
-    _stdout().print(render_table(scores, title=title))
+    _stdout().print(render_scores(scores, title=title))
+
+
+MODEL_HELP = "A model directory (rnntag train) or an export (rnntag export)."
 
 
 @app.command("eval")
 def eval_(
-    model_dir: Path = typer.Argument(..., metavar="MODEL_DIR", help="A trained model directory."),
+    model_dir: Path = typer.Argument(..., metavar="MODEL", help=MODEL_HELP),
     data: Path = typer.Argument(..., metavar="DATA", help="Gold CoNLL data (.gz or - for stdin)."),
     as_json: bool = typer.Option(False, "--json", help="Print metrics as JSON to stdout."),
     output: Optional[Path] = typer.Option(None, "--output", help="Write 'token gold pred' lines to this file."),
     strict: bool = typer.Option(False, "--strict", help="seqeval strict mode (default: conlleval rules)."),
     tag_column: int = typer.Option(-1, "--tag-column", help="Gold tag column (default last)."),
     batch_size: int = typer.Option(64, "--batch-size", min=1, help="Sentences per batch."),
+    runtime: str = typer.Option("auto", "--runtime", help="auto or numpy (torch-free) or torch."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --output file."),
 ) -> None:
     """Score a model on gold data: entity P/R/F1 per type, micro/macro averages, token accuracy.
@@ -342,32 +336,28 @@ def eval_(
 
     \b
       rnntag eval models/demo data/sample.test.conll
-      rnntag eval models/demo test.txt --json > metrics.json
+      rnntag eval models/demo-onnx test.txt --json > metrics.json
       rnntag eval models/demo test.txt --output predictions.txt && rnntag score predictions.txt
     """
 
     def body() -> None:
-        _check_output(output, force)
-        _needs_torch("eval")
-        from rnntag.checkpoint import load_model
-        from rnntag.conll import read_tagged, write_conll
-        from rnntag.evaluate import evaluate
+        from rnntag.conll import display_path, write_conll
+        from rnntag.evaluation import evaluate
+        from rnntag.fileio import check_output
 
-        loaded = load_model(model_dir)
-        sentences, scheme = read_tagged(data, tag_column=tag_column)
-        tokens = [s.tokens for s in sentences]
-        gold = [list(s.tags) for s in sentences]
-        result = evaluate(loaded.model, loaded.vocab, tokens, gold, scheme, strict=strict, batch_size=batch_size)
+        check_output(output, force)
+        result = evaluate(model_dir, str(data), strict=strict, tag_column=tag_column, runtime=runtime,
+                          batch_size=batch_size)
         if result.unknown_types:
             print(
-                f"rnntag: warning: {data}: entity types the model never saw: {', '.join(result.unknown_types)} "
-                "(scored as missed)",
+                f"rnntag: warning: {display_path(data)}: entity types the model never saw: "
+                f"{', '.join(result.unknown_types)} (scored as missed)",
                 file=sys.stderr,
             )
         if output is not None:
-            rows = [list(zip(t, g, p)) for t, g, p in zip(tokens, gold, result.predictions)]
+            rows = [list(zip(t, g, p)) for t, g, p in zip(result.tokens, result.gold, result.predictions)]
             write_conll(str(output), rows, sep=" ")
-        _show_scores(result.scores, as_json, f"{data} ({scheme}{', strict' if strict else ''})")
+        _show_scores(result.scores, as_json, f"{display_path(data)} ({result.scheme}{', strict' if strict else ''})")
 
     _run(body)
 
@@ -388,12 +378,14 @@ def score(
     """
 
     def body() -> None:
-        from rnntag.scoring import detect_scheme_simple, read_predictions
+        from rnntag.conll import display_path
+        from rnntag.prediction_file import read_predictions
+        from rnntag.schemes import detect_scheme
         from rnntag.scoring import score as run_score
 
         _, gold, pred = read_predictions(str(file))
-        scheme = detect_scheme_simple(gold)
-        _show_scores(run_score(gold, pred, scheme=scheme, strict=strict), as_json, f"{file} ({scheme})")
+        scheme = detect_scheme(gold)
+        _show_scores(run_score(gold, pred, scheme=scheme, strict=strict), as_json, f"{display_path(file)} ({scheme})")
 
     _run(body)
 
@@ -401,7 +393,7 @@ def score(
 # ------------------------------------------------------------------------------------ info
 @app.command()
 def info(
-    model_dir: Path = typer.Argument(..., metavar="MODEL_DIR", help="A trained model directory."),
+    model_dir: Path = typer.Argument(..., metavar="MODEL", help=MODEL_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the information as JSON."),
 ) -> None:
     """Show what a model is: cell, sizes, parameters, tags, training data, dev F1, versions.
@@ -410,58 +402,19 @@ def info(
 
     \b
       rnntag info models/demo
-      rnntag info models/demo --json
+      rnntag info models/demo-numpy --json
     """
 
     def body() -> None:
-        _needs_torch("info")
-        from rnntag.checkpoint import load_model
+        from rnntag.info import read_info
 
-        loaded = load_model(model_dir)
-        m, meta, vocab = loaded.config.model, loaded.meta, loaded.vocab
-        training = meta.get("training", {})
-        dev = meta.get("dev", {})
-        data = {
-            "model_dir": str(model_dir),
-            "cell": m.cell,
-            "layers": m.layers,
-            "hidden": m.hidden,
-            "word_dim": m.word_dim,
-            "char_encoder": m.char_encoder,
-            "decoder": m.decoder,
-            "parameters": sum(p.numel() for p in loaded.model.parameters()),
-            "words": len(vocab.words),
-            "chars": len(vocab.chars),
-            "entity_types": vocab.entity_types,
-            "tags": list(vocab.tags),
-            "scheme": vocab.scheme,
-            "train_file": training.get("train_file"),
-            "train_sentences": training.get("train_sentences"),
-            "dev_file": training.get("dev_file") or "(10% held out from train)",
-            "best_epoch": meta.get("best_epoch"),
-            "dev_f1": dev.get("f1"),
-            "rnntag_version": meta.get("rnntag_version"),
-            "format_version": meta.get("format_version"),
-        }
+        data = read_info(model_dir).to_dict()
         if as_json:
             sys.stdout.write(json.dumps(data, indent=2) + "\n")
             return
-        from rich.table import Table
+        from rnntag.tables import render_info
 
-        table = Table(title=f"rnntag model {model_dir}", show_header=False)
-        table.add_column(style="bold")
-        table.add_column()
-        for key, value in data.items():
-            if key == "tags":
-                continue
-            if key == "dev_f1" and value is not None:
-                value = f"{100 * value:.2f}"
-            elif key == "parameters":
-                value = f"{value:,}"
-            elif isinstance(value, list):
-                value = ", ".join(value)
-            table.add_row(key.replace("_", " "), str(value))
-        _stdout().print(table)
+        _stdout().print(render_info(data, title=f"rnntag model {model_dir}"))
 
     _run(body)
 
@@ -469,16 +422,18 @@ def info(
 # --------------------------------------------------------------------------------- predict
 @app.command()
 def predict(
-    model_dir: Path = typer.Argument(..., metavar="MODEL_DIR", help="A trained model directory."),
+    model_dir: Path = typer.Argument(..., metavar="MODEL", help=MODEL_HELP),
     inputs: Optional[List[Path]] = typer.Argument(None, metavar="[INPUT]...", help="Input files (default: stdin)."),
     input_kind: str = typer.Option("text", "--input", help="text (raw text), tokens (one sentence a line) or conll."),
     fmt: Optional[str] = typer.Option(None, "--format", help="conll, jsonl or inline (default: inline for text, conll otherwise)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write here instead of stdout."),
     batch_size: int = typer.Option(64, "--batch-size", min=1, help="Sentences per batch."),
+    max_tokens: int = typer.Option(
+        300, "--max-tokens", min=1, help="Tag a longer sentence in consecutive pieces of at most this many tokens."),
     runtime: str = typer.Option("auto", "--runtime", help="auto or numpy (torch-free, fast start) or torch."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
 ) -> None:
-    """Tag text, token lines or CoNLL files with a trained model.
+    """Tag text, token lines or CoNLL files with a trained model or an export.
 
     Examples:
 
@@ -489,18 +444,18 @@ def predict(
     """
 
     def body() -> None:
-        from rnntag.errors import UsageError
-        from rnntag.predict import FORMATS, INPUT_KINDS, predict_files
+        from rnntag.prediction import predict as run_predict
 
-        if input_kind not in INPUT_KINDS:
-            raise UsageError(f"--input must be text, tokens or conll, not {input_kind!r}")
-        if fmt is not None and fmt not in FORMATS:
-            raise UsageError(f"--format must be conll, jsonl or inline, not {fmt!r}")
-        if runtime not in ("auto", "numpy", "torch"):
-            raise UsageError(f"--runtime must be auto, numpy or torch, not {runtime!r}")
-        _check_output(output, force)
         paths = [str(p) for p in inputs] if inputs else ["-"]
-        predict_files(model_dir, paths, input_kind, fmt, None if output is None else str(output), batch_size, runtime)
+        stats = run_predict(model_dir, paths, input_kind, fmt, output, force=force, runtime=runtime,
+                            batch_size=batch_size, max_tokens=max_tokens)
+        if stats.long:
+            print(
+                f"rnntag: note: {stats.long} sentence{'s' if stats.long != 1 else ''} longer than {max_tokens} tokens "
+                f"tagged in consecutive pieces of at most {max_tokens} (first at {stats.first_long}); "
+                "--max-tokens sets the limit",
+                file=sys.stderr,
+            )
 
     _run(body)
 
@@ -524,10 +479,9 @@ def export(
     """
 
     def body() -> None:
-        _needs_torch("export")
-        from rnntag.export import export_model
+        from rnntag.exporter import export as run_export
 
-        manifest = export_model(model_dir, fmt, output, force=force)
+        manifest = run_export(model_dir, fmt, output, force=force)
         check = manifest["verification"]
         size = sum(p.stat().st_size for p in Path(output).iterdir())
         print(
@@ -540,21 +494,29 @@ def export(
     _run(body)
 
 
+def _is_usage_error(err: BaseException) -> bool:
+    """Whether ``err`` is the command-line parser's usage error (click's, which Typer uses,
+    bundled or not: it is recognised by what it carries, not by a private import)."""
+    return callable(getattr(err, "format_message", None)) and hasattr(err, "ctx") and isinstance(
+        getattr(err, "exit_code", None), int)
+
+
 def main() -> None:
     """Entry point: runs the app, and prints option-parsing errors as one line too."""
-    from typer._click.exceptions import NoArgsIsHelpError, UsageError as ClickUsageError
-
     try:
         code = app(standalone_mode=False)  # returns the exit code of typer.Exit, else None
-    except NoArgsIsHelpError as err:
-        print(err.ctx.get_help() if err.ctx else str(err), file=sys.stderr)
-        sys.exit(2)
-    except ClickUsageError as err:
-        command = err.ctx.command_path if err.ctx is not None else "rnntag"
-        print(f"rnntag: error: {err.format_message()} (see {command} --help)", file=sys.stderr)
-        sys.exit(2)
     except typer.Exit as err:
         sys.exit(err.exit_code)
+    except Exception as err:
+        if not _is_usage_error(err):
+            raise
+        ctx = getattr(err, "ctx", None)
+        if type(err).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            print(ctx.get_help(), file=sys.stderr)
+            sys.exit(2)
+        command = ctx.command_path if ctx is not None else "rnntag"
+        print(f"rnntag: error: {err.format_message()} (see {command} --help)", file=sys.stderr)
+        sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -2,8 +2,11 @@
 
 A config has three sections, ``data``, ``model`` and ``train``. Every hyper-parameter has a
 default here; a YAML file overrides some of them and command-line options override the file.
-An unknown key, a value of the wrong type or an out-of-range value is a ``ConfigError``.
-No torch import: the CLI prints the default config without loading torch.
+An unknown key, a value of the wrong type or an out-of-range value is a ``ConfigError``
+whose ``key`` names the setting (``"train.lr"``). Each field's range rule sits beside it
+(``field(metadata=...)`` through ``positive``, ``non_negative``, ``fraction``); rules that
+tie two fields together are in each section's ``check``. No torch import: the CLI prints the
+default config without loading torch.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import types
 import typing
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 from rnntag.errors import ConfigError
 
@@ -25,16 +28,52 @@ Optimizer = Literal["adam", "nadam", "adamw"]
 Schedule = Literal["plateau", "exponential", "constant"]
 
 
+Rule = Callable[[Any], "str | None"]  # a problem with the value, or None when it is fine
+
+
+def _rule(default: Any, rule: Rule) -> Any:
+    return field(default=default, metadata={"rule": rule})
+
+
+def positive(default: Any) -> Any:
+    """A size or count: must be > 0 (null allowed where the type allows it)."""
+    return _rule(default, lambda v: None if v is None or v > 0 else f"must be positive, got {v}")
+
+
+def non_negative(default: Any) -> Any:
+    return _rule(default, lambda v: None if v >= 0 else f"must not be negative, got {v}")
+
+
+def fraction(default: Any) -> Any:
+    """A probability-like rate in [0, 1)."""
+    return _rule(default, lambda v: None if v is None or 0.0 <= v < 1.0 else f"must be in [0, 1), got {v}")
+
+
+def within(default: Any, low: float, high: float, *, low_open: bool, high_open: bool) -> Any:
+    text = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+
+    def rule(v: Any) -> str | None:
+        above = v > low if low_open else v >= low
+        below = v < high if high_open else v <= high
+        return None if above and below else f"must be in {text}, got {v}"
+
+    return _rule(default, rule)
+
+
 @dataclass(frozen=True)
 class DataConfig:
     """How training files are read."""
 
-    tag_column: int = -1  # which column holds the tag (token is always column 0)
+    # which column holds the tag (0-based, negative from the end); column 0 is the token
+    tag_column: int = _rule(-1, lambda v: "column 0 is the token, not a tag" if v == 0 else None)
     scheme: Scheme = "auto"  # tag scheme of the input; "auto" detects it
     lowercase: bool = True  # word vocabulary is lowercased (case goes to the case feature)
     normalize_digits: bool = True  # every digit becomes 0 before word lookup
-    min_count: int = 1  # words seen fewer times map to <unk>
-    dev_fraction: float = 0.1  # held out from TRAIN when no --dev is given
+    min_count: int = positive(1)  # words seen fewer times map to <unk>
+    dev_fraction: float = within(0.1, 0.0, 1.0, low_open=True, high_open=True)  # held out from TRAIN without --dev
+
+    def check(self) -> tuple[str, str] | None:
+        return None
 
 
 @dataclass(frozen=True)
@@ -42,23 +81,26 @@ class ModelConfig:
     """The network: embeddings -> [MLP] -> BiLSTM/BiGRU -> [LayerNorm] -> emissions -> decoder."""
 
     cell: Cell = "lstm"
-    word_dim: int = 100
-    case_dim: int = 8  # embedding of the word's case pattern; 0 disables it
+    word_dim: int = positive(100)
+    case_dim: int = non_negative(8)  # embedding of the word's case pattern; 0 disables it
     char_encoder: CharEncoder = "cnn"
-    char_dim: int = 30
+    char_dim: int = positive(30)
     # null in the next two: the default for with or without pretrained vectors (_BY_VECTORS);
     # the trained model's config.yaml records the number used
-    char_hidden: int | None = None  # CNN filters, or char-LSTM hidden size per direction
-    char_kernel: int = 3
-    hidden: int = 200  # per direction
-    layers: int = 1
-    dropout: float | None = None  # locked dropout on embeddings and between/after recurrent layers
-    mlp_dim: int = 0  # >0: a projection MLP with GELU before the encoder
+    char_hidden: int | None = positive(None)  # CNN filters, or char-LSTM hidden size per direction
+    char_kernel: int = positive(3)
+    hidden: int = positive(200)  # per direction
+    layers: int = positive(1)
+    dropout: float | None = fraction(None)  # locked dropout on embeddings and between/after recurrent layers
+    mlp_dim: int = non_negative(0)  # >0: a projection MLP with GELU before the encoder
     layer_norm: bool = False  # LayerNorm on the encoder output
     decoder: Decoder = "crf"
     embeddings: str | None = None  # pretrained vectors (GloVe / word2vec text or binary, .gz)
     freeze_embeddings: bool = False  # keep the pretrained vectors fixed
-    pretrained_words: int = 200000  # words of the vectors file kept beyond the training words
+    pretrained_words: int = non_negative(200000)  # words of the vectors file kept beyond the training words
+
+    def check(self) -> tuple[str, str] | None:
+        return None
 
     def resolved(self) -> ModelConfig:
         """This config with each null setting replaced by its default, which depends on whether
@@ -86,25 +128,31 @@ def _fill(section: Any, defaults: dict[str, Any]) -> Any:
 class TrainConfig:
     """The optimisation recipe."""
 
-    epochs: int = 30
-    patience: int = 5  # epochs without dev F1 improvement before stopping
-    batch_size: int = 32
+    epochs: int = positive(30)
+    patience: int = non_negative(5)  # epochs without dev F1 improvement before stopping
+    batch_size: int = positive(32)
     optimizer: Optimizer = "adam"  # fused Adam; see README "Accuracy" for why not NAdam
-    lr: float = 0.002
-    weight_decay: float = 0.0
-    clip: float = 1.0  # gradient-norm clipping; 0 disables it
+    lr: float = positive(0.002)
+    weight_decay: float = non_negative(0.0)
+    clip: float = non_negative(1.0)  # gradient-norm clipping; 0 disables it
     schedule: Schedule = "plateau"  # plateau: halve lr when dev F1 stalls one epoch
-    lr_decay: float = 0.5  # factor of the plateau or per-epoch exponential schedule
-    lr_patience: int = 0  # plateau: epochs of stalled dev F1 tolerated before the cut
+    lr_decay: float = within(0.5, 0.0, 1.0, low_open=True, high_open=False)  # factor of the plateau or exponential schedule
+    lr_patience: int = non_negative(0)  # plateau: epochs of stalled dev F1 tolerated before the cut
     # plateau: each cut also puts back the best weights so far; null: on without pretrained
     # vectors, off with them (_BY_VECTORS)
     reload_best: bool | None = None
-    min_lr: float = 0.000005  # stop once the schedule takes the learning rate below this; 0: never
-    word_dropout: float = 0.05  # probability of replacing a word id by <unk> during training
-    singleton_unk: float = 0.5  # probability of replacing a word seen once by <unk>
-    average: float = 0.0  # >0: keep an exponential moving average of the weights with this decay
+    min_lr: float = non_negative(0.000005)  # stop once the schedule takes the learning rate below this; 0: never
+    word_dropout: float = fraction(0.05)  # probability of replacing a word id by <unk> during training
+    singleton_unk: float = fraction(0.5)  # probability of replacing a word seen once by <unk>
+    average: float = fraction(0.0)  # >0: keep an exponential moving average of the weights with this decay
     seed: int = 1
-    threads: int = 0  # torch threads; 0 = torch's default
+    threads: int = non_negative(0)  # torch threads; 0 = torch's default
+
+    def check(self) -> tuple[str, str] | None:
+        """(key, problem) for a combination of settings that cannot work, else None."""
+        if self.reload_best and self.schedule != "plateau":
+            return "reload_best", f"needs train.schedule plateau (it acts on the plateau cuts), got {self.schedule}"
+        return None
 
 
 @dataclass(frozen=True)
@@ -140,13 +188,8 @@ class Config:
 
 _SECTIONS: dict[str, type] = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
 
-# Ranges: (minimum, maximum, minimum is inclusive). Sizes must be positive.
-_POSITIVE = {
-    "word_dim", "char_dim", "char_hidden", "char_kernel", "hidden", "layers",
-    "epochs", "batch_size", "min_count",
-}
-_NON_NEGATIVE = {"case_dim", "mlp_dim", "patience", "weight_decay", "clip", "threads", "pretrained_words", "min_lr", "lr_patience"}
-_FRACTIONS = {"dropout", "word_dropout", "singleton_unk", "average"}
+def _error(where: str, key: str, problem: str) -> ConfigError:
+    return ConfigError(f"{where}{key}: {problem}", key=key, problem=problem)
 
 
 def _check_type(name: str, value: Any, annotation: Any, where: str) -> Any:
@@ -154,26 +197,26 @@ def _check_type(name: str, value: Any, annotation: Any, where: str) -> Any:
     if origin is Literal:
         choices = typing.get_args(annotation)
         if value not in choices:
-            raise ConfigError(f"{where}{name}: {value!r} is not one of {', '.join(map(str, choices))}")
+            raise _error(where, name, f"{value!r} is not one of {', '.join(map(str, choices))}")
         return value
     if annotation is bool:
         if not isinstance(value, bool):
-            raise ConfigError(f"{where}{name}: expected true or false, got {value!r}")
+            raise _error(where, name, f"expected true or false, got {value!r}")
         return value
     if annotation is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where}{name}: expected an integer, got {value!r}")
+            raise _error(where, name, f"expected an integer, got {value!r}")
         return value
     if annotation is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where}{name}: expected a number, got {value!r}")
+            raise _error(where, name, f"expected a number, got {value!r}")
         return float(value)
     if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
         args = typing.get_args(annotation)
         if value is None and type(None) in args:
             return None
         if str in args and not isinstance(value, str):
-            raise ConfigError(f"{where}{name}: expected a string, got {value!r}")
+            raise _error(where, name, f"expected a string, got {value!r}")
         if bool in args:
             return _check_type(name, value, bool, where)
         for kind in (int, float):
@@ -190,35 +233,22 @@ def _build(cls: type, values: dict[str, Any], section: str, source: str = "") ->
     for key in values:
         if key not in known:
             raise ConfigError(
-                f"{where}unknown key '{section}.{key}' (known: {', '.join(sorted(known))})"
+                f"{where}unknown key '{section}.{key}' (known: {', '.join(sorted(known))})", key=f"{section}.{key}",
+                problem=f"unknown key (known: {', '.join(sorted(known))})",
             )
+    rules = {f.name: f.metadata.get("rule") for f in fields(cls)}
     checked = {}
     for key, value in values.items():
         value = _check_type(f"{section}.{key}", value, hints[key], where)
-        if key in _POSITIVE and value is not None and value <= 0:
-            raise ConfigError(f"{where}{section}.{key}: must be positive, got {value}")
-        if key in _NON_NEGATIVE and value < 0:
-            raise ConfigError(f"{where}{section}.{key}: must not be negative, got {value}")
-        if key in _FRACTIONS and value is not None and not 0.0 <= value < 1.0:
-            raise ConfigError(f"{where}{section}.{key}: must be in [0, 1), got {value}")
+        problem = rules[key](value) if rules[key] is not None else None
+        if problem:
+            raise _error(where, f"{section}.{key}", problem)
         checked[key] = value
     obj = cls(**checked)
-    _check_section(obj, section, where)
+    joint = obj.check()
+    if joint:
+        raise _error(where, f"{section}.{joint[0]}", joint[1])
     return obj
-
-
-def _check_section(obj: Any, section: str, where: str) -> None:
-    if section == "train":
-        if obj.lr <= 0:
-            raise ConfigError(f"{where}train.lr: must be positive, got {obj.lr}")
-        if not 0.0 < obj.lr_decay <= 1.0:
-            raise ConfigError(f"{where}train.lr_decay: must be in (0, 1], got {obj.lr_decay}")
-        if obj.reload_best and obj.schedule != "plateau":
-            raise ConfigError(f"{where}train.reload_best: needs train.schedule plateau (it acts on the plateau cuts), got {obj.schedule}")
-    if section == "data" and not 0.0 < obj.dev_fraction < 1.0:
-        raise ConfigError(f"{where}data.dev_fraction: must be in (0, 1), got {obj.dev_fraction}")
-    if section == "data" and obj.tag_column == 0:
-        raise ConfigError(f"{where}data.tag_column: column 0 is the token, not a tag")
 
 
 def config_from_dict(raw: Any, source: str = "") -> Config:

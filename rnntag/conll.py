@@ -31,7 +31,7 @@ PathLike = str | Path
 
 
 @dataclass(frozen=True)
-class Sentence:
+class ConllSentence:
     """One sentence as read from a CoNLL file.
 
     ``tags`` is the chosen tag column (None when read with ``tag_column=None``);
@@ -188,7 +188,7 @@ def _sentences(
     counter: _Counter,
     columns_hint: str | None = None,
     ascii_whitespace: bool = False,
-) -> Iterator[Sentence]:
+) -> Iterator[ConllSentence]:
     need = max(min_columns, 1 if tag_column is None else 2)
     if columns_hint is None and need == 2 and tag_column is not None:
         columns_hint = "token and tag"
@@ -197,9 +197,9 @@ def _sentences(
     linenos: list[int] = []
     tag_index = 0
 
-    def flush() -> Sentence:
+    def flush() -> ConllSentence:
         tags = None if tag_column is None else tuple(r[tag_index] for r in rows)
-        sent = Sentence(tuple(r[0] for r in rows), tags, tuple(rows), tuple(linenos))
+        sent = ConllSentence(tuple(r[0] for r in rows), tags, tuple(rows), tuple(linenos))
         rows.clear()
         linenos.clear()
         return sent
@@ -248,7 +248,7 @@ def iter_sentences(
     columns_hint: str | None = None,
     ascii_whitespace: bool = False,
     lines: Iterable[tuple[int, str]] | None = None,
-) -> Iterator[Sentence]:
+) -> Iterator[ConllSentence]:
     """Stream the sentences of a CoNLL file.
 
     ``tag_column`` indexes the whitespace-separated columns (negative from the end; default
@@ -269,7 +269,7 @@ def iter_sentences(
     return _sentences(source, display_path(path), tag_column, min_columns, _Counter(), columns_hint, ascii_whitespace)
 
 
-def read_conll(path: PathLike, tag_column: int | None = -1) -> list[Sentence]:
+def read_conll(path: PathLike, tag_column: int | None = -1) -> list[ConllSentence]:
     """All sentences of a CoNLL file; DataError when it is empty or has no sentence."""
     _check_args(tag_column, 1)
     counter = _Counter()
@@ -282,7 +282,7 @@ def read_conll(path: PathLike, tag_column: int | None = -1) -> list[Sentence]:
     return sentences
 
 
-def read_tagged(path: PathLike, tag_column: int = -1, scheme: str = "auto") -> tuple[list[Sentence], str]:
+def read_tagged(path: PathLike, tag_column: int = -1, scheme: str = "auto") -> tuple[list[ConllSentence], str]:
     """``read_conll`` plus ``schemes.check_tags``: the sentences and their scheme
     ("IOB1", "IOB2" or "BIOES"; detected when ``scheme`` is "auto")."""
     from rnntag.schemes import check_tags

@@ -1,45 +1,25 @@
-"""Sentences -> id arrays -> padded arrays, and length-bucketed batch orders (numpy, no torch).
+"""Sentences -> id arrays -> padded batches, and length-bucketed batch orders (numpy, no torch).
 
-``encode`` turns a sentence's tokens into id arrays once; ``pad`` stacks several encoded
-sentences into padded arrays. Both runtimes (torch in ``batching``, numpy in ``runtime``)
-start from these arrays.
+``encode`` reads a list of sentences once: each distinct token string becomes one row of a
+``TypeTable`` (word id, case id, character ids), and each sentence a list of row numbers.
+``Encoded.batch(rows)`` pads some of those sentences into a ``Padded`` batch: the arrays every
+backend reads (words, cases, chars, lengths). Tokens repeat a lot in text, so the work per
+token is one dictionary lookup; a backend may also compute per-type results once per table
+(the NumPy runtime does so for the character encoder and the first layer's input projection)
+and keep them in ``TypeTable.derived``.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
-from typing import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Sequence
 
 import numpy as np
 
 from rnntag.vocab import PAD_ID, Vocab
 
 MAX_WORD_LEN = 30  # longer tokens keep their first 15 and last 15 characters for the char encoder
-
-
-@dataclass(frozen=True)
-class Encoded:
-    words: np.ndarray  # shape: (n,) int64
-    cases: np.ndarray  # shape: (n,) int64
-    chars: np.ndarray  # shape: (n, longest word of the sentence) int64, 0-padded
-    tags: np.ndarray | None  # shape: (n,) int64
-
-    def __len__(self) -> int:
-        return len(self.words)
-
-
-@dataclass(frozen=True)
-class Padded:
-    words: np.ndarray  # shape: (batch, time) int64, 0 at padding
-    cases: np.ndarray  # shape: (batch, time) int64
-    chars: np.ndarray  # shape: (batch, time, width) int64
-    lengths: np.ndarray  # shape: (batch,) int64
-    tags: np.ndarray | None  # shape: (batch, time) int64
-
-    @property
-    def mask(self) -> np.ndarray:  # shape: (batch, time) bool
-        return np.arange(self.words.shape[1])[None, :] < self.lengths[:, None]
 
 
 def _clip_chars(ids: tuple[int, ...]) -> tuple[int, ...]:
@@ -49,38 +29,100 @@ def _clip_chars(ids: tuple[int, ...]) -> tuple[int, ...]:
     return ids[:half] + ids[-half:]
 
 
-def encode(tokens: Sequence[str], vocab: Vocab, bioes_tags: Sequence[str] | None = None) -> Encoded:
-    parts = [vocab.encode_token(t) for t in tokens]
+@dataclass
+class TypeTable:
+    """The distinct tokens of some sentences, encoded. Row 0 is padding (all zeros)."""
+
+    words: np.ndarray  # shape: (types,) int64
+    cases: np.ndarray  # shape: (types,) int64
+    chars: np.ndarray  # shape: (types, width) int64, 0-padded
+    char_lengths: np.ndarray  # shape: (types,) int64, 0 for padding
+    derived: dict[str, Any] = field(default_factory=dict)  # per-type results a backend computed
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+
+@dataclass(frozen=True)
+class Padded:
+    """A padded batch: ``types`` indexes the table; the other arrays are derived from it."""
+
+    types: np.ndarray  # shape: (batch, time) int64, 0 at padding
+    lengths: np.ndarray  # shape: (batch,) int64, each >= 1
+    table: TypeTable
+    tags: np.ndarray | None  # shape: (batch, time) int64, 0 at padding
+
+    @property
+    def words(self) -> np.ndarray:  # shape: (batch, time) int64
+        return self.table.words[self.types]
+
+    @property
+    def cases(self) -> np.ndarray:  # shape: (batch, time) int64
+        return self.table.cases[self.types]
+
+    @property
+    def chars(self) -> np.ndarray:  # shape: (batch, time, width) int64, width of the batch's longest token
+        width = max(1, int(self.table.char_lengths[self.types].max()))
+        return np.ascontiguousarray(self.table.chars[:, :width][self.types])
+
+    @property
+    def mask(self) -> np.ndarray:  # shape: (batch, time) bool
+        return np.arange(self.types.shape[1])[None, :] < self.lengths[:, None]
+
+    @property
+    def num_tokens(self) -> int:
+        return int(self.lengths.sum())
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Sentences as rows of one type table (and their BIOES tag ids, when given)."""
+
+    table: TypeTable
+    sentences: list[np.ndarray]  # each: (n,) int64 rows of ``table``
+    tags: list[np.ndarray] | None  # each: (n,) int64 tag ids
+
+    def __len__(self) -> int:
+        return len(self.sentences)
+
+    def lengths(self) -> list[int]:
+        return [len(s) for s in self.sentences]
+
+    def batch(self, rows: Sequence[int]) -> Padded:
+        """The sentences ``rows`` (each non-empty) as one padded batch, in that order."""
+        lengths = np.array([len(self.sentences[r]) for r in rows], dtype=np.int64)
+        types = np.zeros((len(rows), int(lengths.max())), dtype=np.int64)
+        tags = None if self.tags is None else np.zeros_like(types)
+        for i, r in enumerate(rows):
+            n = lengths[i]
+            types[i, :n] = self.sentences[r]
+            if tags is not None:
+                tags[i, :n] = self.tags[r]
+        return Padded(types, lengths, self.table, tags)
+
+
+def encode(sentences: Sequence[Sequence[str]], vocab: Vocab, bioes_tags: Sequence[Sequence[str]] | None = None) -> Encoded:
+    """Encode ``sentences`` (and their BIOES tags) against ``vocab``."""
+    index: dict[str, int] = {}
+    rows = []
+    for tokens in sentences:
+        ids = [index.setdefault(t, len(index) + 1) for t in tokens]
+        rows.append(np.array(ids, dtype=np.int64))
+    parts = [vocab.encode_token(t) for t in index]  # in row order (dicts keep insertion order)
     chars = [_clip_chars(p[2]) for p in parts]
-    width = max((len(c) for c in chars), default=1)
-    matrix = np.zeros((len(tokens), width), dtype=np.int64)
-    for row, ids in enumerate(chars):
+    lengths = np.zeros(len(parts) + 1, dtype=np.int64)
+    lengths[1:] = [len(c) for c in chars]
+    matrix = np.zeros((len(parts) + 1, max(1, int(lengths.max()))), dtype=np.int64)
+    for row, ids in enumerate(chars, start=1):
         matrix[row, : len(ids)] = ids
-    return Encoded(
-        words=np.fromiter((p[0] for p in parts), dtype=np.int64, count=len(parts)),
-        cases=np.fromiter((p[1] for p in parts), dtype=np.int64, count=len(parts)),
-        chars=matrix,
-        tags=None if bioes_tags is None else np.array([vocab.tag_id(t) for t in bioes_tags], dtype=np.int64),
-    )
-
-
-def pad(items: Sequence[Encoded]) -> Padded:
-    batch, time = len(items), max(len(e) for e in items)
-    width = max(e.chars.shape[1] for e in items)
-    words = np.zeros((batch, time), dtype=np.int64)
-    cases = np.zeros((batch, time), dtype=np.int64)
-    chars = np.zeros((batch, time, width), dtype=np.int64)
-    has_tags = all(e.tags is not None for e in items)
-    tags = np.zeros((batch, time), dtype=np.int64) if has_tags else None
-    for row, e in enumerate(items):
-        n = len(e)
-        words[row, :n] = e.words
-        cases[row, :n] = e.cases
-        chars[row, :n, : e.chars.shape[1]] = e.chars
-        if tags is not None:
-            tags[row, :n] = e.tags
-    lengths = np.array([len(e) for e in items], dtype=np.int64)
-    return Padded(words, cases, chars, lengths, tags)
+    words = np.zeros(len(parts) + 1, dtype=np.int64)
+    cases = np.zeros(len(parts) + 1, dtype=np.int64)
+    words[1:] = [p[0] for p in parts]
+    cases[1:] = [p[1] for p in parts]
+    tags = None
+    if bioes_tags is not None:
+        tags = [np.array([vocab.tag_id(t) for t in seq], dtype=np.int64) for seq in bioes_tags]
+    return Encoded(TypeTable(words, cases, matrix, lengths), rows, tags)
 
 
 def bucket_order(
@@ -116,7 +158,7 @@ def bucket_order(
     batches = []
     for start in range(0, len(order), size):
         chunk = sorted(order[start : start + size], key=lambda i: lengths[i])
-        current: list[int] = []
+        current = []
         for i in chunk:  # ascending: the newest sentence is the longest of its batch
             if current and (len(current) >= batch_size or (max_tokens is not None and (len(current) + 1) * lengths[i] > max_tokens)):
                 batches.append(current)

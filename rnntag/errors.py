@@ -34,7 +34,16 @@ class DataError(RnnTagError):
 
 
 class ConfigError(RnnTagError):
-    """A bad configuration: unknown key, wrong type, out-of-range value."""
+    """A bad configuration: unknown key, wrong type, out-of-range value.
+
+    ``key`` names the setting (``"train.lr"``) when the error is about one, so that the CLI
+    can name the option that set it.
+    """
+
+    def __init__(self, message: str, key: str | None = None, problem: str | None = None):
+        super().__init__(message)
+        self.key = key
+        self.problem = message if problem is None else problem
 
 
 class ModelError(RnnTagError):

@@ -83,3 +83,42 @@ def atomic_write(path: str | Path, data: bytes | str) -> None:
     """Atomically replace ``path`` with ``data`` (``str`` is written as UTF-8); see ``atomic_open``."""
     with atomic_open(path, "wb") as handle:
         handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def check_output(path: str | Path | None, force: bool, directory: bool = False) -> None:
+    """Refuse an output that cannot or must not be written, before any work starts.
+
+    ``None`` and ``"-"`` (stdout) always pass. An output file must not be a directory and
+    must not exist unless ``force``; its directory must exist and be writable. An output
+    directory (a model directory, an export) must not be a file, and an existing non-empty
+    one needs ``force``; missing parents are created later, so the nearest existing ancestor
+    must be a writable directory. Raises UsageError naming the path.
+    """
+    if path is None or str(path) == "-":
+        return
+    path = Path(path)
+    if directory:
+        if path.exists():
+            if not path.is_dir():
+                raise UsageError(f"{path}: exists and is not a directory")
+            if any(path.iterdir()) and not force:
+                raise UsageError(f"{path}: already exists; use --force to overwrite it")
+        ancestor = path.absolute().parent
+        while not ancestor.exists():
+            ancestor = ancestor.parent
+        if not ancestor.is_dir():
+            raise UsageError(f"{path}: cannot create it: {ancestor} is not a directory")
+        if not os.access(ancestor, os.W_OK | os.X_OK):
+            raise UsageError(f"{path}: cannot create it: {ancestor} is not writable")
+        return
+    if path.is_dir():
+        raise UsageError(f"{path}: is a directory; name a file to write")
+    if path.exists() and not force:
+        raise UsageError(f"{path}: already exists; use --force to overwrite it")
+    parent = path.absolute().parent
+    if not parent.exists():
+        raise UsageError(f"{path}: directory {path.parent} does not exist")
+    if not parent.is_dir():
+        raise UsageError(f"{path}: cannot write: {path.parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"{path}: directory {path.parent} is not writable")

@@ -1,15 +1,19 @@
-"""The tagger network: token features -> bidirectional RNN -> emissions.
+"""The tagger network in torch: token features -> bidirectional RNN -> emissions.
 
     words, cases, chars  ->  [word emb | case emb | char encoder]  -> locked dropout
-      -> [projection MLP with GELU]  -> BiLSTM or BiGRU layers over packed sequences
+      -> [projection MLP with GELU]  -> BiLSTM or BiGRU layers
       -> [LayerNorm]  -> locked dropout  -> linear  ->  emissions (batch, time, tags)
 
-``forward`` always returns emissions. The decoder (CRF or softmax) is chosen once, when the
-tagger is built from its config, and is reached through ``loss`` and ``decode``.
+``forward(words, cases, chars, lengths)`` returns emissions; the decoder's loss is reached
+through ``loss``. Decoding happens in NumPy (``rnntag.decoding``) for every backend.
 
-Every step is padding invariant: the recurrent layers run over packed sequences, the character
-encoders only see the real characters of real tokens, so a sentence gets the same emissions
-whatever it is batched with.
+Every step is padding invariant: a sentence gets the same emissions whatever it is batched
+with. In training the recurrent layers run over packed sequences and the character encoder
+sees the real tokens only. Otherwise (eval mode: dev scoring, prediction, export) the network
+is masked, so ONNX and TorchScript export this module as it is: the backward direction of
+each recurrent layer runs over every sentence reversed *within its own length* (a gather, not
+``torch.flip``, which would put the padding first) and the character encoder runs over every
+position, padding tokens set to zero. Both modes compute the same function of the same weights.
 """
 
 from __future__ import annotations
@@ -24,6 +28,45 @@ from rnntag.batching import Batch
 from rnntag.config import ModelConfig
 from rnntag.crf import Constraints, make_decoder
 from rnntag.vocab import CASES
+
+
+def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Reverse each row of x (batch, time, dim) within its own length; padding stays put."""
+    t = torch.arange(x.size(1), device=x.device).unsqueeze(0)  # shape: (1, time)
+    n = lengths.to(x.device).unsqueeze(1)
+    idx = torch.where(t < n, n - 1 - t, t)  # shape: (batch, time)
+    return x.gather(1, idx.unsqueeze(2).expand(-1, -1, x.size(2)))
+
+
+def _one_direction(rnn: nn.RNNBase, x: torch.Tensor, reverse: bool) -> torch.Tensor:
+    """One direction of a bidirectional one-layer ``nn.LSTM``/``nn.GRU``, run forwards over x
+    (batch, time, in) from a zero state; returns (batch, time, hidden).
+
+    ``torch.lstm``/``torch.gru`` are the ops ``nn.LSTM``/``nn.GRU`` themselves call; they
+    let one module's weights run one direction at a time, and ONNX and TorchScript export them.
+    """
+    suffix = "_reverse" if reverse else ""
+    weights = [getattr(rnn, f"{name}_l0{suffix}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+    h0 = x.new_zeros(1, x.size(0), rnn.hidden_size)
+    if isinstance(rnn, nn.LSTM):
+        return torch.lstm(x, (h0, h0), weights, True, 1, 0.0, False, False, True)[0]
+    return torch.gru(x, h0, weights, True, 1, 0.0, False, False, True)[0]
+
+
+def bidirectional(rnn: nn.RNNBase, x: torch.Tensor, lengths: torch.Tensor, packed: bool) -> torch.Tensor:
+    """Outputs (batch, time, 2 * hidden) of a bidirectional one-layer RNN over padded x,
+    forward direction first; values at padded positions are meaningless.
+
+    ``packed``: over ``pack_padded_sequence`` (training: the padding costs nothing); else
+    masked, each direction over real tokens first (exportable). Equal to float precision.
+    """
+    if packed:
+        time = x.size(1)
+        out, _ = rnn(pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False))
+        return pad_packed_sequence(out, batch_first=True, total_length=time)[0]
+    forward = _one_direction(rnn, x, reverse=False)
+    backward = reverse_padded(_one_direction(rnn, reverse_padded(x, lengths), reverse=True), lengths)
+    return torch.cat([forward, backward], dim=2)
 
 
 class LockedDropout(nn.Module):
@@ -50,7 +93,7 @@ class CharCNN(nn.Module):
         self.out_dim = filters
 
     def forward(self, chars: torch.Tensor) -> torch.Tensor:
-        # chars: (words, width) of real tokens only -> (words, filters)
+        """chars: (words, width), 0-padded -> (words, filters); -inf for a word of no characters."""
         x = self.embed(chars).transpose(1, 2)  # shape: (words, dim, width)
         h = self.conv(x)[:, :, : chars.shape[1]]  # shape: (words, filters, width)
         h = h.masked_fill((chars == 0).unsqueeze(1), float("-inf"))
@@ -67,13 +110,22 @@ class CharLSTM(nn.Module):
         self.out_dim = 2 * hidden
 
     def forward(self, chars: torch.Tensor) -> torch.Tensor:
-        lengths = (chars != 0).sum(1).clamp(min=1).cpu()
-        packed = pack_padded_sequence(self.embed(chars), lengths, batch_first=True, enforce_sorted=False)
-        _, (h, _) = self.rnn(packed)  # h: (2, words, hidden)
-        return torch.cat([h[0], h[1]], dim=1)
+        """chars: (words, width), 0-padded -> (words, 2 * hidden)."""
+        lengths = (chars != 0).sum(1).clamp(min=1)
+        x = self.embed(chars)
+        if self.training:
+            packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+            _, (h, _) = self.rnn(packed)  # h: (2, words, hidden)
+            return torch.cat([h[0], h[1]], dim=1)
+        out = bidirectional(self.rnn, x, lengths, packed=False)
+        hidden = self.rnn.hidden_size
+        last = (lengths - 1).view(-1, 1, 1).expand(-1, 1, hidden)
+        return torch.cat([out[:, :, :hidden].gather(1, last).squeeze(1), out[:, 0, hidden:]], dim=1)
 
 
-class Tagger(nn.Module):
+class Network(nn.Module):
+    """The tagger network; its tensors are those of ``rnntag.layout.weight_layout``."""
+
     def __init__(
         self,
         config: ModelConfig,
@@ -122,26 +174,30 @@ class Tagger(nn.Module):
         if self.case_embed is not None:
             parts.append(self.case_embed(cases))
         if self.char_encoder is not None:
-            encoded = self.char_encoder(chars[mask])  # real tokens only
-            full = encoded.new_zeros(*words.shape, encoded.shape[1])
-            full[mask] = encoded
+            if self.training:  # the real tokens only
+                encoded = self.char_encoder(chars[mask])
+                full = encoded.new_zeros(*words.shape, encoded.shape[1])
+                full[mask] = encoded
+            else:  # every position (exportable), padding tokens zero
+                batch, time, width = chars.shape
+                full = self.char_encoder(chars.reshape(batch * time, width)).reshape(batch, time, -1)
+                full = torch.where(mask.unsqueeze(2), full, torch.zeros_like(full))
             parts.append(full)
         return torch.cat(parts, dim=-1)
 
     def forward(self, words: torch.Tensor, cases: torch.Tensor, chars: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Emissions, shape (batch, time, tags); values at padded positions are meaningless."""
+        """Emissions, shape (batch, time, tags); values at padded positions are meaningless.
+
+        words, cases: (batch, time) long; chars: (batch, time, width) long; lengths: (batch,)."""
         time = words.shape[1]
         mask = torch.arange(time, device=words.device)[None, :] < lengths.to(words.device)[:, None]
         x = self.dropout(self.features(words, cases, chars, mask))
         if self.mlp is not None:
             x = self.mlp(x)
-        lengths = lengths.cpu()
         for i, rnn in enumerate(self.rnns):
             if i > 0:
                 x = self.dropout(x)
-            packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-            out, _ = rnn(packed)
-            x, _ = pad_packed_sequence(out, batch_first=True, total_length=time)
+            x = bidirectional(rnn, x, lengths, packed=self.training)
         if self.norm is not None:
             x = self.norm(x)
         return self.out(self.dropout(x))
@@ -152,8 +208,3 @@ class Tagger(nn.Module):
     def loss(self, batch: Batch) -> torch.Tensor:
         assert batch.tags is not None
         return self.decoder.loss(self.emissions(batch), batch.tags, batch.mask)
-
-    def decode(self, batch: Batch) -> list[list[int]]:
-        """Best tag ids per sentence (each list as long as its sentence)."""
-        paths = self.decoder.decode(self.emissions(batch), batch.mask).tolist()
-        return [p[:n] for p, n in zip(paths, batch.lengths.tolist())]

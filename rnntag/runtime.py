@@ -1,13 +1,14 @@
-"""A torch-free NumPy runtime for trained taggers.
+"""The NumPy runtime: the tagger network without torch.
 
-It runs the same network as ``rnntag.model.Tagger`` from the same weights (read from
-``weights.safetensors`` with safetensors' numpy loader): the character encoder (CNN or
-BiLSTM), an optional projection MLP with GELU, the BiLSTM/BiGRU layers over whole sequences
-in both directions with per-sentence lengths, an optional LayerNorm, the output layer, and
-constrained Viterbi and forward-backward for the CRF (or the softmax decoder).
+It runs the same network as ``rnntag.model.Network`` from the same weights: the character
+encoder (CNN or BiLSTM), an optional projection MLP with GELU, the BiLSTM/BiGRU layers with
+per-sentence lengths, an optional LayerNorm and the output layer, up to the emissions.
+Decoding is ``rnntag.decoding``'s, as for every backend. The weights are checked against
+``rnntag.layout`` before use, so weights that do not fit the config and vocabulary are a
+``ModelError``, never a numpy broadcasting error.
 
-The recurrent cells follow torch's equations exactly, so results match torch to float
-precision (tests check emissions within 1e-4 and identical tags):
+The recurrent cells follow torch's equations, so results match torch to float precision
+(tests check emissions within 1e-4 and identical tags):
 
 LSTM (gate order i, f, g, o)::
 
@@ -24,33 +25,36 @@ matrix product; we use torch's form so that its weights mean the same thing here
     n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
     h = (1 - z) * n + z * h_prev
 
-Sequences of different lengths share a padded batch: the forward direction freezes a
-sentence's state after its last token; the backward direction keeps the zero initial state
-through the padding, so it starts at each sentence's own last token. Every sentence gets the
-same result whatever it is batched with.
+How it is fast without torch:
 
-This module imports numpy (and safetensors' numpy loader), never torch.
+- Everything before the first recurrent layer depends on the token alone, so it is computed
+  once per distinct token of a chunk of input (``encoding.TypeTable``): the character
+  encoder, the MLP and the first layer's input projection. News text repeats its tokens
+  about five times in 50,000.
+- Both directions of a layer advance in one loop: the backward direction reads each sentence
+  reversed within its own length, so at step t the same rows (sorted longest first, a
+  prefix) are still running in both directions, and each step is a few whole-array
+  operations over both. Padding is never computed.
+- sigmoid(x) = 1 / (1 + exp(-x)) and tanh(x) = 2 sigmoid(2x) - 1, with the factors -1 and -2
+  folded into the weights at load time, so all four (three) gates take one ``exp``.
+
+This module imports numpy, never torch.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Sequence
+from typing import Mapping
 
 import numpy as np
 
-from rnntag.config import Config, ModelConfig
-from rnntag.encoding import Padded
+from rnntag.config import ModelConfig
+from rnntag.encoding import Padded, TypeTable
 from rnntag.errors import ModelError
-from rnntag.vocab import Vocab
+from rnntag.layout import mismatches, weight_layout
 
-Weights = dict[str, np.ndarray]
+Weights = Mapping[str, np.ndarray]
 CHAR_BLOCK = 256  # words whose characters are encoded at once
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))  # numerically stable, no overflow warnings
 
 
 def erf(x: np.ndarray) -> np.ndarray:
@@ -66,250 +70,259 @@ def gelu(x: np.ndarray) -> np.ndarray:
     return 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
 
 
-def linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
-    """x @ weight.T + bias over the last axis, as one 2-D matrix product (numpy's batched
-    3-D matmul is several times slower)."""
-    y = x.reshape(-1, x.shape[-1]) @ weight.T
+def linear(x: np.ndarray, weight_t: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+    """x @ weight_t + bias over the last axis, as one 2-D matrix product (numpy's batched
+    3-D matmul is several times slower). ``weight_t`` is (in, out)."""
+    y = x.reshape(-1, x.shape[-1]) @ weight_t
     if bias is not None:
         y += bias
-    return y.reshape(*x.shape[:-1], weight.shape[0])
+    return y.reshape(*x.shape[:-1], weight_t.shape[1])
 
 
-def logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
-    m = x.max(axis=axis, keepdims=True)
-    return (m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))).squeeze(axis)
+@dataclass(frozen=True)
+class _Direction:
+    """One direction of a recurrent layer, its weights pre-scaled for the exp-only gates."""
+
+    w_ih_t: np.ndarray  # shape: (in, gates) scaled
+    bias: np.ndarray  # shape: (gates,) scaled: b_ih + b_hh (GRU: b_hh of r and z only)
+    w_hh_t: np.ndarray  # shape: (hidden, gates) scaled
+    b_hn: np.ndarray | None  # GRU: the n gate's b_hh (inside r * (.)), scaled
 
 
-def run_direction(
-    cell: str, x: np.ndarray, mask: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray, b_ih: np.ndarray,
-    b_hh: np.ndarray, reverse: bool,
-) -> tuple[np.ndarray, np.ndarray]:
-    """One direction of one recurrent layer over a padded batch.
+class BiRNN:
+    """A bidirectional one-layer LSTM or GRU from torch's weights (``prefix.weight_ih_l0`` ...)."""
 
-    x: (batch, time, in); mask: (batch, time) bool, True on real tokens (a prefix of each row).
-    Returns the outputs (batch, time, hidden), zero at padding, and the final hidden state
-    (batch, hidden): after the last real token (forward) or after the first (reverse).
-
-    Rows are sorted by length (longest first), so the rows still running at step t are a
-    prefix: each step updates only those, and padding is never computed.
-    """
-    batch, time, _ = x.shape
-    hidden = w_hh.shape[1]
-    lengths = mask.sum(1)
-    order = np.argsort(-lengths, kind="stable")
-    xp = linear(x[order], w_ih, b_ih)  # shape: (batch, time, gates * hidden)
-    running = (lengths[order][None, :] > np.arange(time)[:, None]).sum(1)  # rows active at each t
-    w_hh_t = np.ascontiguousarray(w_hh.T)
-    h = np.zeros((batch, hidden), dtype=xp.dtype)
-    c = np.zeros((batch, hidden), dtype=xp.dtype)
-    out = np.zeros((batch, time, hidden), dtype=xp.dtype)
-    for t in range(time - 1, -1, -1) if reverse else range(time):
-        k = running[t]
-        if k == 0:
-            continue
-        g = xp[:k, t] + b_hh
-        hp = h[:k] @ w_hh_t  # shape: (k, gates * hidden)
-        if cell == "lstm":
-            g += hp
-            i = sigmoid(g[:, :hidden])
-            f = sigmoid(g[:, hidden : 2 * hidden])
-            cand = np.tanh(g[:, 2 * hidden : 3 * hidden])
-            o = sigmoid(g[:, 3 * hidden :])
-            c[:k] = f * c[:k] + i * cand
-            h[:k] = o * np.tanh(c[:k])
+    def __init__(self, cell: str, w: Weights, prefix: str):
+        self.cell = cell
+        self.hidden = w[f"{prefix}.weight_hh_l0"].shape[1]
+        h = self.hidden
+        # sigmoid gates take -x, tanh gates -2x: exp(.) then 1 / (1 + .) gives sigmoid(x) and sigmoid(2x)
+        scale = np.concatenate([np.full(3 * h, -1.0), np.full(h, -2.0)] if cell == "lstm" else
+                               [np.full(2 * h, -1.0), np.full(h, -2.0)]).astype(np.float32)
+        if cell == "lstm":  # torch's order i, f, g, o -> i, f, o, g: the tanh gate last
+            order = np.concatenate([np.arange(0, 2 * h), np.arange(3 * h, 4 * h), np.arange(2 * h, 3 * h)])
         else:
-            hp += b_hh
-            g = xp[:k, t]
-            r = sigmoid(g[:, :hidden] + hp[:, :hidden])
-            z = sigmoid(g[:, hidden : 2 * hidden] + hp[:, hidden : 2 * hidden])
-            n = np.tanh(g[:, 2 * hidden :] + r * hp[:, 2 * hidden :])
-            h[:k] = (1.0 - z) * n + z * h[:k]
-        out[:k, t] = h[:k]
-    inverse = np.empty_like(order)
-    inverse[order] = np.arange(batch)
-    return out[inverse], h[inverse]
+            order = np.arange(3 * h)
+        self.directions = []
+        for suffix in ("", "_reverse"):
+            w_ih, w_hh = w[f"{prefix}.weight_ih_l0{suffix}"][order], w[f"{prefix}.weight_hh_l0{suffix}"][order]
+            b_ih, b_hh = w[f"{prefix}.bias_ih_l0{suffix}"][order], w[f"{prefix}.bias_hh_l0{suffix}"][order]
+            b_hn = None
+            if cell == "gru":
+                b_hn = (b_hh[2 * h :] * scale[2 * h :]).astype(np.float32)
+                b_hh = np.concatenate([b_hh[: 2 * h], np.zeros(h, np.float32)])
+            self.directions.append(_Direction(
+                np.ascontiguousarray((w_ih * scale[:, None]).T), ((b_ih + b_hh) * scale).astype(np.float32),
+                np.ascontiguousarray((w_hh * scale[:, None]).T), b_hn,
+            ))
+
+    def project(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Input projections of x (rows, in) for each direction: two (rows, gates) arrays."""
+        f, b = self.directions
+        return linear(x, f.w_ih_t, f.bias), linear(x, b.w_ih_t, b.bias)
+
+    def run(self, projections: tuple[np.ndarray, np.ndarray], index: np.ndarray, lengths: np.ndarray,
+            both: "Parallel") -> tuple[np.ndarray, np.ndarray]:
+        """Outputs (batch, time, 2 * hidden), zero at padding, and the final states (2, batch,
+        hidden) (forward: after the last token; backward: after the first).
+
+        ``projections``: each direction's input projections of some rows (``project``);
+        ``index`` (batch, time): the row of each position (anything at padding). The two
+        directions run side by side through ``both``."""
+        batch, time = index.shape
+        order = np.argsort(-lengths, kind="stable")
+        lengths_s = lengths[order]
+        steps = np.arange(time)[:, None]
+        n = lengths_s[None, :]
+        backwards = np.where(steps < n, n - 1 - steps, steps)  # (time, batch): each sentence from its last token
+        forwards = index[order].T  # (time, batch), time-major: each step's rows are contiguous
+        reverse = forwards[backwards, np.arange(batch)[None, :]]
+        running = (n > steps).sum(1)  # rows still going at each step: a prefix of the sorted rows
+        (out_f, h_f), (out_b, h_b) = both(
+            lambda: self._direction(0, np.take(projections[0], forwards, axis=0, mode="clip"), running),
+            lambda: self._direction(1, np.take(projections[1], reverse, axis=0, mode="clip"), running),
+        )
+        inverse = np.empty_like(order)
+        inverse[order] = np.arange(batch)
+        h = self.hidden
+        result = np.empty((batch, time, 2 * h), dtype=np.float32)
+        result[:, :, :h] = out_f.transpose(1, 0, 2)[inverse]
+        result[:, :, h:] = out_b[backwards[:, inverse].T, inverse[:, None]]
+        return result, np.stack([h_f[inverse], h_b[inverse]])
+
+    def _direction(self, d: int, xp: np.ndarray, running: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One direction over time-major input projections xp (time, batch, gates), rows
+        sorted longest first: outputs (time, batch, hidden), zero at padding, and final states."""
+        time, batch, gates = xp.shape
+        hs = self.hidden
+        w = self.directions[d]
+        h = np.zeros((batch, hs), dtype=np.float32)
+        c = np.zeros((batch, hs), dtype=np.float32)
+        out = np.zeros((time, batch, hs), dtype=np.float32)
+        lstm = self.cell == "lstm"
+        with np.errstate(over="ignore"):  # exp(large) is inf, and 1 / (1 + inf) the right 0
+            for t in range(time):
+                k = running[t]
+                if k == 0:
+                    break
+                hk = h[:k]
+                g = hk @ w.w_hh_t  # shape: (k, gates)
+                if lstm:
+                    g += xp[t, :k]
+                    np.exp(g, out=g)
+                    g += 1.0
+                    np.reciprocal(g, out=g)  # sigmoid of i, f, o; sigmoid(2x) of the candidate
+                    i, f, o, cand = g[:, :hs], g[:, hs : 2 * hs], g[:, 2 * hs : 3 * hs], g[:, 3 * hs :]
+                    cand *= 2.0
+                    cand -= 1.0  # tanh
+                    ck = c[:k]
+                    ck *= f
+                    cand *= i
+                    ck += cand
+                    tc = np.multiply(ck, -2.0)
+                    np.exp(tc, out=tc)
+                    tc += 1.0
+                    np.reciprocal(tc, out=tc)
+                    tc *= 2.0
+                    tc -= 1.0  # tanh(c)
+                    np.multiply(o, tc, out=hk)
+                else:
+                    x = xp[t, :k]
+                    rz = g[:, : 2 * hs]
+                    rz += x[:, : 2 * hs]
+                    np.exp(rz, out=rz)
+                    rz += 1.0
+                    np.reciprocal(rz, out=rz)
+                    r, z = rz[:, :hs], rz[:, hs:]
+                    cand = g[:, 2 * hs :]
+                    cand += w.b_hn
+                    cand *= r
+                    cand += x[:, 2 * hs :]
+                    np.exp(cand, out=cand)
+                    cand += 1.0
+                    np.reciprocal(cand, out=cand)
+                    cand *= 2.0
+                    cand -= 1.0  # tanh
+                    hk -= cand
+                    hk *= z
+                    hk += cand  # (1 - z) * n + z * h
+                out[t, :k] = hk
+        return out, h
 
 
-def viterbi(emissions: np.ndarray, mask: np.ndarray, trans: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """Best paths (batch, time); as ``rnntag.crf.viterbi``."""
-    batch, time, num_tags = emissions.shape
-    score = start + emissions[:, 0]
-    identity = np.broadcast_to(np.arange(num_tags), (batch, num_tags))
-    history = []
-    for t in range(1, time):
-        cand = score[:, :, None] + trans[None]  # shape: (batch, from, to)
-        back = cand.argmax(axis=1)
-        best = np.take_along_axis(cand, back[:, None, :], axis=1)[:, 0]
-        m = mask[:, t : t + 1]
-        score = np.where(m, best + emissions[:, t], score)
-        history.append(np.where(m, back, identity))
-    tag = (score + end).argmax(axis=1)
-    path = [tag]
-    for back in reversed(history):
-        tag = np.take_along_axis(back, tag[:, None], axis=1)[:, 0]
-        path.append(tag)
-    path.reverse()
-    return np.stack(path, axis=1)
+class Parallel:
+    """Runs two independent computations side by side: one in a worker thread, one in the
+    caller, with the BLAS library limited to one thread meanwhile (numpy releases the GIL in
+    its loops and matrix products; on two cores this beats one multi-threaded BLAS call
+    after the other for the small recurrent products). Without threadpoolctl, or on one
+    core, one after the other."""
+
+    def __init__(self) -> None:
+        import os
+
+        self.pool = None
+        self.controller = None
+        if (os.cpu_count() or 1) >= 2:
+            try:
+                from threadpoolctl import ThreadpoolController
+            except ImportError:
+                return
+            from concurrent.futures import ThreadPoolExecutor
+
+            self.controller = ThreadpoolController()
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rnntag-numpy")
+
+    def __call__(self, first, second):
+        if self.pool is None:
+            return first(), second()
+        with self.controller.limit(limits=1, user_api="blas"):
+            pending = self.pool.submit(second)
+            try:
+                a = first()
+            finally:
+                b = pending.result()
+        return a, b
 
 
-def crf_span_log_probs(
-    emissions: np.ndarray, mask: np.ndarray, trans: np.ndarray, start: np.ndarray, end: np.ndarray,
-    paths: np.ndarray, spans: Sequence[Sequence[tuple[int, int]]],
-) -> list[list[float]]:
-    """As ``rnntag.crf.CRF.span_log_probs``: forward-backward marginals of fixed tag spans
-    (in float64, like the torch version)."""
-    emissions, trans, start, end = (a.astype(np.float64) for a in (emissions, trans, start, end))
-    batch, time, _ = emissions.shape
-    alphas = [start + emissions[:, 0]]
-    for t in range(1, time):
-        nxt = logsumexp(alphas[-1][:, :, None] + trans[None], axis=1) + emissions[:, t]
-        alphas.append(np.where(mask[:, t : t + 1], nxt, alphas[-1]))
-    betas = [np.broadcast_to(end, (batch, end.shape[0]))]
-    for t in range(time - 2, -1, -1):
-        nxt = logsumexp(trans[None] + (emissions[:, t + 1] + betas[-1])[:, None, :], axis=2)
-        betas.append(np.where(mask[:, t + 1 : t + 2], nxt, betas[-1]))
-    betas.reverse()
-    log_z = logsumexp(alphas[-1] + end, axis=1)
-    alpha = np.take_along_axis(np.stack(alphas, 1), paths[:, :, None], axis=2)[:, :, 0]
-    beta = np.take_along_axis(np.stack(betas, 1), paths[:, :, None], axis=2)[:, :, 0]
-    step = trans[paths[:, :-1], paths[:, 1:]] + np.take_along_axis(emissions[:, 1:], paths[:, 1:, None], axis=2)[:, :, 0]
-    cum = np.concatenate([np.zeros((batch, 1), emissions.dtype), np.cumsum(step, axis=1)], axis=1)
-    a, c, bt, z = alpha.tolist(), cum.tolist(), beta.tolist(), log_z.tolist()
-    return [[a[b][s] + c[b][e] - c[b][s] + bt[b][e] - z[b] for s, e in row] for b, row in enumerate(spans)]
+class NumpyNetwork:
+    """The tagger network in NumPy; a ``backends.Network`` (emissions as a NumPy array)."""
 
-
-def log_softmax(x: np.ndarray) -> np.ndarray:
-    return x - logsumexp(x, axis=-1)[..., None]
-
-
-class NumpyDecoding:
-    """Decoding in numpy from the decoder's arrays: constrained Viterbi, and entity
-    probabilities (CRF forward-backward, or softmax products)."""
-
-    def __init__(self, decoder: str, trans: np.ndarray, start: np.ndarray, end: np.ndarray):
-        self.decoder = decoder
-        self.trans, self.start, self.end = trans, start, end
-
-    @classmethod
-    def from_weights(cls, decoder: str, w: Weights) -> "NumpyDecoding":
-        """Effective (constrained) transition, start and end scores from the state dict."""
-        if decoder == "crf":
-            return cls(decoder, w["decoder.transitions"] + w["decoder.trans_mask"],
-                       w["decoder.start"] + w["decoder.start_mask"], w["decoder.end"] + w["decoder.end_mask"])
-        return cls(decoder, w["decoder.trans_mask"], w["decoder.start_mask"], w["decoder.end_mask"])
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        return {"trans": self.trans, "start": self.start, "end": self.end}
-
-    def _scores(self, emissions: np.ndarray) -> np.ndarray:
-        return emissions if self.decoder == "crf" else log_softmax(emissions)
-
-    def decode(self, emissions: np.ndarray, padded: Padded) -> list[list[int]]:
-        return viterbi(self._scores(emissions), padded.mask, self.trans, self.start, self.end).tolist()
-
-    def span_log_probs(self, emissions: np.ndarray, padded: Padded, paths, spans) -> list[list[float]]:
-        paths = np.asarray(paths)
-        if self.decoder == "crf":
-            return crf_span_log_probs(emissions, padded.mask, self.trans, self.start, self.end, paths, spans)
-        logp = np.take_along_axis(log_softmax(emissions), paths[:, :, None], axis=2)[:, :, 0]
-        cum = np.concatenate([np.zeros((logp.shape[0], 1), logp.dtype), np.cumsum(logp, axis=1)], axis=1).tolist()
-        return [[cum[b][e + 1] - cum[b][s] for s, e in row] for b, row in enumerate(spans)]
-
-
-class NumpyTagger:
-    """The tagger network in NumPy; a ``tagging.Backend``."""
-
-    def __init__(self, config: ModelConfig, weights: Weights):
-        self.config = config
-        self.w = {k: v.astype(np.float32, copy=False) if v.dtype.kind == "f" else v for k, v in weights.items()}
-        need = ["word_embed.weight", "out.weight", "out.bias"]
-        missing = [k for k in need if k not in self.w]
-        if missing:
-            raise ModelError(f"weights lack {', '.join(missing)}")
-        self.decoding = NumpyDecoding.from_weights(config.decoder, self.w)
-
-    # -- network ---------------------------------------------------------------------------
-    def _rnn_layer(self, prefix: str, cell: str, x: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        w = self.w
-        fwd, h_f = run_direction(cell, x, mask, w[f"{prefix}.weight_ih_l0"], w[f"{prefix}.weight_hh_l0"],
-                                 w[f"{prefix}.bias_ih_l0"], w[f"{prefix}.bias_hh_l0"], reverse=False)
-        bwd, h_b = run_direction(cell, x, mask, w[f"{prefix}.weight_ih_l0_reverse"], w[f"{prefix}.weight_hh_l0_reverse"],
-                                 w[f"{prefix}.bias_ih_l0_reverse"], w[f"{prefix}.bias_hh_l0_reverse"], reverse=True)
-        return np.concatenate([fwd, bwd], axis=-1), h_f, h_b
-
-    def _chars(self, chars: np.ndarray) -> np.ndarray:
-        """chars: (words, width) of real tokens -> (words, char features)."""
-        c = self.config
-        emb = self.w["char_encoder.embed.weight"][chars]  # shape: (words, width, dim)
+    def __init__(self, config: ModelConfig, weights: Weights, words: int, chars: int, tags: int, where: str = "weights"):
+        c = config.resolved()
+        self.config = c
+        expected = weight_layout(c, words, chars, tags)
+        problems = mismatches(expected, {k: tuple(np.shape(v)) for k, v in weights.items()})
+        if problems:
+            more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+            raise ModelError(f"{where}: the weights do not fit the config and vocabulary: {'; '.join(problems[:3])}{more}")
+        bad = [k for k, v in weights.items() if np.asarray(v).dtype.kind != "f"]
+        if bad:
+            raise ModelError(f"{where}: the weights must be floating point numbers ({bad[0]} is not)")
+        w = {k: np.asarray(v, dtype=np.float32) for k, v in weights.items()}
+        self.w = w
+        self.rnns = [BiRNN(c.cell, w, f"rnns.{layer}") for layer in range(c.layers)]
+        self.char_rnn = BiRNN("lstm", w, "char_encoder.rnn") if c.char_encoder == "lstm" else None
         if c.char_encoder == "cnn":
-            k = c.char_kernel
-            weight = self.w["char_encoder.conv.weight"]  # shape: (filters, dim, k)
-            left = k // 2
-            padded = np.pad(emb, ((0, 0), (left, k - 1 - left), (0, 0)))
-            width = chars.shape[1]
-            windows = np.concatenate([padded[:, j : j + width] for j in range(k)], axis=2)  # (words, width, k*dim)
-            kernel = weight.transpose(0, 2, 1).reshape(weight.shape[0], k * weight.shape[1])  # (filters, k*dim)
-            h = linear(windows, kernel, self.w["char_encoder.conv.bias"])  # shape: (words, width, filters)
-            h = np.where((chars != 0)[:, :, None], h, -np.inf)
-            return h.max(axis=1)
-        mask = chars != 0
-        mask[:, 0] = True  # an empty token still has one (padding) character, as in torch
-        _, h_f, h_b = self._rnn_layer("char_encoder.rnn", "lstm", emb, mask)
-        return np.concatenate([h_f, h_b], axis=1)
+            weight = w["char_encoder.conv.weight"]  # shape: (filters, dim, k)
+            self.conv_t = np.ascontiguousarray(weight.transpose(2, 1, 0).reshape(-1, weight.shape[0]))  # (k*dim, filters)
+        self.out_t = np.ascontiguousarray(w["out.weight"].T)
+        self.mlp_t = np.ascontiguousarray(w["mlp.0.weight"].T) if c.mlp_dim else None
+        self._key = f"numpy-runtime-{id(self)}"
+        self.both = Parallel()
 
+    # -- per token type ---------------------------------------------------------------------
+    def _char_cnn(self, chars: np.ndarray) -> np.ndarray:
+        """chars: (words, width) -> (words, filters); 0 for a word without characters."""
+        k = self.config.char_kernel
+        emb = self.w["char_encoder.embed.weight"][chars]  # shape: (words, width, dim)
+        left = k // 2
+        padded = np.pad(emb, ((0, 0), (left, k - 1 - left), (0, 0)))
+        width = chars.shape[1]
+        windows = np.concatenate([padded[:, j : j + width] for j in range(k)], axis=2)  # (words, width, k*dim)
+        h = linear(windows, self.conv_t, self.w["char_encoder.conv.bias"])  # shape: (words, width, filters)
+        h = np.where((chars != 0)[:, :, None], h, -np.inf).max(axis=1)
+        return np.where(np.isinf(h), 0.0, h).astype(np.float32)
+
+    def _char_lstm(self, chars: np.ndarray) -> np.ndarray:
+        lengths = np.maximum((chars != 0).sum(1), 1)  # an empty token still has one (padding) character, as in torch
+        emb = self.w["char_encoder.embed.weight"][chars.reshape(-1)]
+        index = np.arange(chars.size).reshape(chars.shape)
+        _, final = self.char_rnn.run(self.char_rnn.project(emb), index, lengths, self.both)
+        return np.concatenate([final[0], final[1]], axis=1)
+
+    def _chars(self, table: TypeTable) -> np.ndarray:
+        width = max(1, int(table.char_lengths.max()))
+        chars = table.chars[:, :width]
+        encode = self._char_cnn if self.config.char_encoder == "cnn" else self._char_lstm
+        return np.concatenate([encode(chars[i : i + CHAR_BLOCK]) for i in range(0, len(chars), CHAR_BLOCK)])
+
+    def type_projections(self, table: TypeTable) -> tuple[np.ndarray, np.ndarray]:
+        """The first recurrent layer's input projections (each direction: (types, gates)) for
+        every type of ``table``: computed once per table, kept in ``table.derived``."""
+        done = table.derived.get(self._key)
+        if done is None:
+            c, w = self.config, self.w
+            parts = [w["word_embed.weight"][table.words]]
+            if c.case_dim:
+                parts.append(w["case_embed.weight"][table.cases])
+            if c.char_encoder != "none":
+                parts.append(self._chars(table))
+            x = np.concatenate(parts, axis=-1)
+            if self.mlp_t is not None:
+                x = gelu(linear(x, self.mlp_t, w["mlp.0.bias"])).astype(np.float32)
+            done = table.derived[self._key] = self.rnns[0].project(x)
+        return done
+
+    # -- per batch --------------------------------------------------------------------------
     def emissions(self, padded: Padded) -> np.ndarray:
         """Emissions (batch, time, tags), float32."""
         c, w = self.config, self.w
-        mask = padded.mask
-        parts = [w["word_embed.weight"][padded.words]]
-        if c.case_dim:
-            parts.append(w["case_embed.weight"][padded.cases])
-        if c.char_encoder != "none":
-            real = padded.chars[mask]  # in blocks, to keep the (words, width, k * dim) windows small
-            encoded = np.concatenate([self._chars(real[i : i + CHAR_BLOCK]) for i in range(0, len(real), CHAR_BLOCK)])
-            full = np.zeros((*padded.words.shape, encoded.shape[1]), dtype=np.float32)
-            full[mask] = encoded
-            parts.append(full)
-        x = np.concatenate(parts, axis=-1)
-        if c.mlp_dim:
-            x = gelu(linear(x, w["mlp.0.weight"], w["mlp.0.bias"]))
-        for layer in range(c.layers):
-            x, _, _ = self._rnn_layer(f"rnns.{layer}", c.cell, x, mask)
+        x, _ = self.rnns[0].run(self.type_projections(padded.table), padded.types, padded.lengths, self.both)
+        positions = np.arange(x.shape[0] * x.shape[1]).reshape(x.shape[:2])
+        for rnn in self.rnns[1:]:
+            x, _ = rnn.run(rnn.project(x.reshape(-1, x.shape[2])), positions, padded.lengths, self.both)
         if c.layer_norm:
             mean = x.mean(-1, keepdims=True)
             var = ((x - mean) ** 2).mean(-1, keepdims=True)
             x = (x - mean) / np.sqrt(var + 1e-5) * w["norm.weight"] + w["norm.bias"]
-        return linear(x, w["out.weight"], w["out.bias"])
-
-    # -- decoding --------------------------------------------------------------------------
-    def decode(self, emissions: np.ndarray, padded: Padded) -> list[list[int]]:
-        return self.decoding.decode(emissions, padded)
-
-    def span_log_probs(self, emissions: np.ndarray, padded: Padded, paths, spans) -> list[list[float]]:
-        return self.decoding.span_log_probs(emissions, padded, paths, spans)
-
-
-@dataclass
-class LoadedRuntime:
-    """A model directory loaded for the NumPy runtime (mirrors ``checkpoint.Loaded``)."""
-
-    config: Config
-    vocab: Vocab
-    meta: dict
-    backend: NumpyTagger
-    path: Path
-
-
-def load_runtime(directory: str | Path) -> LoadedRuntime:
-    """Load a model directory without torch (safetensors' numpy loader, JSON, safe YAML)."""
-    from rnntag.checkpoint import WEIGHTS, read_config_and_vocab, read_weights
-
-    directory = Path(directory)
-    meta, config, vocab = read_config_and_vocab(directory)
-    path = directory / WEIGHTS
-    weights = read_weights(directory, meta, "numpy")
-    try:
-        backend = NumpyTagger(config.model, weights)
-    except KeyError as err:
-        raise ModelError(f"{path}: weights do not match the config (missing {err})") from None
-    return LoadedRuntime(config=config, vocab=vocab, meta=meta, backend=backend, path=directory)
+        return linear(x, self.out_t, w["out.bias"])

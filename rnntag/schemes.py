@@ -15,12 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from rnntag.errors import ConfigError, DataError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from rnntag.conll import Sentence
 
 SCHEMES: tuple[str, ...] = ("IOB1", "IOB2", "BIOES")
 _ALIASES = {"IOBES": "BIOES"}
@@ -28,6 +25,21 @@ _PREFIXES = {"IOB1": "BI", "IOB2": "BI", "BIOES": "BIES"}
 _PREFIX_TEXT = {"IOB1": "B-/I-TYPE", "IOB2": "B-/I-TYPE", "BIOES": "B-/I-/E-/S-TYPE"}
 
 Span = tuple[str, int, int]
+
+
+class TaggedLines(Protocol):
+    """What ``check_tags`` reads of a sentence (``conll.ConllSentence`` is one): its tags and
+    the 1-based line of each token in its file."""
+
+    @property
+    def tags(self) -> Sequence[str] | None: ...
+    @property
+    def lines(self) -> Sequence[int]: ...
+
+
+def prefixes(scheme: str) -> str:
+    """The tag prefixes of ``scheme``: ``"BI"`` for IOB1 and IOB2, ``"BIES"`` for BIOES."""
+    return _PREFIXES[normalize_scheme(scheme)]
 
 
 def normalize_scheme(name: str) -> str:
@@ -131,7 +143,7 @@ def _transition_problem(
     return None
 
 
-def check_tags(sentences: Sequence[Sentence], scheme: str = "auto", path: str | Path | None = None) -> str:
+def check_tags(sentences: Sequence[TaggedLines], scheme: str = "auto", path: str | Path | None = None) -> str:
     """Validate every tag of ``sentences`` and return the scheme (detected when "auto").
 
     Raises DataError (with ``path`` and the line of the offending token, from
@@ -149,7 +161,7 @@ def check_tags(sentences: Sequence[Sentence], scheme: str = "auto", path: str | 
     first_i_start: tuple[str, int | None] | None = None  # IOB1 evidence
     first_bad_b: tuple[str, str, int | None] | None = None  # IOB2 evidence
 
-    def line_of(sent: Sentence, i: int) -> int | None:
+    def line_of(sent: TaggedLines, i: int) -> int | None:
         return sent.lines[i] if i < len(sent.lines) else None
 
     for sent in sentences:
@@ -188,6 +200,30 @@ def check_tags(sentences: Sequence[Sentence], scheme: str = "auto", path: str | 
                 line_of(sent, len(tags) - 1),
             )
     return chosen
+
+
+def check_sequences(seqs: Sequence[Sequence[str]], scheme: str, which: str) -> None:
+    """ValueError naming the sentence and token of the first tag of ``seqs`` that is not ``O``
+    or ``PREFIX-TYPE`` with a prefix of ``scheme`` (``which`` names the sequences: gold...)."""
+    scheme = normalize_scheme(scheme)
+    allowed = _PREFIXES[scheme]
+    for i, seq in enumerate(seqs):
+        for j, tag in enumerate(seq):
+            if not isinstance(tag, str) or _parse(tag, allowed) is None:
+                raise ValueError(
+                    f"{which} sentence {i}, token {j}: invalid tag {tag!r} for scheme {scheme} "
+                    f"(expected O or one of {', '.join(p + '-TYPE' for p in allowed)})"
+                )
+
+
+def is_tag(tag: str, prefixes: str = "BIES") -> bool:
+    """Whether ``tag`` is ``O`` or ``PREFIX-TYPE`` with one of ``prefixes``."""
+    return _parse(tag, prefixes) is not None
+
+
+def scheme_tags(types: Iterable[str], scheme: str) -> list[str]:
+    """Every tag of ``scheme`` over ``types``: ``["O", "B-LOC", "I-LOC", ...]``, sorted by type."""
+    return ["O"] + [f"{p}-{t}" for t in sorted(set(types)) for p in _PREFIXES[normalize_scheme(scheme)]]
 
 
 def spans(tags: Sequence[str], scheme: str) -> list[Span]:
@@ -260,7 +296,7 @@ def bioes_tags(types: Iterable[str]) -> list[str]:
     distinct = sorted(set(types))
     if any(not t or t != t.strip() or len(t.split()) != 1 for t in distinct):
         raise ValueError(f"entity types must be non-empty and without whitespace: {distinct!r}")
-    return ["O"] + [f"{p}-{t}" for t in distinct for p in "BIES"]
+    return scheme_tags(distinct, "BIOES")
 
 
 def allowed_bioes_transitions(tags: Sequence[str]) -> tuple[list[tuple[int, int]], list[int], list[int]]:
@@ -285,3 +321,64 @@ def is_valid_bioes(tags: Sequence[str]) -> bool:
             return False
         prev = cur
     return _bioes_step(prev, None)
+
+
+class BioesPaths:
+    """Decoded paths of BIOES tag ids (as the decoder returns them) -> spans and tags in a
+    scheme, with lookups per tag id instead of parsing tag strings (the prediction hot path).
+    The rules are those of ``spans`` and ``from_bioes``."""
+
+    def __init__(self, bioes: Sequence[str], scheme: str):
+        parsed = [_parse_strict(t, "BIOES") for t in bioes]
+        self.prefix = [p for p, _ in parsed]
+        self.type = [t for _, t in parsed]
+        self.scheme = normalize_scheme(scheme)
+        if self.scheme == "IOB2":
+            self.direct: list[str] | None = [t if p in ("O", "B", "I") else f"{'I' if p == 'E' else 'B'}-{ty}"
+                                             for t, (p, ty) in zip(bioes, parsed)]
+        elif self.scheme == "BIOES":
+            self.direct = list(bioes)
+        else:
+            self.direct = None  # IOB1 depends on the neighbours
+
+    def spans(self, path: Sequence[int]) -> list[Span]:
+        """As ``spans(tags, "BIOES")`` for the tags of ``path``."""
+        prefix, types = self.prefix, self.type
+        out: list[Span] = []
+        cur: str | None = None
+        start = 0
+        for i, k in enumerate(path):
+            p, typ = prefix[k], types[k]
+            if not (cur == typ and (p == "I" or p == "E")):
+                if cur is not None:
+                    out.append((cur, start, i))
+                cur, start = (typ, i) if p != "O" else (None, i)
+            if p == "E" or p == "S":
+                out.append((typ, start, i + 1))
+                cur = None
+        if cur is not None:
+            out.append((cur, start, len(path)))
+        return out
+
+    def tags(self, path: Sequence[int], spans_of_path: list[Span] | None = None) -> list[str]:
+        """The tags of ``path`` in the scheme (a valid BIOES path converts tag by tag)."""
+        if self.direct is not None and self._valid(path):
+            direct = self.direct
+            return [direct[k] for k in path]
+        return render_spans(self.spans(path) if spans_of_path is None else spans_of_path, len(path), self.scheme)
+
+    def _valid(self, path: Sequence[int]) -> bool:
+        prefix, types = self.prefix, self.type
+        inside: str | None = None
+        for k in path:
+            p = prefix[k]
+            if inside is None:
+                if p == "I" or p == "E":
+                    return False
+                if p == "B":
+                    inside = types[k]
+            elif (p != "I" and p != "E") or types[k] != inside:
+                return False
+            elif p == "E":
+                inside = None
+        return inside is None

@@ -44,31 +44,12 @@ included.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from rnntag.conll import display_path, iter_sentences, open_lines
-from rnntag.errors import DataError
-from rnntag.schemes import detect_scheme
+from rnntag import schemes
 
-if TYPE_CHECKING:  # pragma: no cover
-    from rich.table import Table
-
-__all__ = [
-    "TypeScore",
-    "Scores",
-    "score",
-    "read_predictions",
-    "detect_scheme_simple",
-    "render_table",
-    "SCHEMES",
-]
-
-#: Accepted scheme names, mapped to their canonical spelling.
-SCHEMES = {"IOB1": "IOB1", "IOB2": "IOB2", "BIOES": "BIOES", "IOBES": "BIOES"}
-
-_PREFIXES = {"IOB1": "BI", "IOB2": "BI", "BIOES": "BIES"}
+__all__ = ["TypeScore", "Scores", "score"]
 
 # An entity: (sentence index, type, start, end) with ``end`` exclusive.
 _Entity = tuple[int, str, int, int]
@@ -149,26 +130,6 @@ def _prf(correct: int, predicted: int, gold: int) -> tuple[float, float, float]:
     return float(p), float(r), float(f)
 
 
-def _canonical_scheme(scheme: str) -> str:
-    key = str(scheme).upper()
-    if key not in SCHEMES:
-        raise ValueError(f"unknown tagging scheme {scheme!r}; expected one of IOB1, IOB2, BIOES (IOBES)")
-    return SCHEMES[key]
-
-
-def _check_tags(seqs: Sequence[Sequence[str]], scheme: str, which: str) -> None:
-    allowed = _PREFIXES[scheme]
-    for i, seq in enumerate(seqs):
-        for j, tag in enumerate(seq):
-            if tag == "O":
-                continue
-            if not isinstance(tag, str) or len(tag) < 3 or tag[1] != "-" or tag[0] not in allowed:
-                raise ValueError(
-                    f"{which} sentence {i}, token {j}: invalid tag {tag!r} for scheme {scheme} "
-                    f"(expected O or one of {', '.join(p + '-TYPE' for p in allowed)})"
-                )
-
-
 def _lenient_entities(seqs: Sequence[Sequence[str]]) -> set[_Entity]:
     from seqeval.metrics.sequence_labeling import get_entities
 
@@ -203,11 +164,11 @@ def score(
     """Score predicted tag sequences against gold ones (see the module docstring).
 
     ``scheme`` is ``"IOB1"``, ``"IOB2"`` or ``"BIOES"`` (alias ``"IOBES"``); it is
-    stored canonicalised in :attr:`Scores.scheme`. Raises ``ValueError`` when the
-    numbers of sentences or the lengths of a sentence differ, for an unknown scheme,
-    or for a tag that is not ``O`` or ``P-TYPE`` with a prefix allowed by the scheme.
+    stored canonicalised in :attr:`Scores.scheme`; another name is a ``ConfigError``.
+    Raises ``ValueError`` when the numbers of sentences or the lengths of a sentence
+    differ, or for a tag that is not ``O`` or ``P-TYPE`` with a prefix of the scheme.
     """
-    scheme = _canonical_scheme(scheme)
+    scheme = schemes.normalize_scheme(scheme)
     gold = [list(s) for s in gold]
     pred = [list(s) for s in pred]
     if len(gold) != len(pred):
@@ -219,8 +180,8 @@ def score(
             raise ValueError(f"sentence {i}: gold has {len(g)} tags but prediction has {len(p)}")
         n_tokens += len(g)
         n_same += sum(1 for a, b in zip(g, p) if a == b)
-    _check_tags(gold, scheme, "gold")
-    _check_tags(pred, scheme, "predicted")
+    schemes.check_sequences(gold, scheme, "gold")
+    schemes.check_sequences(pred, scheme, "predicted")
 
     if strict:
         g_ents = _strict_entities(gold, scheme)
@@ -267,136 +228,3 @@ def score(
         strict=bool(strict),
         scheme=scheme,
     )
-
-
-# --------------------------------------------------------------------------- scheme guess
-
-
-#: Kept for compatibility: the one scheme guesser is :func:`rnntag.schemes.detect_scheme`
-#: (``BIOES`` on any ``E-``/``S-``, ``IOB1`` when an ``I-X`` opens a chunk, else ``IOB2``).
-detect_scheme_simple = detect_scheme
-
-
-# --------------------------------------------------------------------------- file reading
-
-
-def _valid_tag(tag: str) -> bool:
-    return tag == "O" or (len(tag) >= 3 and tag[1] == "-" and tag[0] in "BIES")
-
-
-def read_predictions(path: str) -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
-    """Read a conlleval-style predictions file; return ``(tokens, gold, pred)``.
-
-    Read with :func:`rnntag.conll.iter_sentences`. Each non-blank line holds at least
-    three columns separated by ASCII whitespace (spaces or tabs, as conlleval splits
-    them, so a token may contain e.g. a no-break space; CRLF line ends are fine): the
-    token first, the gold tag second to last and the predicted tag last -- the layout
-    ``conlleval.pl`` reads. Two columns (tags without a token) are rejected, like
-    conlleval does. All lines of a sentence must have as many columns as its first one.
-    Blank lines separate sentences;
-    ``-DOCSTART-`` lines are skipped (and end the current sentence). ``"-"`` reads
-    standard input. A UTF-8 BOM is dropped and gzip input (magic ``1f 8b``) is
-    decompressed. Tags must be ``O`` or ``P-TYPE`` with ``P`` in B, I, E, S, and the
-    predicted column may use ``E-``/``S-`` (BIOES) only if the gold column does: the
-    scheme is detected from the gold tags, and the predictions are scored in it.
-
-    Raises :class:`rnntag.errors.DataError` naming ``path:line`` for: a missing or
-    unreadable file, an empty file, a file without sentences, a line with fewer than 3
-    columns, a column count that changes inside a sentence, invalid UTF-8, a NUL byte,
-    corrupt gzip data, a bad tag, a predicted BIOES tag when the gold tags are not BIOES.
-    """
-    where = display_path(path)
-    n_lines = 0
-
-    def counted() -> Iterator[tuple[int, str]]:
-        nonlocal n_lines
-        for item in open_lines(path):
-            n_lines += 1
-            yield item
-
-    tokens: list[list[str]] = []
-    gold: list[list[str]] = []
-    pred: list[list[str]] = []
-    gold_bioes = False
-    first_pred_bioes: tuple[str, int] | None = None  # (tag, line) of the first predicted E-/S-
-    sentences = iter_sentences(
-        path,
-        tag_column=None,
-        min_columns=3,
-        columns_hint="token, gold tag, predicted tag",
-        ascii_whitespace=True,
-        lines=counted(),
-    )
-    for sent in sentences:
-        g = [cols[-2] for cols in sent.columns]
-        p = [cols[-1] for cols in sent.columns]
-        for lineno, gold_tag, pred_tag in zip(sent.lines, g, p):
-            for what, tag in (("gold", gold_tag), ("predicted", pred_tag)):
-                if not _valid_tag(tag):
-                    raise DataError(
-                        f"invalid {what} tag {tag!r} (expected O or B-/I-/E-/S- followed by a type)",
-                        where,
-                        lineno,
-                    )
-            gold_bioes = gold_bioes or gold_tag[0] in "ES"
-            if first_pred_bioes is None and pred_tag[0] in "ES":
-                first_pred_bioes = (pred_tag, lineno)
-        tokens.append(list(sent.tokens))
-        gold.append(g)
-        pred.append(p)
-    if not tokens:
-        raise DataError("file is empty" if n_lines == 0 else "no sentences found", where)
-    if first_pred_bioes is not None and not gold_bioes:
-        tag, lineno = first_pred_bioes
-        raise DataError(
-            f"predicted tag {tag!r} is BIOES (E-/S-), but the gold tags are IOB (no E-/S-); "
-            "use one tag scheme in both columns",
-            where,
-            lineno,
-        )
-    return tokens, gold, pred
-
-
-# --------------------------------------------------------------------------- rendering
-
-
-def render_table(scores: Scores, title: str = "Entity-level scores") -> "Table":
-    """A :class:`rich.table.Table`: one row per entity type, then micro and macro averages.
-
-    Precision, recall and F1 are percentages with two decimals. The caption gives the
-    token accuracy, the counts, the scheme and the mode (conlleval or strict).
-    """
-    from rich.table import Table
-
-    def pct(x: float) -> str:
-        return f"{100.0 * x:.2f}"
-
-    table = Table(title=title)
-    table.add_column("Type", style="bold")
-    table.add_column("Precision", justify="right")
-    table.add_column("Recall", justify="right")
-    table.add_column("F1", justify="right")
-    table.add_column("Support", justify="right")
-    table.add_column("Predicted", justify="right")
-    table.add_column("Correct", justify="right")
-    for name, ts in scores.per_type.items():
-        table.add_row(
-            name, pct(ts.precision), pct(ts.recall), pct(ts.f1),
-            str(ts.support), str(ts.predicted), str(ts.correct),
-        )
-    table.add_section()
-    table.add_row(
-        "micro avg", pct(scores.precision), pct(scores.recall), pct(scores.f1),
-        str(scores.n_gold), str(scores.n_predicted), str(scores.n_correct), style="bold",
-    )
-    table.add_row(
-        "macro avg", pct(scores.macro_precision), pct(scores.macro_recall), pct(scores.macro_f1),
-        str(scores.n_gold), str(scores.n_predicted), str(scores.n_correct),
-    )
-    mode = "strict" if scores.strict else "conlleval"
-    table.caption = (
-        f"token accuracy {pct(scores.token_accuracy)}% on {scores.n_tokens} tokens, "
-        f"{scores.n_sentences} sentences; {scores.n_gold} gold / {scores.n_predicted} predicted / "
-        f"{scores.n_correct} correct entities; scheme {scores.scheme}, {mode} mode"
-    )
-    return table

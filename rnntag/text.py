@@ -9,6 +9,7 @@ the syntok segmenter.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 _TOKEN = re.compile(
@@ -74,3 +75,81 @@ def split_sentences(text: str) -> list[list[Token]]:
         if tokens:
             sentences.append(tokens)
     return sentences
+
+
+TEXT_BUFFER = 20_000  # characters of a paragraph segmented at a time
+_BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
+
+
+class Segmenter:
+    """Raw text, given in pieces, -> sentences: (the sentence's text, its tokens), token
+    offsets counting every character given so far; memory stays bounded whatever the input.
+
+    ``add(piece)`` continues the current paragraph; ``paragraph_end()`` ends it (a blank line
+    always ends a sentence). A paragraph is segmented ``buffer`` characters at a time, the
+    unfinished last sentence carried over. Text that runs on without a sentence end is cut
+    into sentences of ``max_tokens`` tokens, multiples of the tagger's pieces, at a token
+    boundary, so no sentence outgrows the buffer.
+    """
+
+    def __init__(self, max_tokens: int, buffer: int = TEXT_BUFFER):
+        self.max_tokens = max_tokens
+        self.buffer = buffer
+        self.pending = ""
+        self.start = 0  # offset of ``pending`` in the whole input
+        self.position = 0  # characters given so far
+        self.threshold = buffer
+
+    def add(self, piece: str) -> Iterator[tuple[str, list[Token]]]:
+        for i in range(0, len(piece), self.buffer):
+            part = piece[i : i + self.buffer]
+            if not self.pending:
+                self.start = self.position
+            self.pending += part
+            self.position += len(part)
+            if len(self.pending) >= self.threshold:
+                yield from self._segment(final=False)
+
+    def skip(self, characters: int) -> None:
+        """Characters (between paragraphs) that hold no sentence but count for offsets."""
+        self.position += characters
+
+    def paragraph_end(self) -> Iterator[tuple[str, list[Token]]]:
+        if self.pending.strip():
+            yield from self._segment(final=True)
+        self.pending, self.threshold = "", self.buffer
+
+    def _segment(self, final: bool) -> Iterator[tuple[str, list[Token]]]:
+        sents = split_sentences(self.pending)
+        keep = len(self.pending)
+        if not final and len(sents) > 1:
+            keep = sents[-1][0].start
+            sents = sents[:-1]
+        elif not final and sents and len(sents[0]) > self.max_tokens:  # one run-on sentence: cut it
+            tokens = sents[0]
+            cut = (len(tokens) - 1) // self.max_tokens * self.max_tokens
+            keep = tokens[cut].start
+            sents = [tokens[:cut]]
+        elif not final and len(self.pending) < 4 * self.buffer:  # a short unfinished sentence of long tokens
+            self.threshold = len(self.pending) + self.buffer
+            return
+        base = self.start
+        for sent in sents:
+            yield self.pending[sent[0].start : sent[-1].end], [Token(t.text, t.start + base, t.end + base) for t in sent]
+        self.pending = self.pending[keep:]
+        self.start += keep
+        self.threshold = len(self.pending) + self.buffer
+
+
+def sentences(text: str, max_tokens: int, buffer: int = TEXT_BUFFER) -> Iterator[tuple[str, list[Token]]]:
+    """The sentences of ``text`` (paragraphs end at blank lines): each sentence's text and
+    its tokens, offsets into ``text``."""
+    seg = Segmenter(max_tokens, buffer)
+    pos = 0
+    for m in _BLANK_LINE.finditer(text):
+        yield from seg.add(text[pos : m.start()])
+        yield from seg.paragraph_end()
+        seg.skip(m.end() - m.start())
+        pos = m.end()
+    yield from seg.add(text[pos:])
+    yield from seg.paragraph_end()

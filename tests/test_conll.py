@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from rnntag.conll import (
-    Sentence,
+    ConllSentence,
     format_sentence,
     iter_sentences,
     open_lines,
@@ -277,4 +277,4 @@ def test_write_conll_to_file_object_and_stdout(monkeypatch: pytest.MonkeyPatch) 
 
 def test_sentence_fields_must_agree() -> None:
     with pytest.raises(ValueError):
-        Sentence(("a",), ("O", "O"), (("a", "O"),), (1,))
+        ConllSentence(("a",), ("O", "O"), (("a", "O"),), (1,))

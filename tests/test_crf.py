@@ -1,12 +1,14 @@
-"""The CRF against brute-force enumeration of every tag sequence on tiny cases."""
+"""The CRF loss (torch) and decoding (NumPy) against brute-force enumeration of every tag sequence."""
 
 import itertools
 
+import numpy as np
 import pytest
 import torch
 
 from rnntag import schemes
-from rnntag.crf import CRF, FORBIDDEN, SoftmaxDecoder, viterbi
+from rnntag.crf import CRF, SoftmaxDecoder
+from rnntag.decoding import FORBIDDEN, Decoder, viterbi
 
 TAGS = schemes.bioes_tags(["PER", "LOC"])  # 9 tags
 
@@ -19,6 +21,10 @@ def _random_crf(num_tags, constraints=None, seed=0):
         crf.start.normal_()
         crf.end.normal_()
     return crf
+
+
+def _decoder(module, kind="crf"):
+    return Decoder.from_weights(kind, {f"decoder.{k}": v.detach().numpy() for k, v in module.state_dict().items()})
 
 
 def _brute(crf, emissions, length):
@@ -42,14 +48,13 @@ def test_log_partition_and_viterbi_match_enumeration(constrained):
     emissions = torch.randn(len(lengths), max(lengths), num_tags)
     mask = torch.arange(max(lengths))[None, :] < torch.tensor(lengths)[:, None]
     logz = crf.log_partition(emissions, mask)
-    best = crf.decode(emissions, mask)
+    best = _decoder(crf).best_paths(emissions.numpy(), np.array(lengths))
     for b, n in enumerate(lengths):
         scores = _brute(crf, emissions[b], n)
         values = torch.stack(list(scores.values()))
         assert torch.allclose(logz[b], torch.logsumexp(values, 0), atol=1e-4)
         argmax = max(scores, key=lambda p: scores[p].item())
         assert tuple(best[b, :n].tolist()) == argmax
-        # the score of one particular path
         path = torch.tensor(argmax)
         padded = torch.zeros(max(lengths), dtype=torch.long)
         padded[:n] = path
@@ -67,32 +72,16 @@ def test_loss_is_negative_log_probability():
     assert torch.allclose(crf.loss(emissions, tags, mask), -logp, atol=1e-4)
 
 
-def test_constrained_viterbi_never_emits_invalid_sequence():
-    constraints = schemes.allowed_bioes_transitions(TAGS)
-    torch.manual_seed(3)
-    emissions = torch.randn(200, 6, len(TAGS)) * 5
-    lengths = torch.randint(1, 7, (200,))
-    mask = torch.arange(6)[None, :] < lengths[:, None]
-    for decoder in (_random_crf(len(TAGS), constraints), SoftmaxDecoder(len(TAGS), constraints)):
-        paths = decoder.decode(emissions, mask)
-        for b in range(200):
-            tags = [TAGS[i] for i in paths[b, : lengths[b]].tolist()]
-            assert schemes.is_valid_bioes(tags), tags
-
-
 def test_unconstrained_softmax_decoding_is_argmax():
-    dec = SoftmaxDecoder(5, None)
-    emissions = torch.randn(4, 7, 5)
-    mask = torch.ones(4, 7, dtype=torch.bool)
-    assert torch.equal(dec.decode(emissions, mask), emissions.argmax(-1))
+    emissions = np.random.default_rng(0).standard_normal((4, 7, 5)).astype(np.float32)
+    paths = _decoder(SoftmaxDecoder(5, None), "softmax").best_paths(emissions, np.full(4, 7))
+    assert (paths == emissions.argmax(-1)).all()
 
 
-def test_viterbi_padding_repeats_nothing_into_real_positions():
-    trans = torch.zeros(3, 3)
-    em = torch.tensor([[[0.0, 5.0, 0.0], [9.0, 0.0, 0.0]]])
-    mask = torch.tensor([[True, False]])
-    path = viterbi(em, mask, trans, torch.zeros(3), torch.zeros(3))
-    assert path[0, 0].item() == 1  # the padded step cannot influence the real one
+def test_viterbi_padding_changes_nothing_at_real_positions():
+    em = np.array([[[0.0, 5.0, 0.0], [9.0, 0.0, 0.0]]], dtype=np.float32)
+    path = viterbi(em, np.array([1]), np.zeros((3, 3), np.float32), np.zeros(3, np.float32), np.zeros(3, np.float32))
+    assert path[0, 0] == 1  # the padded step cannot influence the real one
     assert FORBIDDEN < -1000
 
 
@@ -102,10 +91,10 @@ def test_span_probabilities_match_enumeration():
     torch.manual_seed(6)
     lengths = [4, 2]
     emissions = torch.randn(2, 4, len(TAGS)) * 2
-    mask = torch.arange(4)[None, :] < torch.tensor(lengths)[:, None]
-    paths = crf.decode(emissions, mask)
+    decoder = _decoder(crf)
+    paths = decoder.best_paths(emissions.numpy(), np.array(lengths))
     spans = [[(0, 0), (1, 2), (0, 3), (3, 3)], [(0, 1), (1, 1)]]
-    got = crf.span_log_probs(emissions, mask, paths, spans)
+    got = decoder.span_log_probs(emissions.numpy(), np.array(lengths), paths, spans)
     for b, n in enumerate(lengths):
         scores = _brute(crf, emissions[b], n)
         log_z = torch.logsumexp(torch.stack(list(scores.values())), 0)
@@ -116,12 +105,20 @@ def test_span_probabilities_match_enumeration():
             assert abs(value - expected.item()) < 1e-4, (b, s, e)
 
 
+def test_span_probabilities_survive_long_sentences_and_large_scores():
+    constraints = schemes.allowed_bioes_transitions(TAGS)
+    decoder = _decoder(_random_crf(len(TAGS), constraints, seed=7))
+    em = (np.random.default_rng(1).standard_normal((1, 2000, len(TAGS))) * 40).astype(np.float32)
+    paths = decoder.best_paths(em, np.array([2000]))
+    (probs,) = decoder.span_log_probs(em, np.array([2000]), paths, [[(0, 0), (100, 130), (1999, 1999)]])
+    assert all(np.isfinite(p) and p <= 1e-9 for p in probs)
+
+
 def test_softmax_span_probabilities_are_products_of_token_probabilities():
-    dec = SoftmaxDecoder(3, None)
-    emissions = torch.randn(1, 3, 3)
-    mask = torch.ones(1, 3, dtype=torch.bool)
-    paths = dec.decode(emissions, mask)
-    probs = emissions.softmax(-1)[0]
+    emissions = np.random.default_rng(2).standard_normal((1, 3, 3)).astype(np.float32)
+    decoder = _decoder(SoftmaxDecoder(3, None), "softmax")
+    paths = decoder.best_paths(emissions, np.array([3]))
+    probs = np.exp(emissions[0]) / np.exp(emissions[0]).sum(-1, keepdims=True)
     expected = probs[0, paths[0, 0]] * probs[1, paths[0, 1]]
-    (value,) = dec.span_log_probs(emissions, mask, paths, [[(0, 1)]])[0]
-    assert abs(torch.tensor(value).exp() - expected) < 1e-5
+    (value,) = decoder.span_log_probs(emissions, np.array([3]), paths, [[(0, 1)]])[0]
+    assert abs(np.exp(value) - expected) < 1e-5

@@ -8,7 +8,7 @@ import sys
 import pytest
 import torch
 
-from rnntag.checkpoint import load_model
+from rnntag.model_dir import load_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = """\
@@ -72,13 +72,13 @@ def test_a_failing_rank_ends_the_whole_run(corpus, tmp_path):
         "import os\n"
         "if os.environ.get('RANK') == '1':\n"
         "    import rnntag.model as m\n"
-        "    real, calls = m.Tagger.loss, [0]\n"
+        "    real, calls = m.Network.loss, [0]\n"
         "    def loss(self, batch):\n"
         "        calls[0] += 1\n"
         "        if calls[0] > 5:\n"
         "            raise RuntimeError('rank 1 broke on purpose')\n"
         "        return real(self, batch)\n"
-        "    m.Tagger.loss = loss\n"
+        "    m.Network.loss = loss\n"
     )
     env = {"PYTHONPATH": os.pathsep.join([str(hook), ROOT])}
     r = _train([corpus / "train.conll", "--dev", corpus / "dev.conll", "--config", corpus / "c.yaml",

@@ -2,27 +2,21 @@
 
 import json
 import os
-import random
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-import torch
 from typer.testing import CliRunner
 
-from rnntag import schemes, tagging
-from rnntag.artifacts import load_export
-from rnntag.checkpoint import load_model, save_model
-from rnntag.config import Config, ModelConfig
-from rnntag.encoding import bucket_order, encode, pad
-from rnntag.errors import ModelError
-from rnntag.evaluate import TorchBackend
-from rnntag.export import ExportError, export_model
+import rnntag
 from rnntag.cli import app
-from rnntag.vocab import Vocab
+from rnntag.encoding import bucket_order, encode
+from rnntag.errors import ModelError, UsageError
+from rnntag.exporter import ExportError, export
+from rnntag.model_dir import load_model, save_model
+from tests.helpers import eager_tagger, random_network, sentences, small_vocab
 
-WORDS = "the EU said Paris London John Smith 1996 , . 's U.S. de-facto Acme Corp won lost in at".split()
 HAS_ORT = True
 try:
     import onnxruntime  # noqa: F401
@@ -30,28 +24,11 @@ except ImportError:
     HAS_ORT = False
 
 
-def _sentences(n, seed):
-    rng = random.Random(seed)
-    lengths = [1, 200, 2] + [rng.randint(1, 80) for _ in range(n - 3)]
-    return [[rng.choice(WORDS) + ("" if rng.random() < 0.9 else "q") for _ in range(k)] for k in lengths]
-
-
 def _model_dir(tmp_path, **kw):
-    sents = _sentences(40, 0)
-    tags = [["O"] * len(s) for s in sents]
-    tags[3][0], tags[4][0], tags[5][:2] = "S-PER", "S-LOC", ["B-ORG", "E-ORG"]
-    vocab = Vocab.build(sents, tags, "IOB2")
-    cfg = Config().override("model", **{**dict(word_dim=16, case_dim=4, char_dim=8, char_hidden=12, hidden=20, layers=2), **kw})
-    from rnntag.checkpoint import build_model
-
-    torch.manual_seed(1)
-    model = build_model(cfg, vocab)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if name.startswith(("decoder", "out")):
-                p.normal_(0, 1.0)
+    vocab = small_vocab()
+    model, config = random_network(vocab, seed=1, **kw)
     d = tmp_path / "model"
-    save_model(d, model, cfg, vocab, {"dev": {"f1": 0.5}})
+    save_model(d, model, config, vocab, {"dev": {"f1": 0.5}})
     return d
 
 
@@ -64,36 +41,51 @@ CONFIGS = [
 KINDS = ["numpy", "torchscript"] + (["onnx"] if HAS_ORT else [])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kw", CONFIGS, ids=lambda kw: "-".join(map(str, kw.values())))
 def test_every_export_matches_the_eager_model(tmp_path, kw):
     model_dir = _model_dir(tmp_path, **kw)
     loaded = load_model(model_dir)
-    eager = TorchBackend(loaded.model)
-    sents = _sentences(300, 7)
-    encoded = [encode(s, loaded.vocab) for s in sents]
-    want_tags = tagging.tag_sentences(eager, loaded.vocab, sents, 41, scores=True)
+    eager = eager_tagger(loaded.model, loaded.vocab, loaded.config)
+    sents = sentences(300, 7, max_len=80, unknown="q")
+    encoded = encode(sents, loaded.vocab)
+    want = eager.predict(sents)
     for kind in KINDS:
         out = tmp_path / f"exp-{kind}"
-        manifest = export_model(model_dir, kind, out)
+        manifest = export(model_dir, kind, out)
         assert manifest["verification"]["tags_identical"]
-        vocab, backend, _ = load_export(out)
-        for rows in bucket_order([len(e) for e in encoded], 41):
-            padded = pad([encoded[r] for r in rows])
-            want, _ = eager.emissions(padded)
-            got = backend.emissions(padded)
-            got = got[0] if isinstance(got, tuple) else got
+        tagger = rnntag.load(out)
+        for rows in bucket_order(encoded.lengths(), 41):
+            padded = encoded.batch(rows)
+            a, b = tagger.network.emissions(padded), eager.network.emissions(padded)
             for i, n in enumerate(padded.lengths.tolist()):
-                np.testing.assert_allclose(got[i, :n], want[i, :n].numpy(), atol=1e-4, rtol=0, err_msg=kind)
-        got_tags = tagging.tag_sentences(backend, vocab, sents, 41, scores=True)
-        assert [t.tags for t in got_tags] == [t.tags for t in want_tags], kind
-        for a, b in zip(got_tags, want_tags):
-            assert [e[3] for e in a.entities] == pytest.approx([e[3] for e in b.entities], abs=1e-4)
+                np.testing.assert_allclose(a[i, :n], b[i, :n], atol=1e-4, rtol=0, err_msg=kind)
+        got = tagger.predict(sents)
+        assert [p.tags for p in got] == [p.tags for p in want], kind
+        for a, b in zip(got, want):
+            assert a.scores == pytest.approx(b.scores, abs=1e-4)
+
+
+def test_an_export_is_a_model_for_info_eval_and_predict(tmp_path, tiny):
+    model_dir = _model_dir(tmp_path)
+    out = tmp_path / "np"
+    export(model_dir, "numpy", out)
+    info = rnntag.read_info(out)
+    assert info.kind == "numpy" and info.parameters == rnntag.read_info(model_dir).parameters
+    assert info.dev_f1 == 0.5
+    runner = CliRunner()
+    for command in (["info", out], ["eval", out, tiny["test"], "--json"]):
+        r = runner.invoke(app, [str(a) for a in command])
+        assert r.exit_code == 0, r.output
+    assert json.loads(runner.invoke(app, ["info", str(out), "--json"]).stdout)["kind"] == "numpy"
+    with pytest.raises(UsageError, match="numpy export: it runs on numpy, not torch"):
+        rnntag.load(out, runtime="torch")
 
 
 def test_numpy_export_predicts_where_torch_cannot_be_imported(tmp_path):
     model_dir = _model_dir(tmp_path)
     out = tmp_path / "np"
-    export_model(model_dir, "numpy", out)
+    export(model_dir, "numpy", out)
     block = tmp_path / "block"
     block.mkdir()
     (block / "torch.py").write_text("raise ImportError('no torch here')\n")
@@ -102,35 +94,54 @@ def test_numpy_export_predicts_where_torch_cannot_be_imported(tmp_path):
                        input="John Smith won in Paris.\n", capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     rec = json.loads(r.stdout)
-    loaded = load_model(model_dir)
     r2 = subprocess.run([sys.executable, "-m", "rnntag", "train", str(tmp_path / "x.conll")],
                         capture_output=True, text=True, env=env)
     assert r2.returncode == 2 and "needs torch" in r2.stderr and "Traceback" not in r2.stderr
-    assert rec["tags"] == schemes.from_bioes(
-        tagging.tag_sentences(TorchBackend(loaded.model), loaded.vocab, [[t["text"] for t in rec["tokens"]]])[0].tags, "IOB2"
-    )
+    loaded = load_model(model_dir)
+    want = eager_tagger(loaded.model, loaded.vocab, loaded.config).tag_tokens([[t["text"] for t in rec["tokens"]]])
+    assert rec["tags"] == list(want[0].tags)
 
 
 def test_failed_verification_leaves_nothing(tmp_path, monkeypatch):
-    import rnntag.export as export
+    import rnntag.exporter as exporter
 
     model_dir = _model_dir(tmp_path)
-    monkeypatch.setattr(export, "verify", lambda *a, **k: (0.5, 3))
+    monkeypatch.setattr(exporter, "verify", lambda *a, **k: (0.5, 3))
     out = tmp_path / "bad"
     with pytest.raises(ExportError, match="does not reproduce the model: 3 of"):
-        export_model(model_dir, "numpy", out)
+        export(model_dir, "numpy", out)
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_verification_catches_a_wrong_network(tmp_path, monkeypatch):
+    import rnntag.exporter as exporter
+
+    model_dir = _model_dir(tmp_path)
+    real = exporter._write_numpy
+
+    def perturbed(out, model, vocab):
+        names = real(out, model, vocab)
+        with np.load(out / names[0]) as data:
+            arrays = dict(data)
+        arrays["out.bias"] = arrays["out.bias"] + 0.01  # a small error in the network
+        np.savez(out / names[0], **arrays)
+        return names
+
+    monkeypatch.setattr(exporter, "_WRITERS", {**exporter._WRITERS, "numpy": perturbed})
+    with pytest.raises(ExportError, match="largest emission difference 1.00e-02"):
+        export(model_dir, "numpy", tmp_path / "bad")
+    assert not (tmp_path / "bad").exists()
 
 
 def test_corrupt_export_is_refused(tmp_path):
     model_dir = _model_dir(tmp_path)
     out = tmp_path / "np"
-    export_model(model_dir, "numpy", out)
+    export(model_dir, "numpy", out)
     data = (out / "weights.npz").read_bytes()
     (out / "weights.npz").write_bytes(data[: len(data) // 2])
     with pytest.raises(ModelError, match="checksum"):
-        load_export(out)
+        rnntag.load(out)
 
 
 def test_export_cli_contract(tmp_path):

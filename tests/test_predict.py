@@ -9,9 +9,9 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
+import rnntag
 from rnntag.cli import app
-from rnntag.checkpoint import load_model
-from rnntag.predict import Item, chunks, load_tagger, predict_stream, read_items
+from rnntag.prediction import Item, chunks, predict_stream, read_items
 
 runner = CliRunner()
 
@@ -65,18 +65,28 @@ def test_failed_prediction_leaves_no_output(trained, tmp_path):
 def test_inline_format_and_scheme(trained):
     model, _ = trained
     buf = io.StringIO()
-    n = predict_stream(*load_tagger(model), [Item(("John", "Smith", "visited", "Rome"))], "inline", buf)
-    assert n == 4
+    stats = predict_stream(rnntag.load(model), [Item(("John", "Smith", "visited", "Rome"))], "inline", buf)
+    assert stats.tokens == 4 and stats.sentences == 1
     assert buf.getvalue().replace("[", "").count("]") == buf.getvalue().count("](")
 
 
-def test_very_long_sentence(trained):
+def test_very_long_sentence_is_tagged_in_pieces_and_comes_back_whole(trained):
     model, _ = trained
     tokens = tuple(["Paris", "is", "big", "."] * 2500)
+    outputs = []
     for runtime in ("numpy", "torch"):
         buf = io.StringIO()
-        assert predict_stream(*load_tagger(model, runtime), [Item(tokens)], "conll", buf) == 10_000
-    assert len(buf.getvalue().strip().splitlines()) == 10_000
+        stats = predict_stream(rnntag.load(model, runtime, max_tokens=300), [Item(tokens, "x.txt:1")], "conll", buf)
+        assert (stats.tokens, stats.long, stats.first_long) == (10_000, 1, "x.txt:1")
+        outputs.append(buf.getvalue())
+        assert len(buf.getvalue().strip().splitlines()) == 10_000
+    assert outputs[0] == outputs[1]
+    # the pieces are tagged alone: the first piece as the same 300 tokens by themselves
+    tagger = rnntag.load(model, max_tokens=300)
+    whole = tagger.tag_tokens([list(tokens)])[0]
+    assert whole.pieces == 34 and len(whole.tags) == 10_000
+    assert whole.tags[:300] == tagger.tag_tokens([list(tokens[:300])])[0].tags
+    assert whole.tags[300:600] == tagger.tag_tokens([list(tokens[300:600])])[0].tags
 
 
 def test_chunks_bound_the_work_in_memory():
@@ -86,25 +96,36 @@ def test_chunks_bound_the_work_in_memory():
 
 
 def test_scores_are_entity_probabilities(trained):
-    from rnntag.evaluate import tag_sentences
-
-    loaded = load_model(trained[0])
-    tagged = tag_sentences(loaded.model, loaded.vocab, [("John", "Smith", "met", "Mary", "in", "Paris")], scores=True)
-    for _, _, _, p in tagged[0].entities:
-        assert 0.0 < p <= 1.0 and not math.isnan(p)
+    for runtime in ("numpy", "torch"):
+        (sentence,) = rnntag.load(trained[0], runtime).tag_tokens([["John", "Smith", "met", "Mary", "in", "Paris"]])
+        for entity in sentence.entities:
+            assert 0.0 < entity.score <= 1.0 and not math.isnan(entity.score)
 
 
 def test_reading_text_in_pieces_keeps_offsets(tmp_path, monkeypatch):
-    import rnntag.predict as predict
+    import rnntag.text as text_module
 
-    monkeypatch.setattr(predict, "TEXT_BUFFER", 50)
+    monkeypatch.setattr(text_module.Segmenter.__init__, "__defaults__", (50,))  # a 50-character buffer
     text = " ".join(f"Sentence number {i} is here." for i in range(40)) + "\n"
     path = tmp_path / "t.txt"
     path.write_text(text)
     items = list(read_items(str(path), "text"))
     assert len(items) == 40
     for it in items:
-        assert text[it.start : it.start + len(it.text)] == it.text
+        start = it.spans[0].start
+        assert text[start : start + len(it.text)] == it.text
+        assert all(text[t.start : t.end] == t.text for t in it.spans)
+
+
+def test_run_on_text_without_sentence_ends_is_cut_into_bounded_sentences(tmp_path):
+    text = " ".join(f"word{i % 97}" for i in range(20_000)) + "\n"
+    path = tmp_path / "t.txt"
+    path.write_text(text)
+    items = list(read_items(str(path), "text", max_tokens=300))
+    assert sum(len(it.tokens) for it in items) == 20_000
+    assert max(len(it.tokens) for it in items) <= 20_000 // 4  # cut at the buffer, in multiples of 300
+    assert all(len(it.tokens) % 300 == 0 for it in items[:-1])
+    assert all(text[t.start : t.end] == t.text for it in items for t in it.spans)
 
 
 def test_head_closes_the_pipe_quietly(trained, tmp_path):

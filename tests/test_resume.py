@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from rnntag.checkpoint import CHECKPOINT, load_model
+from rnntag.model_dir import CHECKPOINT, load_model
 from rnntag.config import load_config
-from rnntag.train import resume, train
+from rnntag.training import resume, train
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -49,7 +49,7 @@ def test_killed_run_resumes_to_the_same_result(tiny, tmp_path):
     proc.wait()
     # ...leaves a checkpoint and a best model that load
     load_model(model_dir)
-    from rnntag.resume import load_checkpoint
+    from rnntag.checkpoint import load_checkpoint
 
     _, plain = load_checkpoint(model_dir)
     done = plain["progress"]["epoch"]
@@ -94,6 +94,6 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_models(tiny, tmp_path):
     assert len(lines) == 1 and "interrupted during epoch" in lines[0] and "--resume" in lines[0]
     assert "Traceback" not in err
     load_model(model_dir)
-    from rnntag.resume import load_checkpoint
+    from rnntag.checkpoint import load_checkpoint
 
     load_checkpoint(model_dir)

@@ -1,6 +1,5 @@
 """The NumPy runtime matches the torch model: emissions within 1e-4, identical tags."""
 
-import random
 import subprocess
 import sys
 
@@ -8,39 +7,22 @@ import numpy as np
 import pytest
 import torch
 
-from rnntag import schemes, tagging
-from rnntag.config import ModelConfig
-from rnntag.encoding import bucket_order, encode, pad
-from rnntag.evaluate import TorchBackend
-from rnntag.model import Tagger
-from rnntag.runtime import NumpyTagger, erf, gelu, run_direction
-from rnntag.vocab import Vocab
-
-WORDS = "the EU said Paris London John Smith 1996 , . 's U.S. de-facto Acme Corp won lost in at".split()
+from rnntag.decoding import Decoder
+from rnntag.encoding import bucket_order, encode
+from rnntag.errors import ModelError
+from rnntag.runtime import BiRNN, NumpyNetwork, Parallel, erf, gelu
+from rnntag.tagger import Tagger
+from tests.helpers import eager_tagger, random_network, sentences, small_vocab
 
 
-def _sentences(n, seed=0, max_len=60):
-    rng = random.Random(seed)
-    lengths = [1, 2, 200] + [rng.randint(1, max_len) for _ in range(n - 3)]
-    return [[rng.choice(WORDS) + ("" if rng.random() < 0.9 else "xyz") for _ in range(k)] for k in lengths]
-
-
-def _build(seed=0, **kw):
-    sents = _sentences(50, seed)
-    tags = [["O"] * len(s) for s in sents]
-    tags[3][0] = "S-PER"
-    tags[4][0] = "S-LOC"
-    vocab = Vocab.build(sents[:30], tags[:30], "IOB2")
-    torch.manual_seed(seed)
-    cfg = ModelConfig(**{**dict(word_dim=16, case_dim=4, char_dim=8, char_hidden=12, hidden=20, layers=2), **kw})
-    model = Tagger(cfg, len(vocab.words), len(vocab.chars), len(vocab.tags), schemes.allowed_bioes_transitions(vocab.tags))
-    with torch.no_grad():  # make the CRF and output layer matter
-        for name, p in model.named_parameters():
-            if name.startswith("decoder") or name.startswith("out"):
-                p.normal_(0, 1.0)
-    model.eval()
+def _pair(seed=0, **kw):
+    vocab = small_vocab(seed)
+    model, config = random_network(vocab, seed, **kw)
     state = {k: v.detach().numpy() for k, v in model.state_dict().items()}
-    return model, NumpyTagger(cfg, state), vocab
+    eager = eager_tagger(model, vocab, config)
+    net = NumpyNetwork(config.model, state, len(vocab.words), len(vocab.chars), len(vocab.tags))
+    numpy_tagger = Tagger(net, Decoder.from_weights(config.model.decoder, state), vocab, eager.info)
+    return eager, numpy_tagger, vocab
 
 
 CONFIGS = [
@@ -55,47 +37,74 @@ CONFIGS = [
 
 @pytest.mark.parametrize("kw", CONFIGS, ids=lambda kw: "-".join(f"{v}" for v in kw.values()))
 def test_numpy_runtime_matches_torch(kw):
-    model, runtime, vocab = _build(**kw)
-    sents = _sentences(300, seed=1, max_len=120)
-    encoded = [encode(s, vocab) for s in sents]
-    torch_backend = TorchBackend(model)
-    for rows in bucket_order([len(e) for e in encoded], 37):
-        padded = pad([encoded[r] for r in rows])
-        em_t, _ = torch_backend.emissions(padded)
-        em_n = runtime.emissions(padded)
+    eager, numpy_tagger, vocab = _pair(**kw)
+    sents = sentences(300, seed=1, max_len=120)
+    encoded = encode(sents, vocab)
+    for rows in bucket_order(encoded.lengths(), 37):
+        padded = encoded.batch(rows)
+        em_t = eager.network.emissions(padded)
+        em_n = numpy_tagger.network.emissions(padded)
         for i, n in enumerate(padded.lengths):
-            np.testing.assert_allclose(em_n[i, :n], em_t[i, :n].numpy(), atol=1e-4, rtol=0)
-    a = tagging.tag_sentences(torch_backend, vocab, sents, 37, scores=True)
-    b = tagging.tag_sentences(runtime, vocab, sents, 37, scores=True)
+            np.testing.assert_allclose(em_n[i, :n], em_t[i, :n], atol=1e-4, rtol=0)
+    a, b = eager.predict(sents), numpy_tagger.predict(sents)
     assert [x.tags for x in a] == [x.tags for x in b]
+    assert [x.spans for x in a] == [x.spans for x in b]
     for x, y in zip(a, b):
-        assert [e[:3] for e in x.entities] == [e[:3] for e in y.entities]
-        np.testing.assert_allclose([e[3] for e in x.entities], [e[3] for e in y.entities], atol=1e-4)
+        np.testing.assert_allclose(x.scores, y.scores, atol=1e-4)
+
+
+def test_threaded_and_sequential_directions_agree():
+    _, numpy_tagger, vocab = _pair(cell="lstm")
+    sents = sentences(60, seed=4)
+    padded = encode(sents, vocab).batch(list(range(60)))
+    net = numpy_tagger.network
+    threaded = net.emissions(padded)
+    net.both = Parallel()
+    net.both.pool = None
+    np.testing.assert_allclose(net.emissions(padded), threaded, atol=1e-6)
 
 
 def test_batching_does_not_change_numpy_results():
-    _, runtime, vocab = _build(cell="gru")
-    sents = _sentences(40, seed=3)
-    together = tagging.tag_sentences(runtime, vocab, sents, batch_size=40)
-    alone = [tagging.tag_sentences(runtime, vocab, [s], batch_size=1)[0] for s in sents]
-    assert together == alone
+    _, numpy_tagger, _ = _pair(cell="gru")
+    sents = sentences(40, seed=3)
+    together = numpy_tagger.predict(sents)
+    alone = [numpy_tagger.predict([s])[0] for s in sents]
+    assert [p.tags for p in together] == [p.tags for p in alone]
+    for a, b in zip(together, alone):
+        np.testing.assert_allclose(a.scores, b.scores, atol=1e-6)
 
 
-def test_cells_match_torch_step_by_step():
+@pytest.mark.parametrize("cls, cell", [(torch.nn.LSTM, "lstm"), (torch.nn.GRU, "gru")])
+def test_cells_match_torch_step_by_step(cls, cell):
     torch.manual_seed(0)
-    for cls, cell in ((torch.nn.LSTM, "lstm"), (torch.nn.GRU, "gru")):
-        rnn = cls(5, 7, batch_first=True, bidirectional=True)
-        x = torch.randn(3, 9, 5)
-        lengths = torch.tensor([9, 4, 1])
-        packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-        out, _ = rnn(packed)
-        out, _ = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=True)
-        mask = (torch.arange(9)[None] < lengths[:, None]).numpy()
-        w = {k: v.detach().numpy() for k, v in rnn.state_dict().items()}
-        f, _ = run_direction(cell, x.numpy(), mask, w["weight_ih_l0"], w["weight_hh_l0"], w["bias_ih_l0"], w["bias_hh_l0"], False)
-        b, _ = run_direction(cell, x.numpy(), mask, w["weight_ih_l0_reverse"], w["weight_hh_l0_reverse"],
-                             w["bias_ih_l0_reverse"], w["bias_hh_l0_reverse"], True)
-        np.testing.assert_allclose(np.concatenate([f, b], -1), out.detach().numpy(), atol=1e-5)
+    rnn = cls(5, 7, batch_first=True, bidirectional=True)
+    x = torch.randn(3, 9, 5)
+    lengths = torch.tensor([9, 4, 1])
+    packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+    out, h = rnn(packed)
+    out, _ = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=True)
+    h = h[0] if cell == "lstm" else h
+    w = {f"r.{k}": v.detach().numpy() for k, v in rnn.state_dict().items()}
+    ours = BiRNN(cell, w, "r")
+    got, final = ours.run(ours.project(x.reshape(27, 5).numpy()), np.arange(27).reshape(3, 9), lengths.numpy(), Parallel())
+    mask = (torch.arange(9)[None] < lengths[:, None]).numpy()[:, :, None]
+    np.testing.assert_allclose(got * mask, out.detach().numpy() * mask, atol=1e-5)
+    np.testing.assert_allclose(final, h.detach().numpy(), atol=1e-5)
+
+
+def test_weights_that_do_not_fit_are_a_model_error():
+    eager, _, vocab = _pair()
+    state = {k: v.detach().numpy() for k, v in eager.network.model.state_dict().items()}
+    sizes = (len(vocab.words), len(vocab.chars), len(vocab.tags))
+    config = eager.network.model.config
+    with pytest.raises(ModelError, match=r"out.weight has shape \(13, 40\), expected \(8, 40\).*and 5 more"):
+        NumpyNetwork(config, state, sizes[0], sizes[1], 8, where="w")
+    del state["rnns.1.bias_hh_l0"]
+    with pytest.raises(ModelError, match="rnns.1.bias_hh_l0 missing"):
+        NumpyNetwork(config, state, *sizes)
+    state["rnns.1.bias_hh_l0"] = np.zeros(80, dtype=np.int64)
+    with pytest.raises(ModelError, match="floating point"):
+        NumpyNetwork(config, state, *sizes)
 
 
 def test_gelu_matches_torch():
@@ -106,6 +115,10 @@ def test_gelu_matches_torch():
     assert abs(erf(np.array([0.5]))[0] - math.erf(0.5)) < 2e-7
 
 
-def test_runtime_module_never_imports_torch():
-    code = "import sys, rnntag.runtime, rnntag.tagging, rnntag.predict; assert 'torch' not in sys.modules"
+def test_inference_modules_never_import_torch():
+    code = (
+        "import sys, rnntag, rnntag.runtime, rnntag.tagger, rnntag.prediction, rnntag.loading, rnntag.evaluation, "
+        "rnntag.info, rnntag.decoding, rnntag.backends, rnntag.export_dir, rnntag.conll, rnntag.scoring; "
+        "assert 'torch' not in sys.modules, 'torch imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnntag.conll import Sentence
+from rnntag.conll import ConllSentence as Sentence
 from rnntag.errors import ConfigError, DataError
 from rnntag.schemes import (
+    BioesPaths,
     allowed_bioes_transitions,
     bioes_tags,
     check_tags,
@@ -73,6 +74,13 @@ def test_detect_scheme(tags: list[str], scheme: str) -> None:
     seqs = [t.split() for t in tags]
     assert detect_scheme(seqs) == scheme
     assert check_tags(sentences(*tags)) == scheme
+
+
+def test_detect_scheme_on_mixed_evidence() -> None:
+    # the guess alone; check_tags refuses these files as a mix of IOB1 and IOB2
+    assert detect_scheme([["B-PER", "I-PER"], ["I-PER"]]) == "IOB1"  # I- at a sentence start
+    assert detect_scheme([["B-PER", "I-LOC"]]) == "IOB1"  # I- after another type
+    assert detect_scheme([["B-PER", "E-PER", "I-LOC"]]) == "BIOES"
 
 
 def test_check_tags_explicit_schemes() -> None:
@@ -283,3 +291,16 @@ def test_allowed_transitions_examples() -> None:
     assert ("B-X", "I-Y") not in pairs and ("O", "I-X") not in pairs and ("S-X", "E-X") not in pairs
     with pytest.raises(ValueError):
         allowed_bioes_transitions(["O", "U-X"])
+
+
+@given(st.lists(st.lists(st.sampled_from(bioes_tags(["PER", "LOC"])), min_size=1, max_size=12), max_size=20),
+       st.sampled_from(["IOB1", "IOB2", "BIOES"]))
+def test_bioes_paths_agree_with_the_tag_string_functions(seqs, scheme):
+    """The prediction hot path (tag ids) gives what ``spans`` and ``from_bioes`` give, for
+    valid and invalid BIOES sequences alike."""
+    tags = bioes_tags(["PER", "LOC"])
+    paths = BioesPaths(tags, scheme)
+    for seq in seqs:
+        ids = [tags.index(t) for t in seq]
+        assert paths.spans(ids) == spans(seq, "BIOES")
+        assert paths.tags(ids) == from_bioes(seq, scheme)

@@ -21,16 +21,11 @@ import warnings
 import pytest
 from rich.console import Console
 
-from rnntag.errors import DataError
+from rnntag.errors import ConfigError, DataError
+from rnntag.prediction_file import read_predictions
 from rnntag.schemes import detect_scheme
-from rnntag.scoring import (
-    Scores,
-    TypeScore,
-    detect_scheme_simple,
-    read_predictions,
-    render_table,
-    score,
-)
+from rnntag.scoring import Scores, TypeScore, score
+from rnntag.tables import render_scores
 
 
 def sc(gold, pred, **kw) -> Scores:
@@ -302,12 +297,16 @@ def test_scheme_names_canonical():
         ([["O"]], [["S-PER"]], {"scheme": "IOB1"}, "S-PER"),
         ([["PER"]], [["O"]], {}, "PER"),
         ([["B-"]], [["O"]], {}, "B-"),
-        ([["O"]], [["O"]], {"scheme": "IOE2"}, "scheme"),
     ],
 )
 def test_score_rejects_bad_input(gold, pred, kw, match):
     with pytest.raises(ValueError, match=match):
         score(gold, pred, **kw)
+
+
+def test_score_rejects_an_unknown_scheme():
+    with pytest.raises(ConfigError, match="unknown tag scheme 'IOE2'"):
+        score([["O"]], [["O"]], scheme="IOE2")
 
 
 # --------------------------------------------------------------------------- json / table
@@ -333,10 +332,10 @@ def test_to_json_shape():
     assert j["strict"] is False and j["scheme"] == "IOB2"
 
 
-def test_render_table():
+def test_render_scores():
     s = sc([["B-PER", "O", "B-PER", "O", "B-LOC", "O"]], [["B-PER", "O", "O", "O", "B-LOC", "B-MISC"]])
     console = Console(record=True, width=200, color_system=None)
-    console.print(render_table(s, title="dev"))
+    console.print(render_scores(s, title="dev"))
     text = console.export_text()
     assert "dev" in text
     lines = text.splitlines()
@@ -346,20 +345,6 @@ def test_render_table():
     macro = next(ln for ln in lines if "macro avg" in ln)
     assert "55.56" in macro  # 5/9
     assert "token accuracy 66.67%" in text
-
-
-# --------------------------------------------------------------------------- scheme guess
-
-
-def test_detect_scheme_simple():
-    assert detect_scheme_simple([["B-PER", "I-PER", "O", "B-LOC"]]) == "IOB2"
-    assert detect_scheme_simple([["O", "O"]]) == "IOB2"
-    assert detect_scheme_simple([["O", "I-PER"]]) == "IOB1"
-    assert detect_scheme_simple([["B-PER", "I-PER"], ["I-PER"]]) == "IOB1"  # sentence start
-    assert detect_scheme_simple([["B-PER", "I-LOC"]]) == "IOB1"  # other type
-    assert detect_scheme_simple([["B-PER", "E-PER", "I-LOC"]]) == "BIOES"
-    assert detect_scheme_simple([["O"], ["S-LOC"]]) == "BIOES"
-    assert detect_scheme_simple is detect_scheme  # one scheme guesser, not two
 
 
 # --------------------------------------------------------------------------- conlleval cross-check
@@ -477,7 +462,7 @@ def test_read_predictions_stdin(monkeypatch):
 
 def test_read_predictions_then_score(tmp_path):
     toks, gold, pred = read_predictions(write(tmp_path, "p.txt", GOOD.encode()))
-    scheme = detect_scheme_simple(gold + pred)
+    scheme = detect_scheme(gold + pred)
     s = sc(gold, pred, scheme=scheme)
     # gold ORG MISC PER, pred ORG LOC PER -> 2/3
     assert scheme == "IOB2" and prf(s) == pytest.approx((2 / 3, 2 / 3, 2 / 3))

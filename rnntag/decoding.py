@@ -1,0 +1,173 @@
+"""Decoding, once, in NumPy: constrained Viterbi and entity probabilities (no torch).
+
+Every inference backend (the torch model, the NumPy runtime, ONNX Runtime, TorchScript)
+produces emissions as a NumPy array; a ``Decoder`` turns them into tag paths and entity
+scores. Training's dev evaluation uses it too. The torch CRF (``rnntag.crf``) keeps what
+training needs: the loss.
+
+Shapes: ``emissions`` (batch, time, tags) float; ``lengths`` (batch,) int, each >= 1; a path
+is (time,) tag ids and only its first ``length`` entries mean anything.
+
+- CRF: the best path maximises ``start[y0] + sum emissions[t, yt] + sum trans[y(t-1), yt]
+  + end[y(n-1)]``; an entity's score is its marginal probability, the probability that
+  exactly these tags cover its tokens (forward-backward, in float64).
+- softmax: the same over the per-token log-probabilities with the constraint masks as the
+  only transition scores (plain argmax where that is already valid); an entity's score is
+  the product of its tokens' probabilities.
+
+``transitions``, ``start`` and ``end`` include the tag-transition constraints (``FORBIDDEN``
+where BIOES forbids a step), so no decoded path is ever invalid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+
+FORBIDDEN = -10000.0  # the score of a transition the tag scheme forbids
+
+
+def logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
+    m = x.max(axis=axis, keepdims=True)
+    return (m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))).squeeze(axis)
+
+
+def log_softmax(x: np.ndarray) -> np.ndarray:
+    return x - logsumexp(x, axis=-1)[..., None]
+
+
+def constraint_masks(num_tags: int, constraints) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Additive masks (transitions (from, to), start, end): 0 where allowed, ``FORBIDDEN``
+    elsewhere. ``constraints`` is (allowed pairs, start tags, end tags), or None for none."""
+    if constraints is None:
+        return (np.zeros((num_tags, num_tags), np.float32), np.zeros(num_tags, np.float32),
+                np.zeros(num_tags, np.float32))
+    pairs, starts, ends = constraints
+    trans = np.full((num_tags, num_tags), FORBIDDEN, np.float32)
+    for i, j in pairs:
+        trans[i, j] = 0.0
+    start = np.full(num_tags, FORBIDDEN, np.float32)
+    start[list(starts)] = 0.0
+    end = np.full(num_tags, FORBIDDEN, np.float32)
+    end[list(ends)] = 0.0
+    return trans, start, end
+
+
+def viterbi(scores: np.ndarray, lengths: np.ndarray, trans: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Best paths (batch, time) under ``trans`` (from, to), ``start`` and ``end``."""
+    batch, time, num_tags = scores.shape
+    score = start + scores[:, 0]  # shape: (batch, tags)
+    history = np.empty((max(time - 1, 0), batch, num_tags), dtype=np.intp)
+    identity = np.arange(num_tags)
+    for t in range(1, time):
+        cand = score[:, :, None] + trans  # shape: (batch, from, to)
+        back = cand.argmax(axis=1)
+        best = cand.max(axis=1)
+        live = (lengths > t)[:, None]
+        score = np.where(live, best + scores[:, t], score)
+        history[t - 1] = np.where(live, back, identity)
+    tag = (score + end).argmax(axis=1)
+    path = np.empty((batch, time), dtype=np.intp)
+    path[:, time - 1] = tag
+    rows = np.arange(batch)
+    for t in range(time - 2, -1, -1):
+        tag = history[t][rows, tag]
+        path[:, t] = tag
+    return path
+
+
+def crf_span_log_probs(
+    emissions: np.ndarray, lengths: np.ndarray, trans: np.ndarray, start: np.ndarray, end: np.ndarray,
+    paths: np.ndarray, spans: Sequence[Sequence[tuple[int, int]]],
+) -> list[list[float]]:
+    """log P(tags[s..e] == paths[s..e]) for each inclusive (s, e) span of each row.
+
+    With BIOES tags a span from B-X to E-X (or one S-X) fixes the entity exactly, so this is
+    the probability of the predicted entity. Forward-backward in probability space, in
+    float64, rescaled at every step (the scaled-alpha form of Rabiner 1989): with alpha' and
+    beta' the step-normalised forward and backward vectors and c_t the normaliser of step t,
+
+        log P = log alpha'_s(y_s) + sum over t in s+1..e of (trans(y_t-1, y_t) + e_t(y_t)
+                - m_t - log c_t) + log beta'_e(y_e) - log z',
+
+    where m_t is step t's largest emission (subtracted before exp) and z' the normalised
+    partition sum. Each step is one (batch, tags) x (tags, tags) product.
+    """
+    emissions = emissions.astype(np.float64)
+    batch, time, _ = emissions.shape
+    shift = emissions.max(axis=2, keepdims=True)  # shape: (batch, time, 1)
+    potentials = np.exp(emissions - shift)
+    step = np.exp(trans.astype(np.float64))  # (from, to); forbidden steps are exactly 0
+    live = lengths[:, None] > np.arange(time)[None, :]  # shape: (batch, time)
+    alpha = np.empty((batch, time, emissions.shape[2]))
+    log_c = np.zeros((batch, time))
+    a = np.exp(start.astype(np.float64)) * potentials[:, 0]
+    c = a.sum(1, keepdims=True)
+    alpha[:, 0] = a / c
+    log_c[:, 0] = np.log(c[:, 0])
+    for t in range(1, time):
+        a = (alpha[:, t - 1] @ step) * potentials[:, t]
+        c = np.where(live[:, t : t + 1], a.sum(1, keepdims=True), 1.0)
+        alpha[:, t] = np.where(live[:, t : t + 1], a / c, alpha[:, t - 1])
+        log_c[:, t] = np.log(c[:, 0])
+    final = np.exp(end.astype(np.float64))
+    beta = np.empty_like(alpha)
+    beta[:, time - 1] = final
+    for t in range(time - 2, -1, -1):
+        b = (potentials[:, t + 1] * beta[:, t + 1]) @ step.T / np.exp(log_c[:, t + 1 : t + 2])
+        beta[:, t] = np.where(live[:, t + 1 : t + 2], b, final)
+    last = lengths - 1
+    log_z = np.log((alpha[np.arange(batch), last] * final).sum(1))  # shape: (batch,)
+    rows = np.arange(batch)[:, None]
+    cols = np.arange(time)[None, :]
+    with np.errstate(divide="ignore"):  # padding positions may hold zeros; they are never read
+        log_alpha = np.log(alpha[rows, cols, paths])  # shape: (batch, time)
+        log_beta = np.log(beta[rows, cols, paths])
+    inner = trans[paths[:, :-1], paths[:, 1:]] + emissions[rows, cols[:, 1:], paths[:, 1:]] - shift[:, 1:, 0] - log_c[:, 1:]
+    cum = np.concatenate([np.zeros((batch, 1)), np.cumsum(inner, axis=1)], axis=1).tolist()
+    la, lb, z = log_alpha.tolist(), log_beta.tolist(), log_z.tolist()
+    return [[la[b][s] + cum[b][e] - cum[b][s] + lb[b][e] - z[b] for s, e in row] for b, row in enumerate(spans)]
+
+
+@dataclass(frozen=True)
+class Decoder:
+    """A trained decoder's arrays: ``kind`` ("crf" or "softmax") and the effective
+    (constrained) transition (from, to), start and end scores."""
+
+    kind: str
+    transitions: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+
+    @classmethod
+    def from_weights(cls, kind: str, weights: Mapping[str, np.ndarray]) -> "Decoder":
+        """From a network's tensors (``decoder.*`` in ``rnntag.layout``)."""
+        w = {k: np.asarray(v, dtype=np.float32) for k, v in weights.items() if k.startswith("decoder.")}
+        if kind == "crf":
+            return cls(kind, w["decoder.transitions"] + w["decoder.trans_mask"],
+                       w["decoder.start"] + w["decoder.start_mask"], w["decoder.end"] + w["decoder.end_mask"])
+        return cls(kind, w["decoder.trans_mask"], w["decoder.start_mask"], w["decoder.end_mask"])
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"trans": self.transitions, "start": self.start, "end": self.end}
+
+    @classmethod
+    def from_arrays(cls, kind: str, arrays: Mapping[str, np.ndarray]) -> "Decoder":
+        return cls(kind, *(np.asarray(arrays[k], dtype=np.float32) for k in ("trans", "start", "end")))
+
+    def best_paths(self, emissions: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """(batch, time) tag ids; each row's first ``length`` entries are its best path."""
+        scores = emissions if self.kind == "crf" else log_softmax(emissions)
+        return viterbi(scores, lengths, self.transitions, self.start, self.end)
+
+    def span_log_probs(
+        self, emissions: np.ndarray, lengths: np.ndarray, paths: np.ndarray, spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> list[list[float]]:
+        """Log-probability of each inclusive (start, end) token span of ``paths``, per row."""
+        if self.kind == "crf":
+            return crf_span_log_probs(emissions, lengths, self.transitions, self.start, self.end, paths, spans)
+        logp = np.take_along_axis(log_softmax(emissions.astype(np.float64)), paths[:, :, None], axis=2)[:, :, 0]
+        cum = np.concatenate([np.zeros((logp.shape[0], 1)), np.cumsum(logp, axis=1)], axis=1).tolist()
+        return [[cum[b][e + 1] - cum[b][s] for s, e in row] for b, row in enumerate(spans)]

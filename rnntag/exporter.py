@@ -1,0 +1,208 @@
+"""``rnntag export``: a trained model for deployment, as NumPy, ONNX or TorchScript, each
+proven equal to the model before it is kept.
+
+The torch network is exportable as it is: in eval mode it is masked rather than packed (see
+``rnntag.model``), so the ONNX graph and the TorchScript module are traces of
+``Network.forward`` itself, words, cases, chars and lengths in, emissions out, with batch
+size, sentence length and word length dynamic. Decoding stays in NumPy beside them
+(``rnntag.decoding``, from ``decoder.npz``), as for every backend. The layout of the
+directory is in ``rnntag.export_dir``.
+
+Before reporting success an export loads what it wrote through ``rnntag.load``, tags
+sample sentences (generated from the model's vocabulary, 1 to 200 tokens, in padded batches)
+and compares tags and emissions with the eager model; any mismatch fails the export and
+leaves no artifact behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnntag import formats
+from rnntag.decoding import Decoder
+from rnntag.encoding import bucket_order, encode
+from rnntag.errors import InternalError, RnnTagError, UsageError
+from rnntag.export_dir import DECODER_FILE, KINDS, MANIFEST, NETWORK_FILE
+from rnntag.tagger import Tagger
+
+TOLERANCE = 1e-4
+
+
+class ExportError(InternalError):
+    """An export that could not be written or did not reproduce the model."""
+
+
+def _state(model: Any) -> dict[str, np.ndarray]:
+    return {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
+
+
+def _example_inputs(vocab: Any) -> tuple:
+    import torch
+
+    padded = encode([["Example", "sentence", "."], ["Hi"]], vocab).batch([0, 1])
+    return tuple(torch.from_numpy(a) for a in (padded.words, padded.cases, padded.chars, padded.lengths))
+
+
+def _write_numpy(out: Path, model: Any, vocab: Any) -> list[str]:
+    with open(out / NETWORK_FILE["numpy"], "wb") as f:
+        np.savez(f, **_state(model))
+    return [NETWORK_FILE["numpy"]]
+
+
+def _write_decoder(out: Path, decoder: Decoder) -> str:
+    with open(out / DECODER_FILE, "wb") as f:
+        np.savez(f, **decoder.arrays())
+    return DECODER_FILE
+
+
+def _write_onnx(out: Path, model: Any, vocab: Any) -> list[str]:
+    import torch
+
+    try:
+        import onnx  # noqa: F401  (torch.onnx.export needs it)
+    except ImportError:
+        raise UsageError("an ONNX export needs the onnx package: pip install 'rnntag[onnx]'") from None
+    axes = {
+        "words": {0: "batch", 1: "time"},
+        "cases": {0: "batch", 1: "time"},
+        "chars": {0: "batch", 1: "time", 2: "width"},
+        "lengths": {0: "batch"},
+        "emissions": {0: "batch", 1: "time"},
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model, _example_inputs(vocab), str(out / NETWORK_FILE["onnx"]), input_names=["words", "cases", "chars", "lengths"],
+            output_names=["emissions"], dynamic_axes=axes, opset_version=17, dynamo=False,
+        )
+    return [NETWORK_FILE["onnx"]]
+
+
+def _write_torchscript(out: Path, model: Any, vocab: Any) -> list[str]:
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        traced = torch.jit.trace(model, _example_inputs(vocab), check_trace=False)
+        traced.save(str(out / NETWORK_FILE["torchscript"]))
+    return [NETWORK_FILE["torchscript"]]
+
+
+_WRITERS = {"numpy": _write_numpy, "onnx": _write_onnx, "torchscript": _write_torchscript}
+
+
+def sample_sentences(vocab: Any, n: int = 240, seed: int = 0) -> list[list[str]]:
+    """Sentences for verification, from the model's own vocabulary plus unknown words, of
+    1 to 200 tokens (a few long ones), in varied case."""
+    rng = random.Random(seed)
+    words = list(vocab.words[2:]) or ["x"]
+    lengths = [1, 2, 3, 200, 150] + [rng.randint(1, 60) for _ in range(n - 5)]
+    out = []
+    for k in lengths:
+        sent = []
+        for _ in range(k):
+            w = rng.choice(words)
+            r = rng.random()
+            w = w.title() if r < 0.3 else w.upper() if r < 0.4 else w
+            if rng.random() < 0.05:
+                w = w + "zq"  # unknown word, known characters
+            sent.append(w)
+        out.append(sent)
+    return out
+
+
+def verify(exported: Tagger, eager: Tagger, sentences: list[list[str]], batch_size: int = 37) -> tuple[float, int]:
+    """(largest emission difference, sentences whose tags differ) of ``exported`` against
+    the ``eager`` model."""
+    encoded = encode(sentences, eager.vocab)
+    worst = 0.0
+    for rows in bucket_order(encoded.lengths(), batch_size):
+        padded = encoded.batch(rows)
+        want = eager.network.emissions(padded)
+        got = exported.network.emissions(padded)
+        for i, n in enumerate(padded.lengths.tolist()):
+            worst = max(worst, float(np.abs(got[i, :n] - want[i, :n]).max()))
+    a = eager.predict(sentences, scores=False, scheme="BIOES")
+    b = exported.predict(sentences, scores=False, scheme="BIOES")
+    return worst, sum(x.tags != y.tags for x, y in zip(a, b))
+
+
+def export(model_dir: str | Path, format: str, output: str | Path, *, force: bool = False) -> dict[str, Any]:
+    """Write ``model_dir`` as a ``format`` export (numpy, onnx, torchscript) to ``output`` and
+    verify it; returns the manifest. Nothing is left behind on failure."""
+    from rnntag.backends import TorchNetwork, require_torch
+    from rnntag.fileio import check_output
+    from rnntag.info import model_info
+    from rnntag.loading import load
+    from rnntag.model_dir import load_model
+
+    if format not in KINDS:
+        raise UsageError(f"--format must be one of {', '.join(KINDS)}, not {format!r}")
+    out = Path(output)
+    check_output(out, force, directory=True)
+    require_torch("rnntag export")
+    loaded = load_model(model_dir)
+    model, vocab, meta = loaded.model, loaded.vocab, loaded.meta
+    decoder = Decoder.from_weights(loaded.config.model.decoder, _state(model))
+    info = model_info(model_dir, "model", loaded.config, vocab, meta, meta)
+    eager = Tagger(TorchNetwork(model), decoder, vocab, info, runtime="torch")
+    out.absolute().parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.absolute().parent))
+    try:
+        try:
+            files = _WRITERS[format](tmp, model, vocab)
+            if format != "numpy":
+                files.append(_write_decoder(tmp, decoder))
+        except RnnTagError:
+            raise
+        except Exception as err:  # an exporter failure is ours, not the user's
+            raise ExportError(f"{format} export failed: {type(err).__name__}: {err}") from None
+        manifest = {
+            **formats.stamp(formats.EXPORT),
+            "kind": format,
+            "source_model": {
+                "path": str(model_dir),
+                "rnntag_version": meta.get("rnntag_version"),
+                "meta": {k: meta[k] for k in ("training", "best_epoch", "dev", "parameters") if k in meta},
+            },
+            "config": loaded.config.to_dict(),
+            "vocab": vocab.to_dict(),
+            "files": {name: formats.sha256((tmp / name).read_bytes()) for name in files},
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        sentences = sample_sentences(vocab)
+        worst, differing = verify(load(tmp), eager, sentences)
+        if differing or worst > TOLERANCE:
+            raise ExportError(
+                f"{format} export does not reproduce the model: {differing} of {len(sentences)} sample "
+                f"sentences tagged differently, largest emission difference {worst:.2e} "
+                f"(tolerance {TOLERANCE:g}); nothing was written"
+            )
+        manifest["verification"] = {
+            "sentences": len(sentences),
+            "tokens": sum(len(s) for s in sentences),
+            "max_emission_difference": worst,
+            "tags_identical": True,
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        for path in tmp.iterdir():  # durable before the rename makes them visible
+            path.chmod(0o644)
+            with open(path, "rb+") as handle:
+                os.fsync(handle.fileno())
+        tmp.chmod(0o755)
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+        return manifest
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,89 @@
+"""What a model is, read from its metadata alone: no weights, no network, no torch.
+
+``read_info(path)`` works on a model directory and on every export; ``Tagger.info`` is the
+same record for a loaded tagger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from rnntag import schemes
+from rnntag.config import Config
+from rnntag.layout import parameter_count, weight_layout
+from rnntag.vocab import Vocab
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    path: str
+    kind: str  # "model" (a model directory), or the export's format: "numpy", "onnx", "torchscript"
+    cell: str
+    layers: int
+    hidden: int
+    word_dim: int
+    char_encoder: str
+    decoder: str
+    parameters: int
+    words: int
+    chars: int
+    scheme: str  # the tag scheme of the training data: what tagging returns
+    labels: tuple[str, ...]  # entity types
+    tags: tuple[str, ...]  # every tag, in ``scheme``
+    train_file: str | None
+    train_sentences: int | None
+    dev_file: str | None  # None: held out from the training file
+    best_epoch: int | None
+    dev_f1: float | None  # entity F1 on dev, 0..1
+    rnntag_version: str | None  # the rnntag that wrote it
+    format_version: int
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["labels"], data["tags"] = list(self.labels), list(self.tags)
+        return data
+
+
+def model_info(path: str | Path, kind: str, config: Config, vocab: Vocab, meta: dict[str, Any], header: dict[str, Any]) -> ModelInfo:
+    """``meta``: a model directory's meta.json (training, best_epoch, dev, parameters);
+    ``header``: the artifact's own header (format_version, rnntag_version)."""
+    m = config.model.resolved()
+    training = meta.get("training") or {}
+    layout = weight_layout(m, len(vocab.words), len(vocab.chars), len(vocab.tags))
+    return ModelInfo(
+        path=str(path),
+        kind=kind,
+        cell=m.cell,
+        layers=m.layers,
+        hidden=m.hidden,
+        word_dim=m.word_dim,
+        char_encoder=m.char_encoder,
+        decoder=m.decoder,
+        parameters=int(meta.get("parameters") or parameter_count(layout)),
+        words=len(vocab.words),
+        chars=len(vocab.chars),
+        scheme=vocab.scheme,
+        labels=tuple(vocab.entity_types),
+        tags=tuple(schemes.scheme_tags(vocab.entity_types, vocab.scheme)),
+        train_file=training.get("train_file"),
+        train_sentences=training.get("train_sentences"),
+        dev_file=training.get("dev_file"),
+        best_epoch=meta.get("best_epoch"),
+        dev_f1=(meta.get("dev") or {}).get("f1"),
+        rnntag_version=header.get("rnntag_version"),
+        format_version=int(header["format_version"]),
+    )
+
+
+def read_info(path: str | Path) -> ModelInfo:
+    """The ``ModelInfo`` of a model directory or an export, from its metadata only."""
+    from rnntag.export_dir import is_export, read_export
+    from rnntag.model_dir import read_model_dir
+
+    if is_export(path):
+        export = read_export(path, contents=False)
+        return export.info
+    files = read_model_dir(path)
+    return model_info(path, "model", files.config, files.vocab, files.meta, files.meta)

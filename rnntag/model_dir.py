@@ -1,0 +1,208 @@
+"""The model directory: save a trained tagger, and read it back without executing anything.
+
+Layout of ``MODEL_DIR``::
+
+    meta.json            format name and version, rnntag version, training summary, final
+                         metrics, parameter count, sha256 of the other model files
+    config.yaml          the effective config (data, model, train sections)
+    vocab.json           words, characters, BIOES tags, the input tag scheme, normalisation
+    weights.safetensors  tensors only (no pickle); names and shapes follow ``rnntag.layout``
+    metrics.jsonl        one JSON object per training epoch
+    checkpoint.safetensors  the training state after the last finished epoch, for
+                         ``rnntag train --resume`` (``rnntag.checkpoint``)
+
+Every file is written atomically, meta.json last. ``read_model_dir`` checks the format, the
+version and the checksums, and needs no torch; ``load_model`` rebuilds the torch network from
+the config (a plain description plus tensors), so a missing, truncated, corrupt, foreign or
+too-new directory is a ``ModelError``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rnntag import formats
+from rnntag.config import Config, config_from_dict
+from rnntag.errors import ConfigError, ModelError
+from rnntag.fileio import atomic_write
+from rnntag.vocab import Vocab
+
+META, CONFIG, VOCAB, WEIGHTS, METRICS = (
+    "meta.json", "config.yaml", "vocab.json", "weights.safetensors", "metrics.jsonl",
+)
+CHECKPOINT = "checkpoint.safetensors"  # the training state after the last epoch (rnntag.checkpoint)
+
+
+def is_model_dir(path: str | Path) -> bool:
+    return (Path(path) / META).is_file()
+
+
+@dataclass(frozen=True)
+class ModelFiles:
+    """A model directory read back and checked (no torch): what every runtime starts from."""
+
+    path: Path
+    meta: dict[str, Any]
+    config: Config
+    vocab: Vocab
+    weights: bytes  # the safetensors file
+
+
+def parse_config(raw: Any, where: str | Path) -> Config:
+    """A saved config (plain data) as a Config; a bad one is the artifact's fault (ModelError)."""
+    try:
+        return config_from_dict(raw, str(where))
+    except ConfigError as err:
+        raise ModelError(str(err)) from None
+
+
+def read_model_dir(directory: str | Path) -> ModelFiles:
+    """Metadata, config, vocabulary and weights of a model directory, every checksum checked."""
+    import yaml
+
+    directory = Path(directory)
+    if not directory.exists():
+        raise ModelError(f"{directory}: no such model directory")
+    if not directory.is_dir():
+        raise ModelError(f"{directory}: not a model directory (it is a file)")
+    meta_path = directory / META
+    meta = formats.read_header(
+        formats.MODEL_DIR, formats.read_json(meta_path, f"; is {directory} an rnntag model directory?"), meta_path, directory
+    )
+    listed = meta.get("files")
+    if listed is None:  # written before meta.json listed every file: the weights' checksum alone
+        listed = {WEIGHTS: meta["weights_sha256"]} if isinstance(meta.get("weights_sha256"), str) else {}
+    if not isinstance(listed, dict) or WEIGHTS not in listed:
+        raise ModelError(f"{meta_path}: corrupt (no checksum for {WEIGHTS})")
+    contents = formats.read_verified(directory, listed, meta_path)
+    for name in (CONFIG, VOCAB):  # unlisted in older directories: read without a checksum
+        if name not in contents:
+            contents[name] = _read_plain(directory / name)
+    try:
+        raw = yaml.safe_load(contents[CONFIG].decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as err:
+        raise ModelError(f"{directory / CONFIG}: corrupt ({type(err).__name__})") from None
+    config = parse_config(raw, directory / CONFIG)
+    try:
+        vocab_raw = json.loads(contents[VOCAB].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as err:
+        raise ModelError(f"{directory / VOCAB}: corrupt or truncated JSON ({err})") from None
+    vocab = Vocab.from_dict(vocab_raw, str(directory / VOCAB))
+    _check_layout(contents[WEIGHTS], directory / WEIGHTS, config, vocab)
+    return ModelFiles(directory, meta, config, vocab, contents[WEIGHTS])
+
+
+def _check_layout(blob: bytes, path: Path, config: Config, vocab: Vocab) -> None:
+    """The tensors named in the safetensors header against ``rnntag.layout`` (no tensor is read)."""
+    from rnntag.layout import mismatches, weight_layout
+
+    try:
+        size = int.from_bytes(blob[:8], "little")
+        header = json.loads(blob[8 : 8 + size].decode("utf-8"))
+        shapes = {k: tuple(v["shape"]) for k, v in header.items() if k != "__metadata__"}
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError, AttributeError):
+        raise ModelError(f"{path}: not a valid safetensors file (unreadable header)") from None
+    problems = mismatches(weight_layout(config.model, len(vocab.words), len(vocab.chars), len(vocab.tags)), shapes)
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise ModelError(f"{path}: the weights do not fit the config and vocabulary: {'; '.join(problems[:3])}{more}")
+
+
+def _read_plain(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ModelError(f"{path}: missing") from None
+    except OSError as err:
+        raise ModelError(f"{path}: unreadable ({err.strerror})") from None
+
+
+def weight_arrays(files: ModelFiles) -> dict[str, Any]:
+    """The weights as numpy arrays (safetensors' numpy loader: tensors only, never pickle)."""
+    return _load_safetensors(files.weights, files.path / WEIGHTS, "numpy")
+
+
+def weight_tensors(files: ModelFiles) -> dict[str, Any]:
+    """The weights as torch tensors."""
+    return _load_safetensors(files.weights, files.path / WEIGHTS, "pt")
+
+
+def _load_safetensors(blob: bytes, path: Path, framework: str) -> dict[str, Any]:
+    from safetensors import SafetensorError
+
+    if framework == "pt":
+        from safetensors.torch import load
+    else:
+        from safetensors.numpy import load
+    try:
+        return load(blob)
+    except (SafetensorError, ValueError, OSError) as err:
+        raise ModelError(f"{path}: not a valid safetensors file ({err})") from None
+
+
+def save_model(directory: str | Path, model: Any, config: Config, vocab: Vocab, meta: dict[str, Any]) -> None:
+    """Write (or overwrite) the model files in ``directory``; meta.json, which lists the
+    others with their checksums, last."""
+    from safetensors.torch import save
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    blobs = {
+        WEIGHTS: save(state),
+        CONFIG: config.to_yaml().encode("utf-8"),
+        VOCAB: json.dumps(vocab.to_dict(), ensure_ascii=False).encode("utf-8"),
+    }
+    for name, blob in blobs.items():
+        atomic_write(directory / name, blob)
+    full_meta = {
+        **formats.stamp(formats.MODEL_DIR),
+        **meta,
+        "files": {name: formats.sha256(blob) for name, blob in blobs.items()},
+    }
+    atomic_write(directory / META, json.dumps(full_meta, indent=2, ensure_ascii=False) + "\n")
+
+
+# ------------------------------------------------------------------------------------ torch
+@dataclass
+class Loaded:
+    """A model directory with its torch network, in eval mode."""
+
+    config: Config
+    vocab: Vocab
+    meta: dict[str, Any]
+    model: Any  # rnntag.model.Network
+    path: Path = field(default_factory=Path)
+
+
+def build_model(config: Config, vocab: Vocab) -> Any:
+    """A new torch network for ``config`` and ``vocab`` (random weights)."""
+    from rnntag import schemes
+    from rnntag.model import Network
+
+    constraints = schemes.allowed_bioes_transitions(list(vocab.tags))
+    return Network(config.model, len(vocab.words), len(vocab.chars), len(vocab.tags), constraints)
+
+
+def load_state(model: Any, state: dict[str, Any], where: str | Path) -> None:
+    """Put ``state`` into ``model``; ModelError naming ``where`` when they do not fit."""
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        first = str(err).strip().splitlines()[0]
+        raise ModelError(f"{where}: weights do not match the config ({first})") from None
+
+
+def load_model(directory: str | Path, device: Any = "cpu") -> Loaded:
+    """Rebuild the torch network from a model directory. Never unpickles anything."""
+    import torch
+
+    files = read_model_dir(directory)
+    model = build_model(files.config, files.vocab)
+    load_state(model, weight_tensors(files), files.path / WEIGHTS)
+    model.to(torch.device(device))
+    model.eval()
+    return Loaded(config=files.config, vocab=files.vocab, meta=files.meta, model=model, path=files.path)

@@ -1,0 +1,196 @@
+"""Prediction files: input files -> sentences -> a ``Tagger`` -> formatted output, streamed.
+
+Input kinds:
+
+- ``text``: raw text; sentences and tokens with character offsets from ``rnntag.text``
+  (offsets count the characters of the decoded input, every line end read as one ``\\n``).
+- ``tokens``: one sentence a line, tokens separated by whitespace.
+- ``conll``: CoNLL columns; the prediction is appended as a new last column.
+
+Output formats: ``conll`` (token TAB tag, or every input column plus the tag), ``jsonl``
+(``Sentence.to_dict()``: one object a sentence with tokens, offsets, tags and scored
+entities) and ``inline`` (``[Angela Merkel](PER) met ...``). Input is read and output
+written a chunk of sentences at a time, so memory stays flat on inputs of any size.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from rnntag.conll import check_no_inner_cr, display_path, iter_sentences, open_lines
+from rnntag.errors import UsageError
+from rnntag.results import Token
+from rnntag.tagger import CHUNK_TOKENS, MAX_TOKENS, Prediction, Tagger
+
+INPUT_KINDS = ("text", "tokens", "conll")
+FORMATS = ("conll", "jsonl", "inline")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One input sentence: its tokens and where it came from; raw text also keeps the
+    sentence's text and token offsets, CoNLL input every column."""
+
+    tokens: tuple[str, ...]
+    where: str = ""  # file:line, for messages
+    text: str | None = None  # text input: the sentence as it stands in the input
+    spans: tuple[Token, ...] | None = None  # text input: tokens with offsets into the whole input
+    columns: tuple[tuple[str, ...], ...] | None = None  # conll input
+
+
+@dataclass
+class Stats:
+    """What a prediction run did; ``long`` counts sentences longer than the tagger's
+    ``max_tokens`` (tagged in consecutive pieces), the first of them at ``first_long``."""
+
+    sentences: int = 0
+    tokens: int = 0
+    long: int = 0
+    first_long: str | None = None
+
+
+def default_format(kind: str) -> str:
+    return "inline" if kind == "text" else "conll"
+
+
+def _text_items(path: str, max_tokens: int) -> Iterator[Item]:
+    from rnntag.text import Segmenter
+
+    name = display_path(path)
+    seg = Segmenter(max_tokens)
+    for _, line in open_lines(path):
+        if line.strip():
+            sents = seg.add(line + "\n")
+        else:
+            sents = seg.paragraph_end()
+            seg.skip(len(line) + 1)
+        for text, toks in sents:
+            yield Item(tuple(t.text for t in toks), f"{name}, character {toks[0].start}", text, tuple(toks))
+    for text, toks in seg.paragraph_end():
+        yield Item(tuple(t.text for t in toks), f"{name}, character {toks[0].start}", text, tuple(toks))
+
+
+def read_items(path: str, kind: str, max_tokens: int = MAX_TOKENS) -> Iterator[Item]:
+    if kind == "conll":
+        name = display_path(path)
+        for s in iter_sentences(path, tag_column=None):
+            yield Item(s.tokens, f"{name}:{s.lines[0]}", columns=s.columns)
+    elif kind == "tokens":
+        name = display_path(path)
+        for lineno, line in open_lines(path):
+            check_no_inner_cr(line, name, lineno)  # one sentence a line
+            tokens = tuple(line.split())
+            if tokens:
+                yield Item(tokens, f"{name}:{lineno}")
+    elif kind == "text":
+        yield from _text_items(path, max_tokens)
+    else:
+        raise UsageError(f"--input must be {', '.join(INPUT_KINDS[:-1])} or {INPUT_KINDS[-1]}, not {kind!r}")
+
+
+def chunks(items: Iterable[Item], max_tokens: int = CHUNK_TOKENS) -> Iterator[list[Item]]:
+    chunk: list[Item] = []
+    size = 0
+    for item in items:
+        chunk.append(item)
+        size += len(item.tokens)
+        if size >= max_tokens:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+def _inline(item: Item, pred: Prediction) -> str:
+    out, i = [], 0
+    for typ, start, end in pred.spans:
+        out.extend(item.tokens[i:start])
+        out.append(f"[{' '.join(item.tokens[start:end])}]({typ})")
+        i = end
+    out.extend(item.tokens[i:])
+    return " ".join(out) + "\n"
+
+
+def _conll(item: Item, pred: Prediction) -> str:
+    if item.columns is not None:
+        rows = ["\t".join((*cols, tag)) for cols, tag in zip(item.columns, pred.tags)]
+    else:
+        rows = [f"{tok}\t{tag}" for tok, tag in zip(item.tokens, pred.tags)]
+    return "\n".join(rows) + "\n\n"
+
+
+def format_chunk(tagger: Tagger, chunk: Sequence[Item], fmt: str) -> tuple[str, list[Prediction]]:
+    """The chunk's sentences tagged and formatted as ``fmt``."""
+    if fmt == "jsonl":
+        if all(item.spans is not None for item in chunk):
+            sentences = tagger.tag_text_sentences([(item.text, item.spans) for item in chunk])  # type: ignore[misc]
+        else:
+            sentences = tagger.tag_tokens([item.tokens for item in chunk])
+        text = "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in sentences)
+        return text, [Prediction(list(s.tags), [], [], s.pieces) for s in sentences]
+    preds = tagger.predict([item.tokens for item in chunk], scores=False)
+    write = _conll if fmt == "conll" else _inline
+    return "".join(write(item, pred) for item, pred in zip(chunk, preds)), preds
+
+
+def predict_stream(tagger: Tagger, items: Iterable[Item], fmt: str, out: IO[str]) -> Stats:
+    """Tag ``items`` chunk by chunk and write them to ``out`` in ``fmt``."""
+    if fmt not in FORMATS:
+        raise UsageError(f"--format must be {', '.join(FORMATS[:-1])} or {FORMATS[-1]}, not {fmt!r}")
+    stats = Stats()
+    for chunk in chunks(items):
+        text, preds = format_chunk(tagger, chunk, fmt)
+        for item, pred in zip(chunk, preds):
+            stats.sentences += 1
+            stats.tokens += len(item.tokens)
+            if pred.pieces > 1:
+                stats.long += 1
+                stats.first_long = stats.first_long or item.where
+        out.write(text)
+        out.flush()
+    return stats
+
+
+def predict(
+    model: str | Path | Tagger,
+    inputs: Sequence[str | Path] = ("-",),
+    input: str = "text",
+    format: str | None = None,
+    output: str | Path | None = None,
+    *,
+    force: bool = False,
+    runtime: str = "auto",
+    batch_size: int | None = None,
+    max_tokens: int | None = None,
+) -> Stats:
+    """Tag every input file (``-`` is stdin) into ``output`` (written atomically; an existing
+    file needs ``force``) or stdout. ``model`` is a path (``rnntag.load`` with ``runtime``,
+    ``batch_size``, ``max_tokens``) or a loaded ``Tagger``."""
+    from rnntag.fileio import atomic_open, check_output
+    from rnntag.loading import load
+
+    if input not in INPUT_KINDS:
+        raise UsageError(f"--input must be {', '.join(INPUT_KINDS[:-1])} or {INPUT_KINDS[-1]}, not {input!r}")
+    fmt = format or default_format(input)
+    if fmt not in FORMATS:
+        raise UsageError(f"--format must be {', '.join(FORMATS[:-1])} or {FORMATS[-1]}, not {fmt!r}")
+    check_output(output, force)
+    if isinstance(model, Tagger):
+        tagger = model
+    else:
+        options = {k: v for k, v in (("batch_size", batch_size), ("max_tokens", max_tokens)) if v is not None}
+        tagger = load(model, runtime, **options)
+
+    def items() -> Iterator[Item]:
+        for path in inputs:
+            yield from read_items(str(path), input, tagger.max_tokens)
+
+    if output is None or str(output) == "-":
+        return predict_stream(tagger, items(), fmt, sys.stdout)
+    with atomic_open(output, "w") as handle:
+        return predict_stream(tagger, items(), fmt, handle)

@@ -1,0 +1,74 @@
+"""Tables for people: entity scores and model information, as rich tables (stdout)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.table import Table
+
+    from rnntag.scoring import Scores
+
+
+def render_scores(scores: Scores, title: str = "Entity-level scores") -> Table:
+    """A :class:`rich.table.Table`: one row per entity type, then micro and macro averages.
+
+    Precision, recall and F1 are percentages with two decimals. The caption gives the
+    token accuracy, the counts, the scheme and the mode (conlleval or strict).
+    """
+    from rich.table import Table
+
+    def pct(x: float) -> str:
+        return f"{100.0 * x:.2f}"
+
+    table = Table(title=title)
+    table.add_column("Type", style="bold")
+    table.add_column("Precision", justify="right")
+    table.add_column("Recall", justify="right")
+    table.add_column("F1", justify="right")
+    table.add_column("Support", justify="right")
+    table.add_column("Predicted", justify="right")
+    table.add_column("Correct", justify="right")
+    for name, ts in scores.per_type.items():
+        table.add_row(
+            name, pct(ts.precision), pct(ts.recall), pct(ts.f1),
+            str(ts.support), str(ts.predicted), str(ts.correct),
+        )
+    table.add_section()
+    table.add_row(
+        "micro avg", pct(scores.precision), pct(scores.recall), pct(scores.f1),
+        str(scores.n_gold), str(scores.n_predicted), str(scores.n_correct), style="bold",
+    )
+    table.add_row(
+        "macro avg", pct(scores.macro_precision), pct(scores.macro_recall), pct(scores.macro_f1),
+        str(scores.n_gold), str(scores.n_predicted), str(scores.n_correct),
+    )
+    mode = "strict" if scores.strict else "conlleval"
+    table.caption = (
+        f"token accuracy {pct(scores.token_accuracy)}% on {scores.n_tokens} tokens, "
+        f"{scores.n_sentences} sentences; {scores.n_gold} gold / {scores.n_predicted} predicted / "
+        f"{scores.n_correct} correct entities; scheme {scores.scheme}, {mode} mode"
+    )
+    return table
+
+
+def render_info(data: dict[str, Any], title: str) -> Table:
+    """``ModelInfo.to_dict()`` as a two-column table (the full tag list is left to --json)."""
+    from rich.table import Table
+
+    table = Table(title=title, show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for key, value in data.items():
+        if key == "tags":
+            continue
+        if key == "dev_f1" and value is not None:
+            value = f"{100 * value:.2f}"
+        elif key == "parameters":
+            value = f"{value:,}"
+        elif key == "dev_file" and value is None:
+            value = "(held out from the training data)"
+        elif isinstance(value, list):
+            value = ", ".join(value)
+        table.add_row(key.replace("_", " "), str(value))
+    return table

@@ -1,0 +1,225 @@
+"""The loaded tagger: the one path from tokens to tags for every backend (no torch here).
+
+    sentences -> encoding (one type table a chunk) -> padded batches by length
+      -> backend emissions (NumPy array) -> decoding (constrained Viterbi, entity scores)
+      -> BIOES paths -> tags in the model's scheme and entities -> ``results.Sentence``
+
+``rnntag.load()`` builds one from a model directory or an export; ``rnntag predict``,
+``rnntag eval`` and training's dev scoring all tag through ``Tagger.predict``.
+
+A sentence longer than ``max_tokens`` is tagged in consecutive pieces of at most that many
+tokens (each decoded on its own, so an entity never spans two pieces) and comes back whole,
+with ``Sentence.pieces`` saying how many pieces it took. This bounds memory and time per
+sentence whatever the input.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from rnntag import schemes
+from rnntag.backends import Network
+from rnntag.decoding import Decoder
+from rnntag.encoding import bucket_order, encode
+from rnntag.info import ModelInfo
+from rnntag.results import Entity, Sentence, Token
+from rnntag.vocab import Vocab
+
+MAX_TOKENS = 300  # default longest sentence tagged in one piece
+BATCH_SIZE = 64  # sentences per batch at most
+BATCH_TOKENS = 4096  # padded tokens per batch at most (long sentences go in smaller batches)
+CHUNK_TOKENS = 20_000  # tokens encoded together (one type table), then tagged
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One sentence's prediction: tags in the requested scheme and entity spans over token
+    positions (type, first token, end exclusive) with their probabilities."""
+
+    tags: list[str]
+    spans: list[tuple[str, int, int]]
+    scores: list[float]
+    pieces: int = 1
+
+
+class Tagger:
+    """A trained tagger ready to tag text. Build one with ``rnntag.load(path)``."""
+
+    def __init__(
+        self, network: Network, decoder: Decoder, vocab: Vocab, info: ModelInfo, *,
+        batch_size: int = BATCH_SIZE, max_tokens: int = MAX_TOKENS, runtime: str = "numpy",
+    ):
+        if max_tokens < 1 or batch_size < 1:
+            raise ValueError("batch_size and max_tokens must be positive")
+        self.network = network
+        self.decoder = decoder
+        self.vocab = vocab
+        self.info = info
+        self.batch_size = batch_size
+        self.max_tokens = max_tokens
+        self.runtime = runtime  # what computes the emissions: numpy, torch, onnxruntime, torchscript
+        self._paths: dict[str, schemes.BioesPaths] = {}
+
+    def __repr__(self) -> str:
+        i = self.info
+        return f"<rnntag.Tagger {i.path} ({i.kind}, {i.cell} {i.decoder}, {self.runtime} runtime, labels {', '.join(i.labels)})>"
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The entity types the model tags."""
+        return self.info.labels
+
+    @property
+    def scheme(self) -> str:
+        """The tag scheme of the training data, in which tags come back."""
+        return self.vocab.scheme
+
+    # -- the public API ---------------------------------------------------------------------
+    def tag(self, text: str) -> list[Sentence]:
+        """Tag raw text of any length: sentences from syntok, tokens by rnntag's rules
+        (``rnntag.text``), offsets into ``text``; a blank line always ends a sentence."""
+        from rnntag.text import sentences
+
+        if not isinstance(text, str):
+            raise TypeError(f"tag() takes a str, not {type(text).__name__}")
+        out: list[Sentence] = []
+        for chunk in _chunks(sentences(text, self.max_tokens), lambda s: len(s[1])):
+            out.extend(self.tag_text_sentences(chunk))
+        return out
+
+    def tag_tokens(self, sentences: Sequence[Sequence[str]]) -> list[Sentence]:
+        """Tag pre-tokenised sentences. Each ``Sentence.text`` is its tokens joined by single
+        spaces, and offsets index that text."""
+        if isinstance(sentences, str) or any(isinstance(s, str) for s in sentences):
+            raise TypeError("tag_tokens() takes a list of sentences, each a list of token strings")
+        out: list[Sentence] = []
+        for chunk in _chunks(sentences, len):
+            for tokens, pred in zip(chunk, self.predict(chunk)):
+                out.append(self._sentence(tokens, pred))
+        return out
+
+    def pipe(self, texts: Iterable[str], batch_size: int = 256) -> Iterator[list[Sentence]]:
+        """Tag a stream of texts, yielding each text's sentences in order. At most
+        ``batch_size`` texts (or about CHUNK_TOKENS tokens) are held at a time."""
+        from rnntag.text import sentences
+
+        pending: list[list[tuple[str, list[Token]]]] = []
+        size = 0
+        for text in texts:
+            if not isinstance(text, str):
+                raise TypeError(f"pipe() takes strings, not {type(text).__name__}")
+            sents = list(sentences(text, self.max_tokens))
+            pending.append(sents)
+            size += sum(len(toks) for _, toks in sents)
+            if len(pending) >= batch_size or size >= CHUNK_TOKENS:
+                yield from self._by_text(pending)
+                pending, size = [], 0
+        if pending:
+            yield from self._by_text(pending)
+
+    def _by_text(self, pending: list[list[tuple[str, list[Token]]]]) -> Iterator[list[Sentence]]:
+        tagged = iter(self.tag_text_sentences([s for sents in pending for s in sents]))
+        for sents in pending:
+            yield [next(tagged) for _ in sents]
+
+    def tag_text_sentences(self, sents: Sequence[tuple[str, Sequence[Token]]]) -> list[Sentence]:
+        """Sentences already split from raw text (``rnntag.text``): each (its text, its
+        tokens with offsets into the whole input), tagged."""
+        out = []
+        for (text, toks), pred in zip(sents, self.predict([[t.text for t in s] for _, s in sents])):
+            start = toks[0].start
+            out.append(Sentence(text, start, tuple(toks), tuple(pred.tags), _entities(text, start, toks, pred), pred.pieces))
+        return out
+
+    # -- the engine -------------------------------------------------------------------------
+    def predict(self, sentences: Sequence[Sequence[str]], scores: bool = True, scheme: str | None = None) -> list[Prediction]:
+        """Tags (in ``scheme``, default the model's) and scored entity spans for each
+        sentence, in order; empty sentences give empty predictions."""
+        paths = self._bioes_paths(scheme or self.vocab.scheme)
+        pieces = [tokens[start : start + self.max_tokens]
+                  for tokens in sentences for start in range(0, len(tokens), self.max_tokens)]
+        decoded = self._decode(pieces, scores)
+        out: list[Prediction] = []
+        k = 0
+        for tokens in sentences:
+            n = math.ceil(len(tokens) / self.max_tokens)
+            ids: list[int] = []
+            spans: list[tuple[str, int, int]] = []
+            probs: list[float] = []
+            for path, piece_probs in decoded[k : k + n]:
+                offset = len(ids)
+                ids.extend(path)
+                spans.extend((typ, s + offset, e + offset) for typ, s, e in paths.spans(path))
+                probs.extend(piece_probs)
+            k += n
+            if not scores:
+                probs = [1.0] * len(spans)
+            out.append(Prediction(paths.tags(ids, spans), spans, probs, max(n, 1)))
+        return out
+
+    def _decode(self, pieces: Sequence[Sequence[str]], scores: bool) -> list[tuple[list[int], list[float]]]:
+        """(BIOES tag-id path, entity probabilities) of each piece (each at most max_tokens)."""
+        result: list[tuple[list[int], list[float]] | None] = [None] * len(pieces)
+        todo = [i for i, p in enumerate(pieces) if len(p)]
+        for i, p in enumerate(pieces):
+            if not len(p):
+                result[i] = ([], [])
+        encoded = encode([pieces[i] for i in todo], self.vocab)
+        bioes = self._bioes_paths("BIOES")
+        for rows in bucket_order(encoded.lengths(), self.batch_size, max_tokens=BATCH_TOKENS):
+            padded = encoded.batch(rows)
+            emissions = self.network.emissions(padded)
+            best = self.decoder.best_paths(emissions, padded.lengths)
+            lengths = padded.lengths.tolist()
+            paths = [best[j, :n].tolist() for j, n in enumerate(lengths)]
+            if scores:
+                spans = [[(s, e - 1) for _, s, e in bioes.spans(p)] for p in paths]
+                logp = self.decoder.span_log_probs(emissions, padded.lengths, best, spans)
+                probs = [[min(1.0, math.exp(v)) for v in row] for row in logp]
+            else:
+                probs = [[] for _ in paths]
+            for r, path, pr in zip(rows, paths, probs):
+                result[todo[r]] = (path, pr)
+        return result  # type: ignore[return-value]
+
+    def _bioes_paths(self, scheme: str) -> schemes.BioesPaths:
+        key = schemes.normalize_scheme(scheme)
+        if key not in self._paths:
+            self._paths[key] = schemes.BioesPaths(self.vocab.tags, key)
+        return self._paths[key]
+
+    # -- results ----------------------------------------------------------------------------
+    def _sentence(self, tokens: Sequence[str], pred: Prediction) -> Sentence:
+        """A pre-tokenised sentence: its text is the tokens joined by single spaces."""
+        toks = []
+        pos = 0
+        for t in tokens:
+            toks.append(Token(t, pos, pos + len(t)))
+            pos += len(t) + 1
+        text = " ".join(tokens)
+        return Sentence(text, None, tuple(toks), tuple(pred.tags), _entities(text, 0, toks, pred), pred.pieces)
+
+
+def _entities(text: str, base: int, toks: Sequence[Token], pred: Prediction) -> tuple[Entity, ...]:
+    """Entities of ``pred``; ``text`` starts at offset ``base`` of the tokens' offsets."""
+    out = []
+    for (typ, s, e), p in zip(pred.spans, pred.scores):
+        a, b = toks[s].start, toks[e - 1].end
+        out.append(Entity(text[a - base : b - base], typ, a, b, p, s, e - 1))
+    return tuple(out)
+
+
+def _chunks(items: Iterable, size) -> Iterator[list]:
+    """Consecutive lists of ``items`` of about CHUNK_TOKENS tokens (``size`` of each)."""
+    chunk: list = []
+    total = 0
+    for item in items:
+        chunk.append(item)
+        total += size(item)
+        if total >= CHUNK_TOKENS:
+            yield chunk
+            chunk, total = [], 0
+    if chunk:
+        yield chunk

@@ -1,0 +1,706 @@
+"""Training: read CoNLL files, build vocabularies, fit the tagger, keep the best model.
+
+``train`` and ``resume`` are plain functions of paths and a ``Config``. Everything a run
+changes lives in one ``Run`` (the model, optimiser, schedule, random generators, early-
+stopping state and history); ``fit`` is a loop of small steps over it:
+
+    build -> for each epoch: run_epoch (train_step per batch) -> score_dev -> keep_best
+          -> schedule -> save_progress (metrics.jsonl and the checkpoint) -> stop_reason
+
+Progress goes to a ``Reporter``, the one place it goes (the CLI passes one that draws rich
+progress bars; the default is silent). The best model by dev entity-F1 is saved to the model
+directory whenever it improves. Dev is scored through the same ``Tagger`` as prediction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from rnntag import schemes
+from rnntag.config import Config
+from rnntag.conll import ConllSentence, read_tagged
+from rnntag.errors import RnnTagError, UsageError
+from rnntag.fileio import atomic_write, check_output
+from rnntag.model_dir import CHECKPOINT, METRICS, build_model, read_model_dir, save_model, weight_tensors
+from rnntag.vocab import UNK_ID, Vocab, singletons
+
+
+class TrainingDiverged(RnnTagError):
+    """The loss became NaN or infinite; the best model so far is kept."""
+
+    exit_code = 1
+
+
+class Reporter:
+    """Receives progress events: notes and warnings, each epoch's batches and its record.
+    Subclass it to show them; this one is silent."""
+
+    def message(self, text: str) -> None: ...
+    def epoch_start(self, epoch: int, epochs: int, batches: int) -> None: ...
+    def batch_end(self, loss: float, tokens: int) -> None: ...
+    def epoch_end(self, record: dict[str, Any]) -> None: ...
+
+
+class _TrainedRows:
+    """Only the word-embedding rows that training can reach are trained.
+
+    Pretrained words that never occur in the training data (``model.pretrained_words``) sit at
+    the end of the vocabulary and never appear in a training batch, so their gradient is always
+    zero. Left in the embedding matrix, they still cost a dense gradient, its norm and an
+    optimiser update at every step (with 200,000 such words, a quarter of the step). Here the
+    module holds just the first ``n`` rows as its trained parameter and keeps the rest aside;
+    ``whole()`` puts the full matrix back for evaluation, saving and restoring, so model files
+    and checkpoints are unchanged. Training is the same computation as with the full matrix.
+    """
+
+    def __init__(self, embed, n: int):
+        import torch
+
+        self.embed, self.n = embed, n
+        self.rest = None
+        if n < embed.weight.shape[0]:
+            weight = embed.weight.detach()
+            self.rest = weight[n:].clone()
+            embed.weight = torch.nn.Parameter(weight[:n].clone(), requires_grad=embed.weight.requires_grad)
+        self.trained = embed.weight
+
+    @contextlib.contextmanager
+    def whole(self):
+        if self.rest is None:
+            yield
+            return
+        import torch
+
+        with torch.no_grad():
+            full = torch.nn.Parameter(torch.cat([self.trained, self.rest]), requires_grad=False)
+        self.embed.weight = full
+        try:
+            yield
+        finally:
+            with torch.no_grad():  # a restore inside may have loaded other values
+                self.trained.copy_(full[: self.n])
+                self.rest = full[self.n:].clone()
+            self.embed.weight = self.trained
+
+
+class _Average:
+    """An exponential moving average of the trained weights (``train.average`` is its decay).
+
+    Updated after every optimiser step, with the usual warm-up (the decay starts low, so the
+    first steps do not pull towards the random initial weights). ``swapped()`` puts the
+    averaged weights into the model for evaluation and saving, then the live ones back.
+    """
+
+    def __init__(self, params, decay: float):
+        self.params = list(params)
+        self.decay = decay
+        self.steps = 0
+        self.shadow = [p.detach().clone() for p in self.params]
+
+    def update(self) -> None:
+        import torch
+
+        self.steps += 1
+        decay = min(self.decay, (1 + self.steps) / (10 + self.steps))
+        with torch.no_grad():
+            for s, p in zip(self.shadow, self.params):
+                s.lerp_(p, 1.0 - decay)
+
+    @contextlib.contextmanager
+    def swapped(self):
+        import torch
+
+        with torch.no_grad():
+            live = [p.detach().clone() for p in self.params]
+            for p, s in zip(self.params, self.shadow):
+                p.copy_(s)
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                for p, x in zip(self.params, live):
+                    p.copy_(x)
+
+    def restart(self) -> None:
+        """Start the average again from the current weights (after ``train.reload_best``)."""
+        import torch
+
+        with torch.no_grad():
+            for s, p in zip(self.shadow, self.params):
+                s.copy_(p)
+
+    def tensors(self) -> dict[str, Any]:
+        """The averaged weights, named for the checkpoint (``steps`` goes in its progress record)."""
+        return {f"average.{i}": s.detach().cpu().contiguous() for i, s in enumerate(self.shadow)}
+
+    def load(self, tensors: dict[str, Any], steps: int) -> None:
+        import torch
+
+        with torch.no_grad():
+            for i, s in enumerate(self.shadow):
+                s.copy_(tensors[f"average.{i}"])
+        self.steps = steps
+
+
+class TrainingInterrupted(RnnTagError):
+    """Ctrl-C: the best model and the last checkpoint are intact."""
+
+    exit_code = 130
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    model_dir: Path
+    best_epoch: int
+    best_dev_f1: float
+    epochs_run: int
+    train_seconds: float
+    tokens_per_second: float
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Data:
+    """What a run trains and scores on."""
+
+    train: list[ConllSentence]
+    scheme: str
+    dev: list[ConllSentence]
+    dev_scheme: str
+    sources: dict[str, Any]  # the files, for meta.json and for resuming
+
+
+@dataclass
+class Run:
+    """The state of one training run: what it trains and everything that training changes."""
+
+    model_dir: Path
+    config: Config
+    vocab: Vocab
+    data: Data
+    reporter: Reporter
+    dist: Any  # distributed.Dist
+    device: Any  # torch.device
+    amp: bool
+    encoded: Any  # encoding.Encoded: the training sentences
+    model: Any
+    rows: _TrainedRows
+    optimizer: Any
+    scheduler: Any
+    scaler: Any
+    average: _Average | None
+    step_module: Any  # what computes the loss (DistributedDataParallel around it when distributed)
+    singles: Any  # bool tensor over word ids: words seen once in training
+    rng: random.Random  # batch order (the same on every rank)
+    gen: Any  # torch.Generator: word dropout and singleton-UNK (one per rank)
+    meta: dict[str, Any]  # meta.json's training summary
+    history: list[dict[str, Any]] = field(default_factory=list)
+    best_f1: float = -1.0
+    best_epoch: int = 0
+    bad_epochs: int = 0
+    epoch: int = 0  # the last finished epoch
+    tokens: int = 0  # training tokens seen by this run (not counting resumed epochs)
+
+    def scored(self):
+        """The weights that are scored and kept: the average, when weights are averaged."""
+        return self.average.swapped() if self.average is not None else contextlib.nullcontext()
+
+
+def split_dev(sentences: Sequence[ConllSentence], fraction: float) -> tuple[list[ConllSentence], list[ConllSentence]]:
+    """A deterministic hold-out (independent of the training seed): every sentence whose
+    position falls in a fixed pseudo-random 10% goes to dev."""
+    order = list(range(len(sentences)))
+    random.Random(20240917).shuffle(order)
+    n_dev = max(1, round(len(sentences) * fraction))
+    dev_ids = set(order[:n_dev])
+    train = [s for i, s in enumerate(sentences) if i not in dev_ids]
+    dev = [s for i, s in enumerate(sentences) if i in dev_ids]
+    return train, dev
+
+
+def make_optimizer(model: Any, config: Config) -> Any:
+    import torch
+
+    t = config.train
+    params = [p for p in model.parameters() if p.requires_grad]
+    kw = {"lr": t.lr, "weight_decay": t.weight_decay}
+    # fused Adam/AdamW (CPU since torch 2.4, and CUDA) is one kernel per step: on the CoNLL
+    # vocabulary it is ~10x faster than the per-parameter loop, which then costs a quarter of
+    # each training step; NAdam has no fused form, and foreach is its faster path
+    if t.optimizer == "adam":
+        return torch.optim.Adam(params, fused=True, **kw)
+    if t.optimizer == "adamw":
+        return torch.optim.AdamW(params, fused=True, **kw)
+    return torch.optim.NAdam(params, foreach=True, **kw)
+
+
+def read_data(train_path: str | Path, dev_path: str | Path | None, config: Config) -> tuple[Data, str | None]:
+    """The training and dev sentences, and a note for the user (a held-out dev) or None."""
+    d = config.data
+    sources = {
+        "train_file": "<stdin>" if str(train_path) == "-" else str(train_path),
+        "dev_file": None if dev_path is None else ("<stdin>" if str(dev_path) == "-" else str(dev_path)),
+        "train_path_absolute": str(Path(train_path).absolute()) if str(train_path) != "-" else None,
+        "dev_path_absolute": None if dev_path is None or str(dev_path) == "-" else str(Path(dev_path).absolute()),
+    }
+    sentences, scheme = read_tagged(train_path, tag_column=d.tag_column, scheme=d.scheme)
+    if dev_path is not None:
+        dev, dev_scheme = read_tagged(dev_path, tag_column=d.tag_column, scheme="auto")
+        return Data(list(sentences), scheme, dev, dev_scheme, sources), None
+    if len(sentences) < 2:
+        raise UsageError(f"{sources['train_file']}: too few sentences to hold out a dev set; give --dev")
+    train_sents, dev = split_dev(sentences, d.dev_fraction)
+    note = (
+        f"No --dev given: holding out {len(dev)} of {len(sentences)} sentences "
+        f"({d.dev_fraction:.0%} of {sources['train_file']}, deterministic) as dev."
+    )
+    return Data(train_sents, scheme, dev, scheme, sources), note
+
+
+def _bioes(data: Data) -> list[list[str]]:
+    return [schemes.to_bioes(s.tags, data.scheme) for s in data.train]
+
+
+def train(
+    train_path: str | Path,
+    model_dir: str | Path,
+    config: Config | None = None,
+    dev_path: str | Path | None = None,
+    force: bool = False,
+    reporter: Reporter | None = None,
+    device: str = "cpu",
+    amp: bool = False,
+    dist: Any = None,
+) -> TrainResult:
+    """Train a new model into ``model_dir`` from the CoNLL file ``train_path`` (``-`` is
+    stdin), with ``config`` (default ``Config()``) and dev data ``dev_path`` (default: a
+    deterministic 10% of the training file). ``device`` is cpu, cuda or auto; ``amp`` enables
+    mixed precision on CUDA; ``dist`` (``distributed.Dist``) places this process in a
+    torchrun job (rank 0 alone writes files). An existing model directory needs ``force``."""
+    from rnntag.distributed import Dist, resolve_device
+
+    config = config or Config()
+    reporter = reporter or Reporter()
+    dist = dist or Dist()
+    model_dir = Path(model_dir)
+    if config.train.batch_size % dist.world:
+        raise UsageError(
+            f"--batch-size {config.train.batch_size} is the global batch: it must divide by the {dist.world} processes"
+        )
+    target = resolve_device(device, dist) if isinstance(device, str) else device
+    if dist.is_main:
+        check_output(model_dir, force, directory=True)
+    data, note = read_data(train_path, dev_path, config)
+    d = config.data
+    vocab = Vocab.build([s.tokens for s in data.train], _bioes(data), data.scheme, d.min_count, d.lowercase,
+                        d.normalize_digits)
+    vectors = None
+    if config.model.embeddings:
+        from rnntag.embeddings import read_vectors
+
+        n_train = len(vocab.words) - 2
+        dim, vectors = read_vectors(
+            config.model.embeddings, vocab.words[2:], vocab.normalize, extra=config.model.pretrained_words
+        )
+        covered = sum(1 for w in vocab.words[2:] if w in vectors)
+        vocab = vocab.with_words(vectors)  # pretrained words never seen in training stay usable
+        if dim != config.model.word_dim:
+            config = config.override("model", word_dim=dim)
+        note = (note + "\n" if note else "") + (
+            f"Pretrained vectors ({dim} dimensions) for {covered} of {n_train} training words "
+            f"({covered / max(1, n_train):.0%}) from {config.model.embeddings}, plus "
+            f"{len(vocab.words) - 2 - n_train} more of its words kept for prediction."
+        )
+    config = config.resolved()  # saved as numbers and booleans
+    if note:  # only once every input has been read without error
+        reporter.message(note)
+    if dist.is_main:
+        _create_output(model_dir)
+        (model_dir / CHECKPOINT).unlink(missing_ok=True)
+    unseen = sorted({schemes.split_tag(x)[1] for s in data.dev for x in s.tags if x != "O"} - set(vocab.entity_types))
+    if unseen:
+        reporter.message(f"warning: dev has entity types never seen in training: {', '.join(unseen)}")
+    run = build(model_dir, config, vocab, data, reporter, target, amp, dist, vectors)
+    return fit(run)
+
+
+def resume(model_dir: str | Path, reporter: Reporter | None = None, device: str = "cpu", amp: bool = False,
+           epochs: int | None = None) -> TrainResult:
+    """Continue an interrupted run from ``model_dir``'s last checkpoint, with its saved config,
+    vocabulary and data files. The result is the same as an uninterrupted run (on CPU).
+    ``epochs`` raises the run's maximum, so that a finished run goes on for more epochs."""
+    from rnntag.checkpoint import load_checkpoint, restore
+    from rnntag.distributed import Dist, resolve_device
+
+    reporter = reporter or Reporter()
+    model_dir = Path(model_dir)
+    files = read_model_dir(model_dir)
+    config, vocab = files.config, files.vocab
+    tensors, plain = load_checkpoint(model_dir)
+    progress = plain["progress"]
+    if epochs is not None:
+        if epochs <= progress["epoch"]:
+            raise UsageError(f"--epochs {epochs}: {model_dir} has already run {progress['epoch']} epochs")
+        config = config.override("train", epochs=epochs)
+    sources = progress["sources"]
+    train_path = sources.get("train_path_absolute")
+    if train_path is None:
+        raise UsageError(f"{model_dir}: the run read its training data from stdin; it cannot be resumed")
+    data, _ = read_data(train_path, sources.get("dev_path_absolute"), config)
+    data.sources = sources
+    reporter.message(f"Resuming {model_dir} after epoch {progress['epoch']}.")
+    dist = Dist()
+    run = build(model_dir, config, vocab, data, reporter, resolve_device(device, dist), amp, dist, None)
+    with run.rows.whole():
+        restore(tensors, plain, run.model, run.optimizer, run.scheduler, run.rng, run.gen)
+    if run.average is not None:
+        run.average.load(tensors, progress["average_steps"])
+    run.history = progress["history"]
+    run.best_f1, run.best_epoch, run.bad_epochs = progress["best_f1"], progress["best_epoch"], progress["bad_epochs"]
+    run.epoch = progress["epoch"]
+    _write_metrics(model_dir / METRICS, run.history)
+    if stop_reason(run) is not None or run.epoch >= config.train.epochs:
+        reporter.message(f"{model_dir}: this run had already finished; nothing to resume.")
+    return fit(run)
+
+
+def _create_output(model_dir: Path) -> None:
+    try:
+        model_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UsageError(f"{model_dir}: cannot create directory ({err.strerror})") from None
+    stale = model_dir / METRICS
+    if stale.exists():
+        stale.unlink()
+
+
+def _loss_module(model: Any) -> Any:
+    """What DistributedDataParallel wraps: a module whose forward is the training loss, so
+    that every parameter (the decoder's too) is used inside forward."""
+    import torch
+
+    class LossStep(torch.nn.Module):
+        def __init__(self, tagger: Any):
+            super().__init__()
+            self.tagger = tagger
+
+        def forward(self, batch: Any) -> Any:
+            return self.tagger.loss(batch)
+
+    return LossStep(model)
+
+
+def build(model_dir: Path, config: Config, vocab: Vocab, data: Data, reporter: Reporter, device: Any, amp: bool,
+          dist: Any, vectors: dict | None = None) -> Run:
+    """A run at its start: the model (with pretrained ``vectors``), optimiser, schedule and
+    random generators, seeded from the config."""
+    import torch
+
+    from rnntag.encoding import encode
+
+    t = config.train
+    torch.manual_seed(t.seed)
+    rng = random.Random(t.seed)  # the same on every rank: the same batch order to share out
+    gen = torch.Generator().manual_seed(t.seed + dist.rank)
+    if t.threads:
+        torch.set_num_threads(t.threads)
+    amp = bool(amp) and device.type == "cuda"
+    model = build_model(config, vocab).to(device)
+    if vectors:
+        with torch.no_grad():
+            for word, vec in vectors.items():
+                model.word_embed.weight[vocab.word_id(word)] = torch.from_numpy(vec)
+    if config.model.freeze_embeddings:
+        model.word_embed.weight.requires_grad_(False)
+    train_tokens = [s.tokens for s in data.train]
+    encoded = encode(train_tokens, vocab, _bioes(data))
+    # every word id a training batch can hold is below this (extra pretrained words come after)
+    reachable = 1 + max(UNK_ID, int(encoded.table.words.max()))
+    rows = _TrainedRows(model.word_embed, reachable)
+    optimizer = make_optimizer(model, config)
+    average = _Average([p for p in model.parameters() if p.requires_grad], t.average) if t.average else None
+    step_module = _loss_module(model)
+    if dist.active:
+        from torch.nn.parallel import DistributedDataParallel
+
+        step_module = DistributedDataParallel(step_module, device_ids=[device.index] if device.type == "cuda" else None)
+        torch.manual_seed(t.seed + dist.rank)  # each rank its own dropout masks
+    scaler = torch.amp.GradScaler("cuda", enabled=amp)
+    if t.schedule == "plateau":
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=t.lr_decay, patience=t.lr_patience)
+    elif t.schedule == "exponential":
+        scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=t.lr_decay)
+    else:
+        scheduler = None
+    singles = torch.zeros(len(vocab.words), dtype=torch.bool, device=device)
+    singles[list(singletons(train_tokens, vocab))] = True
+    sources = data.sources
+    meta = {
+        "training": {
+            "train_file": sources["train_file"],
+            "dev_file": sources["dev_file"],
+            "dev_held_out_from_train": sources["dev_file"] is None,
+            "train_sentences": len(data.train),
+            "train_tokens": sum(len(x) for x in train_tokens),
+            "dev_sentences": len(data.dev),
+            "seed": t.seed,
+        },
+        "parameters": sum(p.numel() for p in model.parameters()),
+    }
+    return Run(model_dir, config, vocab, data, reporter, dist, device, amp, encoded, model, rows, optimizer,
+               scheduler, scaler, average, step_module, singles, rng, gen, meta)
+
+
+def fit(run: Run) -> TrainResult:
+    """Train epoch after epoch until a stop (see ``stop_reason``) or ``train.epochs``."""
+    t = run.config.train
+    start = time.perf_counter()
+    run.tokens = 0
+    try:
+        while run.epoch < t.epochs and stop_reason(run) is None:
+            record = run_epoch(run, run.epoch + 1)
+            scores, f1, live_f1 = score_dev(run)
+            record.update(_dev_fields(scores, f1))
+            improved = f1 > run.best_f1
+            record["best"] = improved
+            if run.average is not None:  # the schedule follows the live weights, where the optimiser is
+                record["dev_f1_live"] = live_f1
+            if run.dist.active:
+                record["processes"] = run.dist.world
+            run.history.append(record)
+            keep_best(run, scores, f1, improved)
+            restarted = schedule(run, live_f1, improved)
+            if restarted:
+                record["restarted_from"] = restarted
+            run.epoch = record["epoch"]
+            save_progress(run)
+            if restarted:
+                lr = run.optimizer.param_groups[0]["lr"]
+                _main_message(run, f"Continuing from the best weights (epoch {restarted}) at lr {lr:g}.")
+            reason = stop_reason(run)
+            if reason is not None:
+                _main_message(run, reason)
+    except KeyboardInterrupt:
+        last = run.history[-1]["epoch"] if run.history else 0
+        raise TrainingInterrupted(
+            f"interrupted during epoch {run.epoch + 1}; "
+            + (f"the best model (epoch {run.best_epoch}) and the checkpoint after epoch {last} are in {run.model_dir}; "
+               f"continue with: rnntag train --resume {run.model_dir}" if run.best_epoch
+               else "no epoch had finished, nothing was kept")
+        ) from None
+    elapsed = time.perf_counter() - start
+    return TrainResult(
+        model_dir=run.model_dir,
+        best_epoch=run.best_epoch,
+        best_dev_f1=run.best_f1,
+        epochs_run=len(run.history),
+        train_seconds=elapsed,
+        tokens_per_second=run.tokens / elapsed if elapsed > 0 else 0.0,
+        history=run.history,
+    )
+
+
+def _main_message(run: Run, text: str) -> None:
+    if run.dist.is_main:
+        run.reporter.message(text)
+
+
+def train_step(run: Run, padded: Any) -> float:
+    """One optimiser step on one batch (``encoding.Padded``): word dropout and singleton-UNK,
+    the loss, backward, clipping, the update, the weight average. Returns the loss."""
+    import torch
+
+    from rnntag.batching import to_batch
+
+    t = run.config.train
+    batch = to_batch(padded).to(run.device)
+    if t.word_dropout or t.singleton_unk:
+        words = batch.words
+        drop = (torch.rand(words.shape, generator=run.gen) < t.word_dropout).to(run.device)
+        if t.singleton_unk:
+            drop |= run.singles[words] & (torch.rand(words.shape, generator=run.gen) < t.singleton_unk).to(run.device)
+        batch.words = words.masked_fill(drop & batch.mask, UNK_ID)
+    with torch.autocast(device_type=run.device.type, dtype=torch.float16, enabled=run.amp):
+        loss = run.step_module(batch)
+    value = float(loss.detach())
+    if not math.isfinite(value):
+        raise TrainingDiverged(
+            f"training diverged at epoch {run.epoch + 1} (loss is {value}); "
+            + (f"the best model so far (epoch {run.best_epoch}) is in {run.model_dir}" if run.best_epoch
+               else "no model was saved")
+            + "; try a lower --lr"
+        )
+    run.optimizer.zero_grad(set_to_none=True)
+    run.scaler.scale(loss).backward()
+    if t.clip:
+        run.scaler.unscale_(run.optimizer)
+        torch.nn.utils.clip_grad_norm_(run.model.parameters(), t.clip)
+    run.scaler.step(run.optimizer)
+    run.scaler.update()
+    if run.average is not None:
+        run.average.update()
+    return value
+
+
+def epoch_batches(run: Run) -> list[list[int]]:
+    """This rank's batches for the next epoch (length-bucketed, from the run's rng):
+    sentences of up to 128 tokens fill whole batches; longer ones go in smaller batches."""
+    from rnntag.distributed import shard
+    from rnntag.encoding import bucket_order
+
+    size = run.config.train.batch_size // run.dist.world
+    return shard(bucket_order(run.encoded.lengths(), size, run.rng, max_tokens=128 * size), run.dist)
+
+
+def run_epoch(run: Run, epoch: int) -> dict[str, Any]:
+    """Train one epoch; returns its record (epoch, loss, lr, seconds, tokens/s)."""
+    from rnntag.distributed import total
+
+    run.model.train()
+    order = epoch_batches(run)
+    run.reporter.epoch_start(epoch, run.config.train.epochs, len(order))
+    loss_sum, tokens, begin = 0.0, 0, time.perf_counter()
+    for rows in order:
+        padded = run.encoded.batch(rows)
+        value = train_step(run, padded)
+        loss_sum += value * len(rows)
+        tokens += padded.num_tokens
+        run.reporter.batch_end(value, padded.num_tokens)
+    seconds = time.perf_counter() - begin
+    tokens = int(total(tokens, run.dist))  # every rank's tokens
+    run.tokens += tokens
+    return {
+        "epoch": epoch,
+        "loss": loss_sum / max(1, sum(len(b) for b in order)),
+        "lr": run.optimizer.param_groups[0]["lr"],
+        "seconds": seconds,
+        "tokens_per_second": tokens / seconds if seconds > 0 else 0.0,
+    }
+
+
+def dev_tagger(run: Run) -> Any:
+    """The model as it is now, as a ``Tagger`` (the torch network, NumPy decoding)."""
+    from rnntag.backends import TorchNetwork
+    from rnntag.decoding import Decoder
+    from rnntag.info import model_info
+    from rnntag.tagger import Tagger
+
+    state = {k: v.detach().cpu().numpy() for k, v in run.model.state_dict().items() if k.startswith("decoder.")}
+    info = model_info(run.model_dir, "model", run.config, run.vocab, run.meta, {"format_version": 1})
+    return Tagger(TorchNetwork(run.model), Decoder.from_weights(run.config.model.decoder, state), run.vocab, info,
+                  runtime="torch")
+
+
+def _score_once(run: Run) -> tuple[Any, float]:
+    """(dev scores on rank 0, else None; dev F1 on every rank: rank 0 decides for all)."""
+    from rnntag.distributed import broadcast
+    from rnntag.evaluation import evaluate_sentences
+
+    scores = None
+    if run.dist.is_main:
+        with run.rows.whole():
+            d = run.data
+            scores = evaluate_sentences(dev_tagger(run), [s.tokens for s in d.dev], [list(s.tags) for s in d.dev],
+                                        d.dev_scheme).scores
+    return scores, broadcast(None if scores is None else scores.f1, run.dist)
+
+
+def score_dev(run: Run) -> tuple[Any, float, float]:
+    """(scores, F1) of the weights that are kept, and the F1 of the live weights (the same
+    unless weights are averaged: then dev is scored twice)."""
+    with run.scored():
+        scores, f1 = _score_once(run)
+    live = f1 if run.average is None else _score_once(run)[1]
+    return scores, f1, live
+
+
+def _dev_fields(s: Any, f1: float) -> dict[str, Any]:
+    return {
+        "dev_precision": None if s is None else s.precision,
+        "dev_recall": None if s is None else s.recall,
+        "dev_f1": f1,
+        "dev_token_accuracy": None if s is None else s.token_accuracy,
+    }
+
+
+def keep_best(run: Run, scores: Any, f1: float, improved: bool) -> None:
+    """Save the model when dev F1 improved; count the epochs without improvement."""
+    if not improved:
+        run.bad_epochs += 1
+        return
+    run.best_f1, run.best_epoch, run.bad_epochs = f1, run.history[-1]["epoch"], 0
+    if run.dist.is_main:
+        with run.scored(), run.rows.whole():
+            save_model(run.model_dir, run.model, run.config, run.vocab,
+                       {**run.meta, "best_epoch": run.best_epoch, "dev": scores.to_json()})
+
+
+def schedule(run: Run, live_f1: float, improved: bool) -> int | None:
+    """Step the learning-rate schedule; with ``train.reload_best``, a cut also puts the best
+    weights so far back. Returns the epoch gone back to, or None."""
+    t = run.config.train
+    if run.scheduler is None:
+        return None
+    lr = run.optimizer.param_groups[0]["lr"]
+    if t.schedule == "plateau":
+        run.scheduler.step(live_f1)
+    else:
+        run.scheduler.step()
+    if t.reload_best and run.best_epoch and run.optimizer.param_groups[0]["lr"] < lr and not improved:
+        # the saved model is on disk: rank 0 wrote it before the dev broadcast above
+        with run.rows.whole():
+            _reload_best(run.model, run.model_dir)
+        if run.average is not None:
+            run.average.restart()
+        return run.best_epoch
+    return None
+
+
+def save_progress(run: Run) -> None:
+    """metrics.jsonl, the epoch's progress line and the training checkpoint (rank 0)."""
+    from rnntag.checkpoint import save_checkpoint
+
+    if not run.dist.is_main:
+        return
+    _write_metrics(run.model_dir / METRICS, run.history)
+    run.reporter.epoch_end(run.history[-1])
+    progress = {
+        "epoch": run.epoch, "best_f1": run.best_f1, "best_epoch": run.best_epoch, "bad_epochs": run.bad_epochs,
+        "history": run.history, "sources": run.data.sources,
+        **({"average_steps": run.average.steps} if run.average is not None else {}),
+    }
+    with run.rows.whole():
+        save_checkpoint(run.model_dir, run.model, run.optimizer, run.scheduler, run.rng, run.gen, progress,
+                        run.average.tensors() if run.average is not None else None)
+
+
+def stop_reason(run: Run) -> str | None:
+    """Why training stops now (early stopping, the learning rate spent), or None."""
+    t = run.config.train
+    if run.bad_epochs >= t.patience:
+        return f"Early stopping: no dev F1 improvement for {t.patience} epochs."
+    if run.optimizer.param_groups[0]["lr"] < t.min_lr:  # later epochs would barely move
+        return f"Stopping: the learning rate fell below train.min_lr ({t.min_lr:g})."
+    return None
+
+
+def _reload_best(model: Any, model_dir: Path) -> None:
+    """Put the best model saved so far back into ``model`` (``train.reload_best``)."""
+    import torch
+
+    state = weight_tensors(read_model_dir(model_dir))
+    with torch.no_grad():
+        model.load_state_dict(state, strict=True)
+
+
+def _write_metrics(path: Path, history: list[dict[str, Any]]) -> None:
+    """metrics.jsonl: one JSON object per finished epoch (rewritten atomically each epoch)."""
+    atomic_write(path, "".join(json.dumps(r) + "\n" for r in history))

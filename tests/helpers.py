@@ -1,0 +1,59 @@
+"""Helpers shared by tests: the torch model as a Tagger, random networks of any config."""
+
+from __future__ import annotations
+
+import random
+
+import torch
+
+from rnntag import schemes
+from rnntag.backends import TorchNetwork
+from rnntag.config import Config
+from rnntag.decoding import Decoder
+from rnntag.info import model_info
+from rnntag.model import Network
+from rnntag.tagger import Tagger
+from rnntag.vocab import Vocab
+
+WORDS = "the EU said Paris London John Smith 1996 , . 's U.S. de-facto Acme Corp won lost in at".split()
+
+
+def sentences(n: int, seed: int = 0, max_len: int = 60, long: int = 200, unknown: str = "xyz") -> list[list[str]]:
+    """Random sentences of WORDS (a few with an unknown suffix), the first three of 1, 2 and
+    ``long`` tokens."""
+    rng = random.Random(seed)
+    lengths = [1, 2, long] + [rng.randint(1, max_len) for _ in range(n - 3)]
+    return [[rng.choice(WORDS) + ("" if rng.random() < 0.9 else unknown) for _ in range(k)] for k in lengths]
+
+
+def small_vocab(seed: int = 0) -> Vocab:
+    sents = sentences(50, seed)
+    tags = [["O"] * len(s) for s in sents]
+    tags[3][0], tags[4][0] = "S-PER", "S-LOC"
+    tags[5][:2] = ["B-ORG", "E-ORG"]
+    return Vocab.build(sents[:30], tags[:30], "IOB2")
+
+
+SMALL = dict(word_dim=16, case_dim=4, char_dim=8, char_hidden=12, hidden=20, layers=2)
+
+
+def random_network(vocab: Vocab, seed: int = 0, **model: object) -> tuple[Network, Config]:
+    """A network with random weights, the CRF and output layer scaled up so that they matter."""
+    config = Config().override("model", **{**SMALL, **model})
+    torch.manual_seed(seed)
+    net = Network(config.model, len(vocab.words), len(vocab.chars), len(vocab.tags),
+                  schemes.allowed_bioes_transitions(vocab.tags))
+    with torch.no_grad():
+        for name, p in net.named_parameters():
+            if name.startswith(("decoder", "out")):
+                p.normal_(0, 1.0)
+    return net.eval(), config
+
+
+def eager_tagger(model: Network, vocab: Vocab, config: Config | None = None, **options: object) -> Tagger:
+    """The torch model as a Tagger: TorchNetwork emissions, NumPy decoding."""
+    config = config or Config(model=model.config)
+    state = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
+    info = model_info("memory", "model", config, vocab, {}, {"format_version": 1})
+    return Tagger(TorchNetwork(model), Decoder.from_weights(config.model.decoder, state), vocab, info,
+                  runtime="torch", **options)
