@@ -4,8 +4,9 @@
 
 Exports the model as numpy, onnx and torchscript under bench/out/exports/, then, each in a
 fresh process: loads the artifact (or the model directory with the torch or numpy runtime),
-tags the tokens of the data file once to warm up and once timed, and reports tokens/s (of
-the timed pass) and the process's peak RSS. Also reports artifact sizes.
+tags the tokens of the data file (``Tagger.predict``, tags without entity scores) once to
+warm up and once timed, and reports tokens/s (of the timed pass) and the process's peak RSS.
+Also reports artifact sizes.
 """
 
 from __future__ import annotations
@@ -19,17 +20,16 @@ from pathlib import Path
 WORKER = r"""
 import os, sys, time, json, resource
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import rnntag
 from rnntag.conll import read_conll
-from rnntag.prediction import load_tagger
-from rnntag.tagging import tag_sentences
 path, runtime, data = sys.argv[1], sys.argv[2], sys.argv[3]
 sents = [s.tokens for s in read_conll(data)]
 t0 = time.perf_counter()
-vocab, backend = load_tagger(path, runtime)
+tagger = rnntag.load(path, runtime)
 load_s = time.perf_counter() - t0
-tag_sentences(backend, vocab, sents[:300], 64)
+tagger.predict(sents[:300], scores=False)
 t0 = time.perf_counter()
-tag_sentences(backend, vocab, sents, 64)
+tagger.predict(sents, scores=False)
 sec = time.perf_counter() - t0
 n = sum(map(len, sents))
 print(json.dumps({"tokens_per_s": round(n / sec), "load_seconds": round(load_s, 3),

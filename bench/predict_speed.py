@@ -1,16 +1,26 @@
-"""Prediction speed, latency and memory of `rnntag predict`; prints JSON.
+"""Prediction speed, latency and memory, side by side with a bare torch BiLSTM; prints JSON.
 
     python bench/predict_speed.py --model bench/out/conll-default [--data ../shared/data/conll2003/valid.txt]
+                                  [--repeats 5] [--baseline-src ../baseline]
 
-Measures, on the tokens of the CoNLL-2003 valid file:
-- end-to-end tokens/s of the `rnntag predict` command (process start to exit) for
-  `--input tokens` (default NumPy runtime, and `--runtime torch`), `--input conll` and raw
-  text (the same sentences detokenized);
-- tokens/s of the tagger inside one process (rnntag.evaluate.tag_sentences, CRF decoding)
-  and of a bare torch BiLSTM of the same size (embedding + char CNN + LSTM + linear,
-  no decoding) on the same length-sorted batches;
-- cold-start latency of `rnntag --help` and of tagging one sentence (median of 5 runs);
-- peak RSS of `rnntag predict --input tokens` on about 1,000,000 tokens.
+All in one run, because machines differ (one here does 290 GFLOP/s at matmul, another 66):
+
+- ``bare_torch_bilstm``: word embeddings 100 -> BiLSTM 200 per direction -> linear, over
+  packed batches of 64 length-sorted sentences, inference mode, no character encoder, no
+  decoding: tokens/s on the sentences of the data file (the reference of the ratios).
+- ``end_to_end_tokens``: the whole ``rnntag predict MODEL FILE --input tokens`` process, start
+  to exit (CoNLL output), on the same sentences one a line; also ``--input conll``, raw text
+  (the sentences detokenised), ``--format jsonl`` and ``--runtime torch``.
+- ``api``: ``rnntag.load(MODEL).tag_tokens(sentences)`` in this process (entities scored),
+  after loading and one warm-up call.
+- ``cold_one_sentence``: one sentence piped into ``rnntag predict MODEL``, start to exit.
+- memory: peak RSS of ``rnntag predict`` on about 1,000,000 tokens of the data as token lines,
+  on 1,000,000 tokens of unpunctuated raw text in lines of 20,000 tokens, and on one line of
+  200,000 tokens without punctuation.
+
+Each timing is the best of ``--repeats`` runs (the machines here are noisy: the best is the
+most repeatable figure). ``--baseline-src DIR`` also runs the command-line and API timings
+with the rnntag found in DIR (an older checkout) for a before/after in the same run.
 """
 
 from __future__ import annotations
@@ -21,23 +31,27 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the CLI does
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import resource  # noqa: E402
-import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+HERE = Path(__file__).resolve().parent
 
-def run(cmd: list[str], stdin_path: str | None = None, stdin_text: str | None = None) -> float:
+
+def timed(cmd: list[str], stdin_path: str | None = None, stdin_text: str | None = None, env: dict | None = None) -> float:
     start = time.perf_counter()
     if stdin_path is not None:
         with open(stdin_path, "rb") as f:
-            subprocess.run(cmd, stdin=f, stdout=subprocess.DEVNULL, check=True)
+            subprocess.run(cmd, stdin=f, stdout=subprocess.DEVNULL, check=True, env=env)
     else:
-        subprocess.run(cmd, input=(stdin_text or "").encode(), stdout=subprocess.DEVNULL, check=True)
+        subprocess.run(cmd, input=(stdin_text or "").encode(), stdout=subprocess.DEVNULL, check=True, env=env)
     return time.perf_counter() - start
+
+
+def best(f, repeats: int) -> float:
+    return min(f() for _ in range(repeats))
 
 
 def detokenize(tokens) -> str:
@@ -49,125 +63,145 @@ def detokenize(tokens) -> str:
     return out
 
 
-def peak_child_rss_mb(cmd: list[str], stdin_path: str) -> float:
+def peak_rss_mb(cmd: list[str], stdin_path: str, env: dict | None = None) -> float:
     code = (
         "import resource, subprocess, sys\n"
         f"subprocess.run({cmd!r}, stdin=open({stdin_path!r}, 'rb'), stdout=subprocess.DEVNULL, check=True)\n"
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     return float(out.stdout.strip())
 
 
-def in_process(model_dir: str, sentences, batch_size: int) -> dict:
+def bare_torch(sentences, repeats: int) -> float:
+    """Tokens/s of the bare BiLSTM described in the module docstring."""
     import torch
     from torch import nn
     from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-    from rnntag.batching import bucket_order, collate, encode
-    from rnntag.model_dir import load_model
-    from rnntag.evaluate import tag_sentences
-
-    loaded = load_model(model_dir)
-    tokens = sum(len(s) for s in sentences)
-    tag_sentences(loaded.model, loaded.vocab, sentences[:200], batch_size, scores=False)  # warm up
-    t0 = time.perf_counter()
-    tag_sentences(loaded.model, loaded.vocab, sentences, batch_size, scores=False)
-    ours = tokens / (time.perf_counter() - t0)
-
-    c = loaded.config.model
+    vocab: dict[str, int] = {}
+    ids = [[vocab.setdefault(t.lower(), len(vocab) + 1) for t in s] for s in sentences]
+    order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
+    batches = []
+    for i in range(0, len(order), 64):
+        rows = [ids[j] for j in order[i : i + 64]]
+        lengths = torch.tensor([len(r) for r in rows])
+        words = torch.zeros(len(rows), int(lengths.max()), dtype=torch.long)
+        for k, r in enumerate(rows):
+            words[k, : len(r)] = torch.tensor(r)
+        batches.append((words, lengths))
     torch.manual_seed(0)
-    emb = nn.Embedding(len(loaded.vocab.words), c.word_dim)
-    cemb = nn.Embedding(len(loaded.vocab.chars), c.char_dim)
-    conv = nn.Conv1d(c.char_dim, c.char_hidden, c.char_kernel, padding=c.char_kernel // 2)
-    rnn = (nn.LSTM if c.cell == "lstm" else nn.GRU)(
-        c.word_dim + c.char_hidden + c.case_dim, c.hidden, num_layers=c.layers, bidirectional=True, batch_first=True
-    )
-    cases = nn.Embedding(8, max(1, c.case_dim))
-    out = nn.Linear(2 * c.hidden, len(loaded.vocab.tags))
-    encoded = [encode(s, loaded.vocab) for s in sentences]
-    batches = [collate([encoded[i] for i in rows], rows) for rows in bucket_order([len(e) for e in encoded], batch_size)]
+    emb, rnn, out = nn.Embedding(len(vocab) + 1, 100), nn.LSTM(100, 200, batch_first=True, bidirectional=True), nn.Linear(400, 17)
 
     @torch.inference_mode()
-    def bare() -> None:
-        for b in batches:
-            ch = cemb(b.chars[b.mask]).transpose(1, 2)
-            cf = conv(ch).max(dim=2).values
-            full = cf.new_zeros(*b.words.shape, cf.shape[1])
-            full[b.mask] = cf
-            x = torch.cat([emb(b.words), cases(b.cases)[..., : c.case_dim], full], -1)
-            packed = pack_padded_sequence(x, b.lengths, batch_first=True, enforce_sorted=False)
+    def run() -> float:
+        start = time.perf_counter()
+        for words, lengths in batches:
+            packed = pack_padded_sequence(emb(words), lengths, batch_first=True, enforce_sorted=True)
             h, _ = pad_packed_sequence(rnn(packed)[0], batch_first=True)
-            out(h).argmax(-1).tolist()
+            out(h)
+        return time.perf_counter() - start
 
-    bare()
-    t0 = time.perf_counter()
-    bare()
-    bare_tps = tokens / (time.perf_counter() - t0)
+    run()
+    return sum(map(len, sentences)) / best(run, repeats)
 
-    from rnntag import tagging
-    from rnntag.runtime import load_runtime
 
-    rt = load_runtime(model_dir)
-    tagging.tag_sentences(rt.backend, rt.vocab, sentences[:200], batch_size)
-    t0 = time.perf_counter()
-    tagging.tag_sentences(rt.backend, rt.vocab, sentences, batch_size)
-    numpy_tps = tokens / (time.perf_counter() - t0)
-    return {"in_process_torch_tokens_per_s": round(ours), "in_process_numpy_tokens_per_s": round(numpy_tps),
-            "bare_torch_bilstm_tokens_per_s": round(bare_tps),
-            "ratio_torch_to_bare": round(ours / bare_tps, 3), "ratio_numpy_to_bare": round(numpy_tps / bare_tps, 3)}
+API = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1]) if sys.argv[1] else None
+model, data, repeats = sys.argv[2], sys.argv[3], int(sys.argv[4])
+from rnntag.conll import read_conll
+sents = [list(s.tokens) for s in read_conll(data)]
+n = sum(map(len, sents))
+try:
+    import rnntag
+    tagger = rnntag.load(model)
+    tag = tagger.tag_tokens
+except AttributeError:  # rnntag 0.1: no public API; the same work through its modules
+    from rnntag.predict import load_tagger
+    from rnntag.tagging import tag_sentences
+    vocab, backend = load_tagger(model)
+    tag = lambda s: tag_sentences(backend, vocab, s, 64, scores=True)
+tag(sents[:300])
+times = []
+for _ in range(repeats):
+    t0 = time.perf_counter(); tag(sents); times.append(time.perf_counter() - t0)
+print(json.dumps({"tokens_per_s": round(n / min(times))}))
+"""
+
+
+def measure_rnntag(model: str, data: str, files: dict[str, Path], repeats: int, src: str | None) -> dict:
+    env = {**os.environ, **({"PYTHONPATH": src} if src else {})}
+    rnntag = [sys.executable, "-m", "rnntag"]
+    n_tokens = files["n_tokens"]
+    out: dict = {}
+    runs = {
+        "end_to_end_tokens": (["--input", "tokens"], files["tokens"]),
+        "end_to_end_tokens_jsonl": (["--input", "tokens", "--format", "jsonl"], files["tokens"]),
+        "end_to_end_conll": (["--input", "conll"], Path(data)),
+        "end_to_end_text": (["--input", "text"], files["text"]),
+        "end_to_end_tokens_torch_runtime": (["--input", "tokens", "--runtime", "torch"], files["tokens"]),
+    }
+    for name, (extra, path) in runs.items():
+        seconds = best(lambda: timed(rnntag + ["predict", model, *extra], str(path), env=env), repeats)  # noqa: B023
+        out[name] = {"seconds": round(seconds, 3), "tokens_per_s": round(n_tokens / seconds)}
+    r = subprocess.run([sys.executable, "-c", API, src or "", model, data, str(repeats)], capture_output=True,
+                       text=True, check=True, env=env)
+    out["api"] = json.loads(r.stdout.strip().splitlines()[-1])
+    one = "Angela Merkel met Emmanuel Macron in Paris.\n"
+    cold = best(lambda: timed(rnntag + ["predict", model], stdin_text=one, env=env), repeats)
+    out["cold_one_sentence_seconds"] = round(cold, 3)
+    out["cold_help_seconds"] = round(best(lambda: timed(rnntag + ["--help"], env=env), repeats), 3)
+    for name, path in (("memory_1m_tokens", files["million"]), ("memory_1m_unpunctuated_text", files["unpunctuated"]),
+                       ("memory_200k_token_line", files["long_line"])):
+        kind = "tokens" if name == "memory_1m_tokens" else "text"
+        start = time.perf_counter()
+        out[f"{name}_peak_rss_mb"] = round(peak_rss_mb(rnntag + ["predict", model, "--input", kind], str(path), env))
+        out[f"{name}_seconds"] = round(time.perf_counter() - start, 1)
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="bench/out/conll-default")
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared/data/conll2003/valid.txt"))
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--million", type=int, default=1_000_000, help="tokens for the memory run")
+    parser.add_argument("--data", default=str(HERE.parents[1] / "shared/data/conll2003/valid.txt"))
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--baseline-src", default=None, help="an older checkout to measure beside this one")
     args = parser.parse_args()
 
     from rnntag.conll import read_conll
 
-    sentences = [s.tokens for s in read_conll(args.data)]
+    sentences = [list(s.tokens) for s in read_conll(args.data)]
     n_tokens = sum(len(s) for s in sentences)
-    rnntag = [sys.executable, "-m", "rnntag"]
-    result: dict = {"tokens": n_tokens, "sentences": len(sentences), "batch_size": args.batch_size}
+    result: dict = {"tokens": n_tokens, "sentences": len(sentences), "cpus": os.cpu_count()}
     with tempfile.TemporaryDirectory() as tmp:
-        tok_file = Path(tmp, "tokens.txt")
-        tok_file.write_text("".join(" ".join(s) + "\n" for s in sentences), encoding="utf-8")
-        text_file = Path(tmp, "text.txt")
-        text_file.write_text("".join(detokenize(s) + "\n" for s in sentences), encoding="utf-8")
-        predict = rnntag + ["predict", args.model, "--batch-size", str(args.batch_size)]
-        for name, extra, path in (
-            ("tokens", ["--input", "tokens"], tok_file),
-            ("tokens_torch_runtime", ["--input", "tokens", "--runtime", "torch"], tok_file),
-            ("conll", ["--input", "conll"], Path(args.data)),
-            ("text", ["--input", "text"], text_file),
-        ):
-            seconds = run(predict + extra, stdin_path=str(path))
-            result[f"end_to_end_{name}_seconds"] = round(seconds, 2)
-            result[f"end_to_end_{name}_tokens_per_s"] = round(n_tokens / seconds)
-        result.update(in_process(args.model, sentences, args.batch_size))
-        result["cold_help_seconds"] = round(statistics.median(run(rnntag + ["--help"]) for _ in range(5)), 3)
-        result["cold_help_seconds_console_script"] = round(
-            statistics.median(run(["rnntag", "--help"]) for _ in range(5)), 3
-        )
-        result["cold_one_sentence_seconds"] = round(
-            statistics.median(
-                run(["rnntag", "predict", args.model], stdin_text="Angela Merkel met Emmanuel Macron in Paris.\n")
-                for _ in range(5)
-            ),
-            3,
-        )
-        big = Path(tmp, "big.txt")
-        line = tok_file.read_text(encoding="utf-8")
-        with big.open("w", encoding="utf-8") as f:
-            written = 0
-            while written < args.million:
+        files: dict = {"n_tokens": n_tokens}
+        files["tokens"] = Path(tmp, "tokens.txt")
+        files["tokens"].write_text("".join(" ".join(s) + "\n" for s in sentences), encoding="utf-8")
+        files["text"] = Path(tmp, "text.txt")
+        files["text"].write_text("".join(detokenize(s) + "\n" for s in sentences), encoding="utf-8")
+        line = files["tokens"].read_text(encoding="utf-8")
+        files["million"] = Path(tmp, "million.txt")
+        with files["million"].open("w", encoding="utf-8") as f:
+            for _ in range(-(-1_000_000 // n_tokens)):
                 f.write(line)
-                written += n_tokens
-        result["memory_run_tokens"] = written
-        result["memory_run_peak_rss_mb"] = round(peak_child_rss_mb(["rnntag", "predict", args.model, "--input", "tokens"], str(big)))
+        words = [t for s in sentences for t in s if t.isalpha()]
+        files["unpunctuated"] = Path(tmp, "unpunctuated.txt")
+        with files["unpunctuated"].open("w", encoding="utf-8") as f:
+            for i in range(50):  # 50 lines of 20,000 tokens, no sentence end anywhere
+                f.write(" ".join(words[(i * 20_000 + k) % len(words)] for k in range(20_000)) + "\n")
+        files["long_line"] = Path(tmp, "long_line.txt")
+        files["long_line"].write_text(" ".join(words[k % len(words)] for k in range(200_000)) + "\n", encoding="utf-8")
+
+        bare = bare_torch(sentences, args.repeats)
+        result["bare_torch_bilstm_tokens_per_s"] = round(bare)
+        versions = {"rnntag": None} | ({"baseline": args.baseline_src} if args.baseline_src else {})
+        for label, src in versions.items():
+            measured = measure_rnntag(args.model, args.data, files, args.repeats, src)
+            measured["ratio_end_to_end_tokens_to_bare"] = round(measured["end_to_end_tokens"]["tokens_per_s"] / bare, 3)
+            measured["ratio_api_to_bare"] = round(measured["api"]["tokens_per_s"] / bare, 3)
+            result[label] = measured
+        result["bare_torch_bilstm_tokens_per_s_after"] = round(bare_torch(sentences, args.repeats))
     print(json.dumps(result))
 
 

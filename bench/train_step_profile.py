@@ -1,10 +1,14 @@
-"""Where a training step's time goes: data, forward, CRF, backward, optimiser; prints JSON.
+"""Where the real training step's time goes (rnntag.training.train_step), per optimiser; prints JSON.
 
     python bench/train_step_profile.py [--data ../shared/data/conll2003] [--batches 150]
                                        [--threads 1] [--optimizers adam nadam]
 
-Runs the default model over the first N length-bucketed batches of CoNLL-2003 train once per
-optimiser (each from the same seed), timing each phase of every step.
+Builds the default run on CoNLL-2003 train (``rnntag.training.build``, the same as
+``rnntag train``) once per optimiser, from the same seed, and runs ``train_step`` on the first
+N batches of an epoch's order, under torch.profiler: the step's own named phases
+(``rnntag.batch``: tensors, word dropout and singleton-UNK; ``rnntag.loss``: the network
+and the CRF; ``rnntag.backward``; ``rnntag.update``: clipping and the optimiser) in seconds,
+plus the wall time and tokens/s of the profiled loop and of an unprofiled one.
 """
 
 from __future__ import annotations
@@ -15,45 +19,48 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import random  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+PHASES = ("rnntag.batch", "rnntag.loss", "rnntag.backward", "rnntag.update")
 
-def profile(config, vocab, encoded, batches: int, seed: int) -> dict:
+
+def profile(train_path: Path, optimizer: str, batches: int, threads: int) -> dict:
     import torch
 
-    from rnntag.batching import bucket_order, collate
-    from rnntag.training import _make_optimizer, build_model
+    from rnntag import training
+    from rnntag.config import Config
+    from rnntag.distributed import Dist
+    from rnntag.vocab import Vocab
 
-    torch.manual_seed(seed)
-    model = build_model(config, vocab)
-    optimizer = _make_optimizer(model, config)
-    order = bucket_order([len(e) for e in encoded], config.train.batch_size, random.Random(seed),
-                         max_tokens=128 * config.train.batch_size)[:batches]
-    phases = dict.fromkeys(["collate", "forward_network", "forward_crf", "backward", "clip_and_step"], 0.0)
-    model.train()
-    tokens, start = 0, time.perf_counter()
-    for rows in order:
-        t0 = time.perf_counter()
-        batch = collate([encoded[r] for r in rows], rows)
-        t1 = time.perf_counter()
-        emissions = model.emissions(batch)
-        t2 = time.perf_counter()
-        loss = model.decoder.loss(emissions, batch.tags, batch.mask)
-        t3 = time.perf_counter()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        t4 = time.perf_counter()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), config.train.clip)
-        optimizer.step()
-        t5 = time.perf_counter()
-        for name, a, b in zip(phases, (t0, t1, t2, t3, t4), (t1, t2, t3, t4, t5)):
-            phases[name] += b - a
-        tokens += batch.num_tokens
-    total = time.perf_counter() - start
-    return {"seconds": round(total, 2), "tokens_per_second": round(tokens / total),
-            **{f"{k}_seconds": round(v, 2) for k, v in phases.items()}}
+    config = Config().override("train", optimizer=optimizer, threads=threads).resolved()
+    data, _ = training.read_data(train_path, train_path, config)
+    d = config.data
+    vocab = Vocab.build([s.tokens for s in data.train], training._bioes(data), data.scheme, d.min_count, d.lowercase,
+                        d.normalize_digits)
+    out: dict = {}
+    for label, profiled in (("unprofiled", False), ("profiled", True)):
+        run = training.build(Path("/nonexistent"), config, vocab, data, training.Reporter(), torch.device("cpu"), False,
+                             Dist())
+        run.model.train()
+        order = training.epoch_batches(run)[:batches]
+        tokens = 0
+        prof = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) if profiled else None
+        start = time.perf_counter()
+        if prof is not None:
+            prof.__enter__()
+        for rows in order:
+            padded = run.encoded.batch(rows)
+            training.train_step(run, padded)
+            tokens += padded.num_tokens
+        if prof is not None:
+            prof.__exit__(None, None, None)
+        seconds = time.perf_counter() - start
+        out[label] = {"seconds": round(seconds, 2), "tokens_per_second": round(tokens / seconds)}
+        if prof is not None:
+            totals = {e.key: e.cpu_time_total / 1e6 for e in prof.key_averages() if e.key in PHASES}
+            out["phases_seconds"] = {k.split(".")[1]: round(totals.get(k, 0.0), 2) for k in PHASES}
+    return out
 
 
 def main() -> None:
@@ -63,25 +70,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--optimizers", nargs="+", default=["adam", "nadam"])
     args = parser.parse_args()
-    import torch
-
-    from rnntag import schemes
-    from rnntag.batching import encode
-    from rnntag.config import Config
-    from rnntag.conll import read_tagged
-    from rnntag.vocab import Vocab
-
-    torch.set_num_threads(args.threads)
-    config = Config()
-    sentences, scheme = read_tagged(Path(args.data) / "train.txt")
-    tokens = [s.tokens for s in sentences]
-    tags = [schemes.to_bioes(s.tags, scheme) for s in sentences]
-    d = config.data
-    vocab = Vocab.build(tokens, tags, scheme, d.min_count, d.lowercase, d.normalize_digits)
-    encoded = [encode(t, vocab, g) for t, g in zip(tokens, tags)]
-    result = {"threads": args.threads, "batches": args.batches}
+    result: dict = {"threads": args.threads, "batches": args.batches}
     for name in args.optimizers:
-        result[name] = profile(config.override("train", optimizer=name), vocab, encoded, args.batches, config.train.seed)
+        result[name] = profile(Path(args.data) / "train.txt", name, args.batches, args.threads)
     print(json.dumps(result))
 
 

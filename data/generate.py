@@ -666,8 +666,8 @@ def num(c: Ctx) -> list[tuple[str, str]]:
 
 def bignum(c: Ctx) -> list[tuple[str, str]]:
     rng = c.rng
-    return _o(rng.choice([str(rng.randint(100, 999)), "{:,}".format(rng.randint(1000, 99999)),
-                          "{:,}".format(rng.randint(100, 999) * 1000)]))
+    return _o(rng.choice([str(rng.randint(100, 999)), f"{rng.randint(1000, 99999):,}",
+                          f"{rng.randint(100, 999) * 1000:,}"]))
 
 
 def dec(c: Ctx) -> list[tuple[str, str]]:

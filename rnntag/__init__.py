@@ -45,7 +45,11 @@ _LAZY = {
     "read_predictions": "rnntag.prediction_file",
 }
 
-__all__ = ["ConfigError", "DataError", "ModelError", "RnnTagError", "UsageError", "__version__", *_LAZY]
+__all__ = [
+    "Config", "ConfigError", "DataError", "Entity", "Evaluation", "ModelError", "ModelInfo", "Reporter", "RnnTagError",
+    "Scores", "Sentence", "Tagger", "Token", "TrainResult", "UsageError", "__version__", "evaluate", "export", "load",
+    "load_config", "predict", "read_info", "read_predictions", "resume", "score", "train",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
     from rnntag.config import Config, load_config

@@ -19,7 +19,7 @@ class Batch:
     mask: torch.Tensor  # shape: (batch, time) bool
     tags: torch.Tensor | None  # shape: (batch, time) long; 0 at padding
 
-    def to(self, device: torch.device) -> "Batch":
+    def to(self, device: torch.device) -> Batch:
         def move(t: torch.Tensor | None) -> torch.Tensor | None:
             return None if t is None else t.to(device)
 

@@ -195,7 +195,8 @@ def train(
     lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Sentences per batch."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (same seed, data and config: same result on CPU)."),
-    tag_column: Optional[int] = typer.Option(None, "--tag-column", help="Tag column (0-based; negative from the end; default last)."),
+    tag_column: Optional[int] = typer.Option(
+        None, "--tag-column", help="Tag column (0-based; negative from the end; default last)."),
     scheme: Optional[str] = typer.Option(None, "--scheme", help="Tag scheme of the data: auto, IOB1, IOB2, BIOES."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing model directory."),
     resume: Optional[Path] = typer.Option(
@@ -244,13 +245,24 @@ def train(
             sys.stdout.write(config.to_yaml())
             return
         if resume is not None:
-            if train_file is not None or dev is not None or config_file is not None:
-                raise UsageError("--resume continues with the run's saved data and config: give no TRAIN, --dev or --config")
+            given = {
+                "TRAIN": train_file, "--dev": dev, "--config": config_file, "--cell": cell, "--decoder": decoder,
+                "--char-encoder": char_encoder, "--hidden": hidden, "--layers": layers, "--dropout": dropout,
+                "--embeddings": embeddings, "--freeze-embeddings": freeze_embeddings, "--patience": patience,
+                "--lr": lr, "--batch-size": batch_size, "--seed": seed, "--tag-column": tag_column, "--scheme": scheme,
+                "--force": force or None, "--nproc": nproc if nproc > 1 else None,
+            }
+            refused = [name for name, value in given.items() if value is not None]
+            if refused:
+                raise UsageError(
+                    f"--resume continues with the run's saved data and config: it cannot take {', '.join(refused)} "
+                    "(only --epochs, --device and --amp)"
+                )
             _needs_torch("train")
             from rnntag.training import resume as run_resume
 
             reporter = _RichReporter()
-            result = run_resume(resume, reporter=reporter)
+            result = run_resume(resume, reporter=reporter, device=device, amp=amp, epochs=epochs)
             reporter.message(
                 f"Best dev F1 {100 * result.best_dev_f1:.2f} at epoch {result.best_epoch} of {result.epochs_run}. "
                 f"Model saved to {result.model_dir}"
@@ -290,7 +302,7 @@ def _launch_torchrun(nproc: int) -> int:
     import subprocess
 
     args, skip = [], False
-    for i, arg in enumerate(sys.argv[1:]):
+    for arg in sys.argv[1:]:
         if skip:
             skip = False
             continue
@@ -425,7 +437,8 @@ def predict(
     model_dir: Path = typer.Argument(..., metavar="MODEL", help=MODEL_HELP),
     inputs: Optional[List[Path]] = typer.Argument(None, metavar="[INPUT]...", help="Input files (default: stdin)."),
     input_kind: str = typer.Option("text", "--input", help="text (raw text), tokens (one sentence a line) or conll."),
-    fmt: Optional[str] = typer.Option(None, "--format", help="conll, jsonl or inline (default: inline for text, conll otherwise)."),
+    fmt: Optional[str] = typer.Option(
+        None, "--format", help="conll, jsonl or inline (default: inline for text, conll otherwise)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write here instead of stdout."),
     batch_size: int = typer.Option(64, "--batch-size", min=1, help="Sentences per batch."),
     max_tokens: int = typer.Option(

@@ -14,9 +14,10 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from rnntag.errors import ConfigError
 
@@ -161,7 +162,7 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
 
-    def resolved(self) -> "Config":
+    def resolved(self) -> Config:
         """This config with each null setting replaced by its default, which depends on whether
         pretrained vectors are used (what training runs with and saves)."""
         t = _fill(self.train, _BY_VECTORS[bool(self.model.embeddings)]["train"])
@@ -177,7 +178,7 @@ class Config:
 
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
 
-    def override(self, section: str, **values: Any) -> "Config":
+    def override(self, section: str, **values: Any) -> Config:
         """A copy with some keys of one section replaced (None values are ignored)."""
         values = {k: v for k, v in values.items() if v is not None}
         if not values:

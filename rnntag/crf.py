@@ -12,7 +12,7 @@ so the partition function only counts (numerically) valid paths.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn

@@ -21,8 +21,8 @@ where BIOES forbids a step), so no decoded path is ever invalid.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -142,7 +142,7 @@ class Decoder:
     end: np.ndarray
 
     @classmethod
-    def from_weights(cls, kind: str, weights: Mapping[str, np.ndarray]) -> "Decoder":
+    def from_weights(cls, kind: str, weights: Mapping[str, np.ndarray]) -> Decoder:
         """From a network's tensors (``decoder.*`` in ``rnntag.layout``)."""
         w = {k: np.asarray(v, dtype=np.float32) for k, v in weights.items() if k.startswith("decoder.")}
         if kind == "crf":
@@ -154,7 +154,7 @@ class Decoder:
         return {"trans": self.transitions, "start": self.start, "end": self.end}
 
     @classmethod
-    def from_arrays(cls, kind: str, arrays: Mapping[str, np.ndarray]) -> "Decoder":
+    def from_arrays(cls, kind: str, arrays: Mapping[str, np.ndarray]) -> Decoder:
         return cls(kind, *(np.asarray(arrays[k], dtype=np.float32) for k in ("trans", "start", "end")))
 
     def best_paths(self, emissions: np.ndarray, lengths: np.ndarray) -> np.ndarray:

@@ -12,8 +12,9 @@ and keep them in ``TypeTable.derived``.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -160,7 +161,8 @@ def bucket_order(
         chunk = sorted(order[start : start + size], key=lambda i: lengths[i])
         current = []
         for i in chunk:  # ascending: the newest sentence is the longest of its batch
-            if current and (len(current) >= batch_size or (max_tokens is not None and (len(current) + 1) * lengths[i] > max_tokens)):
+            too_long = max_tokens is not None and (len(current) + 1) * lengths[i] > max_tokens
+            if current and (len(current) >= batch_size or too_long):
                 batches.append(current)
                 current = []
             current.append(i)

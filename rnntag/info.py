@@ -46,7 +46,9 @@ class ModelInfo:
         return data
 
 
-def model_info(path: str | Path, kind: str, config: Config, vocab: Vocab, meta: dict[str, Any], header: dict[str, Any]) -> ModelInfo:
+def model_info(
+    path: str | Path, kind: str, config: Config, vocab: Vocab, meta: dict[str, Any], header: dict[str, Any]
+) -> ModelInfo:
     """``meta``: a model directory's meta.json (training, best_epoch, dev, parameters);
     ``header``: the artifact's own header (format_version, rnntag_version)."""
     m = config.model.resolved()

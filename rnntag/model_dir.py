@@ -36,10 +36,6 @@ META, CONFIG, VOCAB, WEIGHTS, METRICS = (
 CHECKPOINT = "checkpoint.safetensors"  # the training state after the last epoch (rnntag.checkpoint)
 
 
-def is_model_dir(path: str | Path) -> bool:
-    return (Path(path) / META).is_file()
-
-
 @dataclass(frozen=True)
 class ModelFiles:
     """A model directory read back and checked (no torch): what every runtime starts from."""

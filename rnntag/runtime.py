@@ -43,8 +43,8 @@ This module imports numpy, never torch.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 
@@ -122,7 +122,7 @@ class BiRNN:
         return linear(x, f.w_ih_t, f.bias), linear(x, b.w_ih_t, b.bias)
 
     def run(self, projections: tuple[np.ndarray, np.ndarray], index: np.ndarray, lengths: np.ndarray,
-            both: "Parallel") -> tuple[np.ndarray, np.ndarray]:
+            both: Parallel) -> tuple[np.ndarray, np.ndarray]:
         """Outputs (batch, time, 2 * hidden), zero at padding, and the final states (2, batch,
         hidden) (forward: after the last token; backward: after the first).
 

@@ -17,12 +17,12 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from rnntag import schemes
 from rnntag.config import Config
@@ -515,20 +515,23 @@ def _main_message(run: Run, text: str) -> None:
 
 def train_step(run: Run, padded: Any) -> float:
     """One optimiser step on one batch (``encoding.Padded``): word dropout and singleton-UNK,
-    the loss, backward, clipping, the update, the weight average. Returns the loss."""
+    the loss, backward, clipping, the update, the weight average. Returns the loss. Its
+    phases are named for ``torch.profiler`` (``bench/train_step_profile.py``)."""
     import torch
+    from torch.profiler import record_function
 
     from rnntag.batching import to_batch
 
     t = run.config.train
-    batch = to_batch(padded).to(run.device)
-    if t.word_dropout or t.singleton_unk:
-        words = batch.words
-        drop = (torch.rand(words.shape, generator=run.gen) < t.word_dropout).to(run.device)
-        if t.singleton_unk:
-            drop |= run.singles[words] & (torch.rand(words.shape, generator=run.gen) < t.singleton_unk).to(run.device)
-        batch.words = words.masked_fill(drop & batch.mask, UNK_ID)
-    with torch.autocast(device_type=run.device.type, dtype=torch.float16, enabled=run.amp):
+    with record_function("rnntag.batch"):
+        batch = to_batch(padded).to(run.device)
+        if t.word_dropout or t.singleton_unk:
+            words = batch.words
+            drop = (torch.rand(words.shape, generator=run.gen) < t.word_dropout).to(run.device)
+            if t.singleton_unk:
+                drop |= run.singles[words] & (torch.rand(words.shape, generator=run.gen) < t.singleton_unk).to(run.device)
+            batch.words = words.masked_fill(drop & batch.mask, UNK_ID)
+    with record_function("rnntag.loss"), torch.autocast(device_type=run.device.type, dtype=torch.float16, enabled=run.amp):
         loss = run.step_module(batch)
     value = float(loss.detach())
     if not math.isfinite(value):
@@ -538,15 +541,17 @@ def train_step(run: Run, padded: Any) -> float:
                else "no model was saved")
             + "; try a lower --lr"
         )
-    run.optimizer.zero_grad(set_to_none=True)
-    run.scaler.scale(loss).backward()
-    if t.clip:
-        run.scaler.unscale_(run.optimizer)
-        torch.nn.utils.clip_grad_norm_(run.model.parameters(), t.clip)
-    run.scaler.step(run.optimizer)
-    run.scaler.update()
-    if run.average is not None:
-        run.average.update()
+    with record_function("rnntag.backward"):
+        run.optimizer.zero_grad(set_to_none=True)
+        run.scaler.scale(loss).backward()
+    with record_function("rnntag.update"):
+        if t.clip:
+            run.scaler.unscale_(run.optimizer)
+            torch.nn.utils.clip_grad_norm_(run.model.parameters(), t.clip)
+        run.scaler.step(run.optimizer)
+        run.scaler.update()
+        if run.average is not None:
+            run.average.update()
     return value
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from rnntag import schemes
 from rnntag.errors import ConfigError, ModelError
@@ -84,9 +85,6 @@ class Vocab:
     def tag_id(self, tag: str) -> int:
         return self._tag_index[tag]  # type: ignore[attr-defined]
 
-    def has_tag(self, tag: str) -> bool:
-        return tag in self._tag_index  # type: ignore[attr-defined]
-
     @property
     def entity_types(self) -> list[str]:
         return sorted({t[2:] for t in self.tags if t != "O"})
@@ -101,7 +99,7 @@ class Vocab:
         min_count: int = 1,
         lowercase: bool = True,
         normalize_digits: bool = True,
-    ) -> "Vocab":
+    ) -> Vocab:
         probe = cls((PAD, UNK), (PAD, UNK), ("O",), scheme, lowercase, normalize_digits)
         word_counts: Counter[str] = Counter()
         char_counts: Counter[str] = Counter()
@@ -121,7 +119,7 @@ class Vocab:
             normalize_digits=normalize_digits,
         )
 
-    def with_words(self, extra: Iterable[str]) -> "Vocab":
+    def with_words(self, extra: Iterable[str]) -> Vocab:
         """The same vocabulary with more (already normalised) words appended."""
         known = set(self.words)
         added = [w for w in dict.fromkeys(extra) if w not in known]
@@ -138,7 +136,7 @@ class Vocab:
         }
 
     @classmethod
-    def from_dict(cls, raw: Any, source: str = "vocab") -> "Vocab":
+    def from_dict(cls, raw: Any, source: str = "vocab") -> Vocab:
         try:
             vocab = cls(
                 words=tuple(raw["words"]),

@@ -3,9 +3,11 @@
 import pytest
 import torch
 
-from rnntag.model_dir import load_model
 from rnntag.config import load_config
+from rnntag.model_dir import load_model
 from rnntag.training import _Average, resume, train
+
+pytestmark = pytest.mark.slow  # every test here trains models or starts processes
 
 
 def test_average_follows_the_ema_formula_with_warm_up_and_swaps_back():

@@ -387,7 +387,8 @@ CASES: list[Case] = [
       "{x}/slash/manifest.json: refusing file name 'sub/weights.npz'", out="{o}/o.txt", stdin="Paris\n"),
     C("predict_export_dotdot_name", "predict {x}/dotdot --runtime torch",
       "{x}/dotdot/manifest.json: refusing file name '../weights.npz'", stdin="Paris\n"),
-    C("predict_export_corrupt_manifest", "predict {x}/corrupt_manifest", "{x}/corrupt_manifest/manifest.json:1: corrupt or truncated JSON",
+    C("predict_export_corrupt_manifest", "predict {x}/corrupt_manifest",
+      "{x}/corrupt_manifest/manifest.json:1: corrupt or truncated JSON",
       stdin="Paris\n"),
     C("predict_export_foreign_manifest", "predict {x}/foreign_manifest", "foreign_manifest/manifest.json: not an rnntag export",
       stdin="Paris\n"),
@@ -421,7 +422,8 @@ CASES: list[Case] = [
     C("config_missing_file", TRAIN + " --config {d}/nothere.yaml", "{d}/nothere.yaml: no such config file", out="{o}/m"),
     C("config_binary_file", TRAIN + " --config {d}/random.bin", "{d}/random.bin:", out="{o}/m"),
     # ---- pretrained vectors ---------------------------------------------------------------
-    C("embeddings_bad_value", TRAIN + " --embeddings {d}/vec_bad_line.txt", "{d}/vec_bad_line.txt:3: value 'zero' is not a number",
+    C("embeddings_bad_value", TRAIN + " --embeddings {d}/vec_bad_line.txt",
+      "{d}/vec_bad_line.txt:3: value 'zero' is not a number",
       out="{o}/m"),
     C("embeddings_wrong_dimension", TRAIN + " --embeddings {d}/vec_wrong_dim.txt",
       "{d}/vec_wrong_dim.txt:2: expected 2 values after the word, found 3", out="{o}/m"),
@@ -640,6 +642,7 @@ def test_megabyte_token_in_eval(zoo, tmp_path):
     assert r.exit_code == 0, r.output[-2000:]
     assert json.loads(r.stdout)["tokens"] == 4
 
+@pytest.mark.slow
 
 def test_hundred_thousand_token_sentence(zoo):
     words = ["Paris", "John", "said", "the", "Smith", "Corp", "."]

@@ -61,7 +61,9 @@ def test_override_validates_and_is_frozen():
     assert cfg.model.cell == "gru" and cfg.model.hidden == Config().model.hidden
     with pytest.raises(ConfigError):
         Config().override("train", batch_size=0)
-    with pytest.raises(Exception):
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
         cfg.model.cell = "lstm"  # frozen
     assert config_from_dict(None) == Config()
 

@@ -10,6 +10,8 @@ import torch
 
 from rnntag.model_dir import load_model
 
+pytestmark = pytest.mark.slow  # every test here trains models or starts processes
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = """\
 model:
@@ -35,7 +37,7 @@ def _train(args, tmp_path, env=None, timeout=300):
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    from tests.conftest import take_sentences, DATA
+    from tests.conftest import DATA, take_sentences
 
     d = tmp_path_factory.mktemp("dist")
     (d / "train.conll").write_text(take_sentences(DATA / "sample.train.conll", 1200))

@@ -61,8 +61,8 @@ def test_bad_files(tmp_path, content, needle):
 
 
 def test_training_uses_and_can_freeze_vectors(tiny, tmp_path):
-    from rnntag.model_dir import load_model
     from rnntag.config import load_config
+    from rnntag.model_dir import load_model
     from rnntag.training import train
 
     vec = tmp_path / "v.txt"
@@ -78,8 +78,8 @@ def test_training_uses_and_can_freeze_vectors(tiny, tmp_path):
 
 
 def test_pretrained_words_outside_training_stay_usable(tiny, tmp_path):
-    from rnntag.model_dir import load_model
     from rnntag.config import load_config
+    from rnntag.model_dir import load_model
     from rnntag.training import train
     from rnntag.vocab import UNK_ID
 
@@ -106,6 +106,7 @@ def _extra_words_config(tiny, tmp_path, epochs=2):
     return load_config(tiny["config"]).override("train", epochs=epochs, patience=10).override(
         "model", embeddings=str(vec), pretrained_words=2)
 
+@pytest.mark.slow
 
 def test_extra_pretrained_rows_stay_out_of_the_optimiser_without_changing_training(tiny, tmp_path, monkeypatch):
     import torch
@@ -132,6 +133,7 @@ def test_extra_pretrained_rows_stay_out_of_the_optimiser_without_changing_traini
 def _whole_matrix_rows(self, embed, n):
     self.embed, self.n, self.rest, self.trained = embed, n, None, embed.weight
 
+@pytest.mark.slow
 
 def test_resume_with_extra_pretrained_words_matches_an_uninterrupted_run(tiny, tmp_path):
     from rnntag.model_dir import load_model

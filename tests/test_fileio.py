@@ -21,7 +21,7 @@ def test_text_round_trip_is_utf8_with_lf(tmp_path: Path) -> None:
     path = tmp_path / "out.txt"
     with atomic_open(path) as out:
         out.write("Zürich\nline two\n")
-    assert path.read_bytes() == "Zürich\nline two\n".encode("utf-8")
+    assert path.read_bytes() == "Zürich\nline two\n".encode()
     assert os.listdir(tmp_path) == ["out.txt"]
 
 
@@ -37,7 +37,7 @@ def test_binary_round_trip_and_replace(tmp_path: Path) -> None:
 def test_atomic_write_str_and_bytes(tmp_path: Path) -> None:
     path = tmp_path / "a.txt"
     atomic_write(path, "é\r\nx")  # str: UTF-8, line ends kept as given
-    assert path.read_bytes() == "é\r\nx".encode("utf-8")
+    assert path.read_bytes() == "é\r\nx".encode()
     atomic_write(path, b"bytes")
     assert path.read_bytes() == b"bytes"
     assert os.listdir(tmp_path) == ["a.txt"]

@@ -16,7 +16,8 @@ SENTS = [
     "EU rejects German call to boycott British lamb .".split(),
     "Peter Blackburn".split(),
     "BRUSSELS 1996-08-22".split(),
-    "The European Commission said on Thursday it disagreed with German advice to consumers to shun British lamb until scientists determine whether mad cow disease can be transmitted to sheep .".split(),
+    ("The European Commission said on Thursday it disagreed with German advice to consumers to shun British lamb "
+     "until scientists determine whether mad cow disease can be transmitted to sheep .").split(),
     ["x"],
 ]
 

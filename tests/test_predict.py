@@ -142,7 +142,8 @@ def test_head_closes_the_pipe_quietly(trained, tmp_path):
 @pytest.mark.parametrize("fmt", ["conll", "jsonl", "inline"])
 def test_numpy_and_torch_runtimes_print_the_same(trained, tiny, fmt):
     model, _ = trained
-    outs = [run("predict", model, tiny["test"], "--input", "conll", "--format", fmt, "--runtime", rt) for rt in ("numpy", "torch")]
+    outs = [run("predict", model, tiny["test"], "--input", "conll", "--format", fmt, "--runtime", rt)
+            for rt in ("numpy", "torch")]
     assert all(r.exit_code == 0 for r in outs), outs[0].output
     if fmt != "jsonl":
         assert outs[0].stdout == outs[1].stdout

@@ -1,9 +1,10 @@
 """Property tests (hypothesis): CoNLL round trips and constrained Viterbi."""
 
-import string
 
 import numpy as np
-from hypothesis import given, settings, strategies as st
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rnntag import schemes
 from rnntag.conll import read_conll, write_conll
@@ -24,6 +25,7 @@ def documents(draw):
     return sentences
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(documents(), st.sampled_from(["\t", " "]))
 def test_conll_write_then_read_is_identity(tmp_path_factory, doc, sep):

@@ -9,9 +9,11 @@ import time
 
 import pytest
 
-from rnntag.model_dir import CHECKPOINT, load_model
 from rnntag.config import load_config
+from rnntag.model_dir import CHECKPOINT, load_model
 from rnntag.training import resume, train
+
+pytestmark = pytest.mark.slow  # every test here trains models or starts processes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -77,6 +79,13 @@ def test_resume_through_the_cli_and_of_a_finished_run(tiny, tmp_path):
     assert "already finished" in r.stderr
     r = CliRunner().invoke(app, ["train", str(tiny["train"]), "--resume", str(model_dir)])
     assert r.exit_code == 2 and "--resume continues" in r.stderr
+    r = CliRunner().invoke(app, ["train", "--resume", str(model_dir), "--lr", "0.1", "--seed", "3"])
+    assert r.exit_code == 2 and "it cannot take --lr, --seed (only --epochs, --device and --amp)" in r.stderr
+    r = CliRunner().invoke(app, ["train", "--resume", str(model_dir), "--epochs", "2"])
+    assert r.exit_code == 2 and "--epochs 2:" in r.stderr and "already run 2 epochs" in r.stderr
+    r = CliRunner().invoke(app, ["train", "--resume", str(model_dir), "--epochs", "3"])  # a finished run, one more epoch
+    assert r.exit_code == 0, r.output
+    assert [json.loads(x)["epoch"] for x in (model_dir / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]
     (model_dir / CHECKPOINT).write_bytes(b"garbage")
     r = CliRunner().invoke(app, ["train", "--resume", str(model_dir)])
     assert r.exit_code == 2 and "corrupt or truncated checkpoint" in r.stderr

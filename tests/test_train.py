@@ -6,11 +6,13 @@ import pytest
 import torch
 
 import rnntag
-from rnntag.model_dir import load_model
 from rnntag.config import load_config
 from rnntag.errors import UsageError
+from rnntag.model_dir import load_model
 from rnntag.training import Reporter, TrainingDiverged, split_dev, train
 
+
+@pytest.mark.slow
 
 def test_same_seed_same_result(tiny, tmp_path):
     cfg = load_config(tiny["config"]).override("train", epochs=2)
@@ -29,6 +31,7 @@ def test_learns_the_sample_data(trained):
     # 400 sentences, a tiny model, 6 epochs: far above chance (an all-O tagger scores 0)
     assert result.best_dev_f1 > 0.4
 
+@pytest.mark.slow
 
 def test_early_stopping_keeps_the_best_epoch(tiny, tmp_path):
     cfg = load_config(tiny["config"]).override("train", epochs=12, patience=1, lr=0.05)
@@ -79,8 +82,8 @@ def test_nan_loss_stops_with_clear_error(tiny, tmp_path, monkeypatch):
 
 
 def test_iob1_training_data_gives_iob1_predictions(tmp_path):
-    from rnntag.conll import read_tagged
     from rnntag.config import Config
+    from rnntag.conll import read_tagged
 
     # CoNLL-2003 as distributed (IOB1): entities start with I-, B- only between two of one type
     sent = "I-PER I-PER O I-LOC B-LOC O".split()
@@ -98,6 +101,7 @@ def test_iob1_training_data_gives_iob1_predictions(tmp_path):
     assert [list(s.tags) for s in tagger.tag_tokens([toks])] == [sent]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer", ["adam", "adamw", "nadam"])
 def test_each_optimizer_learns(tiny, tmp_path, optimizer):
     # fused Adam/AdamW and foreach NAdam: each must train, not merely run
@@ -107,6 +111,7 @@ def test_each_optimizer_learns(tiny, tmp_path, optimizer):
     assert losses[-1] < 0.5 * losses[0]
     assert result.best_dev_f1 > 0.2
 
+@pytest.mark.slow
 
 def test_stops_once_the_learning_rate_falls_below_min_lr(tiny, tmp_path):
     class Messages(Reporter):
@@ -144,6 +149,7 @@ def _checkpoint_weights(model_dir):
 
     return model_state(load_checkpoint(model_dir)[0])
 
+@pytest.mark.slow
 
 def test_reload_best_continues_from_the_best_weights_after_a_cut(tiny, tmp_path):
     from rnntag.training import resume
