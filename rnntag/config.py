@@ -271,6 +271,13 @@ def config_from_dict(raw: Any, source: str = "") -> Config:
     return Config(**sections)
 
 
+def safe_yaml(text: str) -> Any:
+    """YAML text as plain data with the safe loader (libyaml's C one where installed)."""
+    import yaml
+
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def load_config(path: str | Path) -> Config:
     """Read a YAML config file (safe loader). Missing keys take their defaults."""
     import yaml
@@ -283,7 +290,7 @@ def load_config(path: str | Path) -> Config:
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path}: cannot read config: {err}") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = safe_yaml(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""

@@ -56,18 +56,23 @@ def constraint_masks(num_tags: int, constraints) -> tuple[np.ndarray, np.ndarray
 
 
 def viterbi(scores: np.ndarray, lengths: np.ndarray, trans: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """Best paths (batch, time) under ``trans`` (from, to), ``start`` and ``end``."""
+    """Best paths (batch, time) under ``trans`` (from, to), ``start`` and ``end``.
+
+    Rows are taken longest first, so the rows still running at step t are a prefix and only
+    they are computed; a finished row's back-pointers are the identity, so that the trace
+    from the last step passes through its own end unchanged."""
     batch, time, num_tags = scores.shape
+    order = np.argsort(-lengths, kind="stable")
+    scores = scores[order]
+    running = (lengths[order][None, :] > np.arange(time)[:, None]).sum(1)
     score = start + scores[:, 0]  # shape: (batch, tags)
     history = np.empty((max(time - 1, 0), batch, num_tags), dtype=np.intp)
-    identity = np.arange(num_tags)
+    history[:] = np.arange(num_tags)
     for t in range(1, time):
-        cand = score[:, :, None] + trans  # shape: (batch, from, to)
-        back = cand.argmax(axis=1)
-        best = cand.max(axis=1)
-        live = (lengths > t)[:, None]
-        score = np.where(live, best + scores[:, t], score)
-        history[t - 1] = np.where(live, back, identity)
+        k = running[t]
+        cand = score[:k, :, None] + trans  # shape: (k, from, to)
+        history[t - 1, :k] = cand.argmax(axis=1)
+        score[:k] = cand.max(axis=1) + scores[:k, t]
     tag = (score + end).argmax(axis=1)
     path = np.empty((batch, time), dtype=np.intp)
     path[:, time - 1] = tag
@@ -75,7 +80,9 @@ def viterbi(scores: np.ndarray, lengths: np.ndarray, trans: np.ndarray, start: n
     for t in range(time - 2, -1, -1):
         tag = history[t][rows, tag]
         path[:, t] = tag
-    return path
+    out = np.empty_like(path)
+    out[order] = path
+    return out
 
 
 def crf_span_log_probs(

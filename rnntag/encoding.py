@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -104,18 +105,17 @@ class Encoded:
 
 def encode(sentences: Sequence[Sequence[str]], vocab: Vocab, bioes_tags: Sequence[Sequence[str]] | None = None) -> Encoded:
     """Encode ``sentences`` (and their BIOES tags) against ``vocab``."""
-    index: dict[str, int] = {}
-    rows = []
-    for tokens in sentences:
-        ids = [index.setdefault(t, len(index) + 1) for t in tokens]
-        rows.append(np.array(ids, dtype=np.int64))
+    flat = list(chain.from_iterable(sentences))
+    index = {t: i for i, t in enumerate(dict.fromkeys(flat), start=1)}  # row of each distinct token
+    ids = np.fromiter(map(index.__getitem__, flat), dtype=np.int64, count=len(flat))
+    rows = np.split(ids, np.cumsum([len(s) for s in sentences])[:-1]) if len(sentences) else []
     parts = [vocab.encode_token(t) for t in index]  # in row order (dicts keep insertion order)
     chars = [_clip_chars(p[2]) for p in parts]
     lengths = np.zeros(len(parts) + 1, dtype=np.int64)
     lengths[1:] = [len(c) for c in chars]
     matrix = np.zeros((len(parts) + 1, max(1, int(lengths.max()))), dtype=np.int64)
-    for row, ids in enumerate(chars, start=1):
-        matrix[row, : len(ids)] = ids
+    matrix[np.arange(matrix.shape[1])[None, :] < lengths[:, None]] = np.fromiter(
+        chain.from_iterable(chars), dtype=np.int64, count=int(lengths.sum()))
     words = np.zeros(len(parts) + 1, dtype=np.int64)
     cases = np.zeros(len(parts) + 1, dtype=np.int64)
     words[1:] = [p[0] for p in parts]

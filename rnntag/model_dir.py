@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from rnntag import formats
-from rnntag.config import Config, config_from_dict
+from rnntag.config import Config, config_from_dict, safe_yaml
 from rnntag.errors import ConfigError, ModelError
 from rnntag.fileio import atomic_write
 from rnntag.vocab import Vocab
@@ -78,7 +78,7 @@ def read_model_dir(directory: str | Path) -> ModelFiles:
         if name not in contents:
             contents[name] = _read_plain(directory / name)
     try:
-        raw = yaml.safe_load(contents[CONFIG].decode("utf-8"))
+        raw = safe_yaml(contents[CONFIG].decode("utf-8"))
     except (UnicodeDecodeError, yaml.YAMLError) as err:
         raise ModelError(f"{directory / CONFIG}: corrupt ({type(err).__name__})") from None
     config = parse_config(raw, directory / CONFIG)

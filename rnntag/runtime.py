@@ -54,7 +54,7 @@ from rnntag.errors import ModelError
 from rnntag.layout import mismatches, weight_layout
 
 Weights = Mapping[str, np.ndarray]
-CHAR_BLOCK = 256  # words whose characters are encoded at once
+CHAR_BLOCK = 256  # words whose characters are encoded at once (bounds the (words, width, filters) temporaries)
 
 
 def erf(x: np.ndarray) -> np.ndarray:
@@ -77,6 +77,45 @@ def linear(x: np.ndarray, weight_t: np.ndarray, bias: np.ndarray | None = None) 
     if bias is not None:
         y += bias
     return y.reshape(*x.shape[:-1], weight_t.shape[1])
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """A bidirectional layer's outputs as its loops left them: time-major, rows sorted longest
+    first, the backward direction in each sentence's reversed order. ``whole()`` puts them
+    together as (batch, time, 2 * hidden); ``linear()`` applies a layer to that without
+    building it (two small products, then a gather of their results)."""
+
+    forward: np.ndarray  # shape: (time, batch, hidden), sorted rows
+    backward: np.ndarray  # shape: (time, batch, hidden), sorted rows, reversed within length
+    inverse: np.ndarray  # shape: (batch,): the sorted position of each row
+    backwards: np.ndarray  # shape: (batch, time): the reversed step of each position of each row
+    lengths: np.ndarray
+
+    def whole(self) -> np.ndarray:
+        """(batch, time, 2 * hidden), zero at padding."""
+        h = self.forward.shape[2]
+        batch, time = self.backwards.shape
+        out = np.empty((batch, time, 2 * h), dtype=np.float32)
+        out[:, :, :h] = self.forward.transpose(1, 0, 2)[self.inverse]
+        out[:, :, h:] = self.backward[self.backwards, self.inverse[:, None]]
+        return out
+
+    def linear(self, weight_t: np.ndarray, bias: np.ndarray) -> np.ndarray:
+        """``linear(self.whole(), weight_t, bias)``: (batch, time, out)."""
+        h = self.forward.shape[2]
+        f = linear(self.forward, weight_t[:h])
+        b = linear(self.backward, weight_t[h:])
+        out = f.transpose(1, 0, 2)[self.inverse]
+        out += b[self.backwards, self.inverse[:, None]]
+        out += bias
+        return out
+
+    def final(self) -> np.ndarray:
+        """(2, batch, hidden): the forward state after each row's last token, the backward
+        state after its first (each row's output at its own last step)."""
+        last = self.lengths - 1
+        return np.stack([self.forward[last, self.inverse], self.backward[last, self.inverse]])
 
 
 @dataclass(frozen=True)
@@ -116,15 +155,14 @@ class BiRNN:
                 np.ascontiguousarray((w_hh * scale[:, None]).T), b_hn,
             ))
 
-    def project(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def project(self, x: np.ndarray, both: Parallel) -> tuple[np.ndarray, np.ndarray]:
         """Input projections of x (rows, in) for each direction: two (rows, gates) arrays."""
         f, b = self.directions
-        return linear(x, f.w_ih_t, f.bias), linear(x, b.w_ih_t, b.bias)
+        return both(lambda: linear(x, f.w_ih_t, f.bias), lambda: linear(x, b.w_ih_t, b.bias))
 
     def run(self, projections: tuple[np.ndarray, np.ndarray], index: np.ndarray, lengths: np.ndarray,
-            both: Parallel) -> tuple[np.ndarray, np.ndarray]:
-        """Outputs (batch, time, 2 * hidden), zero at padding, and the final states (2, batch,
-        hidden) (forward: after the last token; backward: after the first).
+            both: Parallel) -> Outputs:
+        """Both directions over a batch; see ``Outputs`` for what comes back.
 
         ``projections``: each direction's input projections of some rows (``project``);
         ``index`` (batch, time): the row of each position (anything at padding). The two
@@ -138,37 +176,44 @@ class BiRNN:
         forwards = index[order].T  # (time, batch), time-major: each step's rows are contiguous
         reverse = forwards[backwards, np.arange(batch)[None, :]]
         running = (n > steps).sum(1)  # rows still going at each step: a prefix of the sorted rows
-        (out_f, h_f), (out_b, h_b) = both(
-            lambda: self._direction(0, np.take(projections[0], forwards, axis=0, mode="clip"), running),
-            lambda: self._direction(1, np.take(projections[1], reverse, axis=0, mode="clip"), running),
+        out_f, out_b = both(
+            lambda: self._direction(0, projections[0], forwards, running),
+            lambda: self._direction(1, projections[1], reverse, running),
         )
         inverse = np.empty_like(order)
         inverse[order] = np.arange(batch)
-        h = self.hidden
-        result = np.empty((batch, time, 2 * h), dtype=np.float32)
-        result[:, :, :h] = out_f.transpose(1, 0, 2)[inverse]
-        result[:, :, h:] = out_b[backwards[:, inverse].T, inverse[:, None]]
-        return result, np.stack([h_f[inverse], h_b[inverse]])
+        return Outputs(out_f, out_b, inverse, backwards[:, inverse].T, lengths)
 
-    def _direction(self, d: int, xp: np.ndarray, running: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """One direction over time-major input projections xp (time, batch, gates), rows
-        sorted longest first: outputs (time, batch, hidden), zero at padding, and final states."""
-        time, batch, gates = xp.shape
+    def _direction(self, d: int, projections: np.ndarray, index: np.ndarray, running: np.ndarray) -> np.ndarray:
+        """One direction over the rows ``index`` (time, batch) of ``projections`` (rows,
+        gates), each step's rows sorted longest first: outputs (time, batch, hidden), zero at
+        padding. The state of step t is its output, so a step reads the previous step's
+        output rows and writes its own; a step's input projections are gathered when it runs
+        (never a whole batch's at once), and buffers are allocated once."""
+        time, batch = index.shape
+        gates = projections.shape[1]
         hs = self.hidden
         w = self.directions[d]
-        h = np.zeros((batch, hs), dtype=np.float32)
-        c = np.zeros((batch, hs), dtype=np.float32)
         out = np.zeros((time, batch, hs), dtype=np.float32)
+        c = np.zeros((batch, hs), dtype=np.float32)
+        zero = np.zeros((batch, hs), dtype=np.float32)
+        g_buf = np.empty((batch, gates), dtype=np.float32)
+        x_buf = np.empty((batch, gates), dtype=np.float32)
+        t_buf = np.empty((batch, hs), dtype=np.float32)
         lstm = self.cell == "lstm"
         with np.errstate(over="ignore"):  # exp(large) is inf, and 1 / (1 + inf) the right 0
             for t in range(time):
                 k = running[t]
                 if k == 0:
                     break
-                hk = h[:k]
-                g = hk @ w.w_hh_t  # shape: (k, gates)
+                prev = out[t - 1, :k] if t else zero[:k]
+                h = out[t, :k]
+                g = g_buf[:k]
+                np.matmul(prev, w.w_hh_t, out=g)
+                x = x_buf[:k]
+                np.take(projections, index[t, :k], axis=0, out=x, mode="clip")
                 if lstm:
-                    g += xp[t, :k]
+                    g += x
                     np.exp(g, out=g)
                     g += 1.0
                     np.reciprocal(g, out=g)  # sigmoid of i, f, o; sigmoid(2x) of the candidate
@@ -179,15 +224,15 @@ class BiRNN:
                     ck *= f
                     cand *= i
                     ck += cand
-                    tc = np.multiply(ck, -2.0)
+                    tc = t_buf[:k]
+                    np.multiply(ck, -2.0, out=tc)
                     np.exp(tc, out=tc)
                     tc += 1.0
                     np.reciprocal(tc, out=tc)
                     tc *= 2.0
                     tc -= 1.0  # tanh(c)
-                    np.multiply(o, tc, out=hk)
+                    np.multiply(o, tc, out=h)
                 else:
-                    x = xp[t, :k]
                     rz = g[:, : 2 * hs]
                     rz += x[:, : 2 * hs]
                     np.exp(rz, out=rz)
@@ -203,19 +248,19 @@ class BiRNN:
                     np.reciprocal(cand, out=cand)
                     cand *= 2.0
                     cand -= 1.0  # tanh
-                    hk -= cand
-                    hk *= z
-                    hk += cand  # (1 - z) * n + z * h
-                out[t, :k] = hk
-        return out, h
+                    np.subtract(prev, cand, out=h)
+                    h *= z
+                    h += cand  # (1 - z) * n + z * h
+        return out
 
 
 class Parallel:
-    """Runs two independent computations side by side: one in a worker thread, one in the
-    caller, with the BLAS library limited to one thread meanwhile (numpy releases the GIL in
-    its loops and matrix products; on two cores this beats one multi-threaded BLAS call
-    after the other for the small recurrent products). Without threadpoolctl, or on one
-    core, one after the other."""
+    """Runs two independent computations side by side, one in a worker thread and one in
+    the caller (numpy releases the GIL in its loops and matrix products). On two cores this
+    beats running them one after the other with a two-threaded BLAS, provided BLAS keeps to
+    one thread meanwhile: ``single_blas()`` holds it there (and a BLAS thread left spinning
+    after a two-threaded product would slow both). Without threadpoolctl, or on one core,
+    the two run one after the other and ``single_blas`` changes nothing."""
 
     def __init__(self) -> None:
         import os
@@ -232,15 +277,21 @@ class Parallel:
             self.controller = ThreadpoolController()
             self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rnntag-numpy")
 
+    def single_blas(self):
+        import contextlib
+
+        if self.controller is None:
+            return contextlib.nullcontext()
+        return self.controller.limit(limits=1, user_api="blas")
+
     def __call__(self, first, second):
         if self.pool is None:
             return first(), second()
-        with self.controller.limit(limits=1, user_api="blas"):
-            pending = self.pool.submit(second)
-            try:
-                a = first()
-            finally:
-                b = pending.result()
+        pending = self.pool.submit(second)
+        try:
+            a = first()
+        finally:
+            b = pending.result()
         return a, b
 
 
@@ -263,8 +314,11 @@ class NumpyNetwork:
         self.rnns = [BiRNN(c.cell, w, f"rnns.{layer}") for layer in range(c.layers)]
         self.char_rnn = BiRNN("lstm", w, "char_encoder.rnn") if c.char_encoder == "lstm" else None
         if c.char_encoder == "cnn":
-            weight = w["char_encoder.conv.weight"]  # shape: (filters, dim, k)
-            self.conv_t = np.ascontiguousarray(weight.transpose(2, 1, 0).reshape(-1, weight.shape[0]))  # (k*dim, filters)
+            # the convolution as lookups: what each character contributes at each kernel offset,
+            # (k, chars + 1, filters); the extra last row is the zero padding around a word
+            emb, weight = w["char_encoder.embed.weight"], w["char_encoder.conv.weight"]  # (chars, dim), (filters, dim, k)
+            tables = np.einsum("cd,fdj->jcf", emb, weight).astype(np.float32)
+            self.conv_tables = np.concatenate([tables, np.zeros((tables.shape[0], 1, tables.shape[2]), np.float32)], 1)
         self.out_t = np.ascontiguousarray(w["out.weight"].T)
         self.mlp_t = np.ascontiguousarray(w["mlp.0.weight"].T) if c.mlp_dim else None
         self._key = f"numpy-runtime-{id(self)}"
@@ -274,12 +328,14 @@ class NumpyNetwork:
     def _char_cnn(self, chars: np.ndarray) -> np.ndarray:
         """chars: (words, width) -> (words, filters); 0 for a word without characters."""
         k = self.config.char_kernel
-        emb = self.w["char_encoder.embed.weight"][chars]  # shape: (words, width, dim)
         left = k // 2
-        padded = np.pad(emb, ((0, 0), (left, k - 1 - left), (0, 0)))
+        tables = self.conv_tables
         width = chars.shape[1]
-        windows = np.concatenate([padded[:, j : j + width] for j in range(k)], axis=2)  # (words, width, k*dim)
-        h = linear(windows, self.conv_t, self.w["char_encoder.conv.bias"])  # shape: (words, width, filters)
+        ids = np.pad(chars, ((0, 0), (left, k - 1 - left)), constant_values=tables.shape[1] - 1)
+        h = tables[0][ids[:, :width]]  # shape: (words, width, filters)
+        for j in range(1, k):
+            h += tables[j][ids[:, j : j + width]]
+        h += self.w["char_encoder.conv.bias"]
         h = np.where((chars != 0)[:, :, None], h, -np.inf).max(axis=1)
         return np.where(np.isinf(h), 0.0, h).astype(np.float32)
 
@@ -287,14 +343,31 @@ class NumpyNetwork:
         lengths = np.maximum((chars != 0).sum(1), 1)  # an empty token still has one (padding) character, as in torch
         emb = self.w["char_encoder.embed.weight"][chars.reshape(-1)]
         index = np.arange(chars.size).reshape(chars.shape)
-        _, final = self.char_rnn.run(self.char_rnn.project(emb), index, lengths, self.both)
+        final = self.char_rnn.run(self.char_rnn.project(emb, self.both), index, lengths, self.both).final()
         return np.concatenate([final[0], final[1]], axis=1)
 
     def _chars(self, table: TypeTable) -> np.ndarray:
         width = max(1, int(table.char_lengths.max()))
         chars = table.chars[:, :width]
-        encode = self._char_cnn if self.config.char_encoder == "cnn" else self._char_lstm
-        return np.concatenate([encode(chars[i : i + CHAR_BLOCK]) for i in range(0, len(chars), CHAR_BLOCK)])
+        if self.config.char_encoder == "lstm":
+            return self._char_lstm(chars)
+
+        # by length, so that each block is only as wide as its own longest word
+        order = np.argsort(table.char_lengths, kind="stable")
+        lengths = table.char_lengths[order]
+
+        def part(rows: range) -> list[np.ndarray]:
+            out = []
+            for i in rows[::CHAR_BLOCK]:
+                block = order[i : min(i + CHAR_BLOCK, rows.stop)]
+                out.append(self._char_cnn(chars[block, : max(1, int(lengths[min(i + CHAR_BLOCK, rows.stop) - 1]))]))
+            return out
+
+        half = (len(chars) + 1) // 2
+        first, second = self.both(lambda: part(range(0, half)), lambda: part(range(half, len(chars))))
+        result = np.empty((len(chars), self.conv_tables.shape[2]), dtype=np.float32)
+        result[order] = np.concatenate(first + second)
+        return result
 
     def type_projections(self, table: TypeTable) -> tuple[np.ndarray, np.ndarray]:
         """The first recurrent layer's input projections (each direction: (types, gates)) for
@@ -310,19 +383,26 @@ class NumpyNetwork:
             x = np.concatenate(parts, axis=-1)
             if self.mlp_t is not None:
                 x = gelu(linear(x, self.mlp_t, w["mlp.0.bias"])).astype(np.float32)
-            done = table.derived[self._key] = self.rnns[0].project(x)
+            done = table.derived[self._key] = self.rnns[0].project(x, self.both)
         return done
 
     # -- per batch --------------------------------------------------------------------------
     def emissions(self, padded: Padded) -> np.ndarray:
         """Emissions (batch, time, tags), float32."""
+        with self.both.single_blas():
+            return self._emissions(padded)
+
+    def _emissions(self, padded: Padded) -> np.ndarray:
         c, w = self.config, self.w
-        x, _ = self.rnns[0].run(self.type_projections(padded.table), padded.types, padded.lengths, self.both)
-        positions = np.arange(x.shape[0] * x.shape[1]).reshape(x.shape[:2])
+        outputs = self.rnns[0].run(self.type_projections(padded.table), padded.types, padded.lengths, self.both)
+        positions = np.arange(padded.types.size).reshape(padded.types.shape)
         for rnn in self.rnns[1:]:
-            x, _ = rnn.run(rnn.project(x.reshape(-1, x.shape[2])), positions, padded.lengths, self.both)
-        if c.layer_norm:
-            mean = x.mean(-1, keepdims=True)
-            var = ((x - mean) ** 2).mean(-1, keepdims=True)
-            x = (x - mean) / np.sqrt(var + 1e-5) * w["norm.weight"] + w["norm.bias"]
+            x = outputs.whole()
+            outputs = rnn.run(rnn.project(x.reshape(-1, x.shape[2]), self.both), positions, padded.lengths, self.both)
+        if not c.layer_norm:
+            return outputs.linear(self.out_t, w["out.bias"])
+        x = outputs.whole()
+        mean = x.mean(-1, keepdims=True)
+        var = ((x - mean) ** 2).mean(-1, keepdims=True)
+        x = (x - mean) / np.sqrt(var + 1e-5) * w["norm.weight"] + w["norm.bias"]
         return linear(x, self.out_t, w["out.bias"])

@@ -29,8 +29,8 @@ from rnntag.vocab import Vocab
 
 MAX_TOKENS = 300  # default longest sentence tagged in one piece
 BATCH_SIZE = 64  # sentences per batch at most
-BATCH_TOKENS = 4096  # padded tokens per batch at most (long sentences go in smaller batches)
-CHUNK_TOKENS = 20_000  # tokens encoded together (one type table), then tagged
+BATCH_TOKENS = 8192  # padded tokens per batch at most (bounds memory; long sentences go in smaller batches)
+CHUNK_TOKENS = 10_000  # tokens encoded together (one type table), then tagged
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,12 @@ _DIGITS = re.compile(r"\d")
 
 def case_id(token: str) -> int:
     """The index in ``CASES`` of the token's case pattern."""
+    if token.isascii() and token.isalpha():  # the common case, with str methods only
+        if token.islower():
+            return 1
+        if token.isupper():
+            return 2
+        return 3 if token[0].isupper() and token[1:].islower() else 4
     if token.isdigit():
         return 5
     if any(c.isdigit() for c in token):

@@ -1,6 +1,8 @@
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rnntag.errors import ModelError
 from rnntag.vocab import CASES, PAD_ID, UNK_ID, Vocab, case_id, singletons
@@ -51,3 +53,24 @@ def test_json_round_trip_and_corruption():
     bad["words"] = ["x", "y", "z"]
     with pytest.raises(ModelError, match="reserved"):
         Vocab.from_dict(bad)
+
+
+@given(st.text(alphabet=st.sampled_from("aZ9_.-éÉß中ǅ٣²"), min_size=1, max_size=6) | st.text(min_size=1, max_size=6))
+def test_case_id_follows_its_definition(token):
+    """The fast path for ASCII words agrees with the definition on every token."""
+    letters = [c for c in token if c.isalpha()]
+    if token.isdigit():
+        want = 5
+    elif any(c.isdigit() for c in token):
+        want = 6
+    elif not letters:
+        want = 7
+    elif all(c.islower() for c in letters):
+        want = 1
+    elif all(c.isupper() for c in letters):
+        want = 2
+    elif letters[0].isupper() and all(c.islower() for c in letters[1:]):
+        want = 3
+    else:
+        want = 4
+    assert case_id(token) == want
