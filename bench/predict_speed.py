@@ -1,7 +1,7 @@
 """Prediction speed, latency and memory, side by side with a bare torch BiLSTM; prints JSON.
 
     python bench/predict_speed.py --model bench/out/conll-default [--data ../shared/data/conll2003/valid.txt]
-                                  [--repeats 5] [--baseline-src ../baseline]
+                                  [--repeats 5] [--baseline-src ../baseline --baseline-python ../venv/bin/python]
 
 All in one run, because machines differ (one here does 290 GFLOP/s at matmul, another 66):
 
@@ -13,14 +13,19 @@ All in one run, because machines differ (one here does 290 GFLOP/s at matmul, an
   (the sentences detokenised), ``--format jsonl`` and ``--runtime torch``.
 - ``api``: ``rnntag.load(MODEL).tag_tokens(sentences)`` in this process (entities scored),
   after loading and one warm-up call.
-- ``cold_one_sentence``: one sentence piped into ``rnntag predict MODEL``, start to exit.
+- ``cold_one_sentence``: one sentence piped into ``rnntag predict MODEL``, start to exit;
+  ``cold_dependency_imports``: a python that only imports what that needs of other packages
+  (numpy, typer, PyYAML, syntok, safetensors), the floor under it.
 - memory: peak RSS of ``rnntag predict`` on about 1,000,000 tokens of the data as token lines,
   on 1,000,000 tokens of unpunctuated raw text in lines of 20,000 tokens, and on one line of
   200,000 tokens without punctuation.
 
-Each timing is the best of ``--repeats`` runs (the machines here are noisy: the best is the
-most repeatable figure). ``--baseline-src DIR`` also runs the command-line and API timings
-with the rnntag found in DIR (an older checkout) for a before/after in the same run.
+The throughput figures are taken in ``--repeats`` interleaved rounds (bare, then each
+version's command and API), and each ratio is the median of its rounds' ratios: the machines
+here drift by a third in speed over minutes. Other timings are the best of their runs.
+``--baseline-src DIR`` measures the rnntag found in DIR (an older checkout) the same way, in
+the same run. Compile the checkouts' ``.pyc`` files first (``python -m compileall``), as an
+installed package has them: with PYTHONDONTWRITEBYTECODE set, every start would recompile.
 """
 
 from __future__ import annotations
@@ -40,13 +45,14 @@ from pathlib import Path  # noqa: E402
 HERE = Path(__file__).resolve().parent
 
 
-def timed(cmd: list[str], stdin_path: str | None = None, stdin_text: str | None = None, env: dict | None = None) -> float:
+def timed(cmd: list[str], stdin_path: str | None = None, stdin_text: str | None = None, env: dict | None = None,
+          cwd: str | None = None) -> float:
     start = time.perf_counter()
     if stdin_path is not None:
         with open(stdin_path, "rb") as f:
-            subprocess.run(cmd, stdin=f, stdout=subprocess.DEVNULL, check=True, env=env)
+            subprocess.run(cmd, stdin=f, stdout=subprocess.DEVNULL, check=True, env=env, cwd=cwd)
     else:
-        subprocess.run(cmd, input=(stdin_text or "").encode(), stdout=subprocess.DEVNULL, check=True, env=env)
+        subprocess.run(cmd, input=(stdin_text or "").encode(), stdout=subprocess.DEVNULL, check=True, env=env, cwd=cwd)
     return time.perf_counter() - start
 
 
@@ -63,18 +69,19 @@ def detokenize(tokens) -> str:
     return out
 
 
-def peak_rss_mb(cmd: list[str], stdin_path: str, env: dict | None = None) -> float:
+def peak_rss_mb(cmd: list[str], stdin_path: str, env: dict | None = None, cwd: str | None = None) -> float:
     code = (
         "import resource, subprocess, sys\n"
         f"subprocess.run({cmd!r}, stdin=open({stdin_path!r}, 'rb'), stdout=subprocess.DEVNULL, check=True)\n"
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=cwd)
     return float(out.stdout.strip())
 
 
-def bare_torch(sentences, repeats: int) -> float:
-    """Tokens/s of the bare BiLSTM described in the module docstring."""
+def bare_torch(sentences):
+    """A function that runs the bare BiLSTM described in the module docstring over the
+    sentences once and returns its tokens/s."""
     import torch
     from torch import nn
     from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -93,6 +100,8 @@ def bare_torch(sentences, repeats: int) -> float:
     torch.manual_seed(0)
     emb, rnn, out = nn.Embedding(len(vocab) + 1, 100), nn.LSTM(100, 200, batch_first=True, bidirectional=True), nn.Linear(400, 17)
 
+    n = sum(map(len, sentences))
+
     @torch.inference_mode()
     def run() -> float:
         start = time.perf_counter()
@@ -100,63 +109,110 @@ def bare_torch(sentences, repeats: int) -> float:
             packed = pack_padded_sequence(emb(words), lengths, batch_first=True, enforce_sorted=True)
             h, _ = pad_packed_sequence(rnn(packed)[0], batch_first=True)
             out(h)
-        return time.perf_counter() - start
+        return n / (time.perf_counter() - start)
 
     run()
-    return sum(map(len, sentences)) / best(run, repeats)
+    return run
 
 
 API = r"""
 import json, sys, time
-sys.path.insert(0, sys.argv[1]) if sys.argv[1] else None
-model, data, repeats = sys.argv[2], sys.argv[3], int(sys.argv[4])
+if sys.argv[1]:
+    sys.path.insert(0, sys.argv[1])
+model, data = sys.argv[2], sys.argv[3]
 from rnntag.conll import read_conll
 sents = [list(s.tokens) for s in read_conll(data)]
 n = sum(map(len, sents))
 try:
     import rnntag
-    tagger = rnntag.load(model)
-    tag = tagger.tag_tokens
+    tag = rnntag.load(model).tag_tokens
 except AttributeError:  # rnntag 0.1: no public API; the same work through its modules
     from rnntag.predict import load_tagger
     from rnntag.tagging import tag_sentences
     vocab, backend = load_tagger(model)
     tag = lambda s: tag_sentences(backend, vocab, s, 64, scores=True)
 tag(sents[:300])
-times = []
-for _ in range(repeats):
-    t0 = time.perf_counter(); tag(sents); times.append(time.perf_counter() - t0)
-print(json.dumps({"tokens_per_s": round(n / min(times))}))
+t0 = time.perf_counter(); tag(sents); seconds = time.perf_counter() - t0
+print(json.dumps({"tokens_per_s": round(n / seconds)}))
 """
 
 
-def measure_rnntag(model: str, data: str, files: dict[str, Path], repeats: int, src: str | None) -> dict:
-    env = {**os.environ, **({"PYTHONPATH": src} if src else {})}
-    rnntag = [sys.executable, "-m", "rnntag"]
+class Version:
+    """An rnntag to measure: this checkout, or an older one (``src``) run by ``python``,
+    from its own directory, so that it imports its own rnntag and nothing of this one."""
+
+    def __init__(self, python: str, src: str | None):
+        self.python, self.src = python, src
+        self.env = {**os.environ, **({"PYTHONPATH": src} if src else {})}
+        self.cwd = src
+
+    def rnntag(self) -> list[str]:
+        return [self.python, "-m", "rnntag"]
+
+
+def api_tokens_per_s(model: str, data: str, v: Version) -> float:
+    r = subprocess.run([v.python, "-c", API, v.src or "", model, data], capture_output=True, text=True, check=True,
+                       env=v.env, cwd=v.cwd)
+    return json.loads(r.stdout.strip().splitlines()[-1])["tokens_per_s"]
+
+
+def rounds(model: str, data: str, files: dict, sentences, repeats: int, versions: dict) -> dict:
+    """The throughput figures, interleaved: each round measures the bare BiLSTM, then each
+    version's end-to-end command and API, so that every ratio compares figures taken in the
+    same minute (this machine's speed drifts by a third over minutes). Reported: the best
+    of each figure, and the median over rounds of each round's ratio."""
+    import statistics
+
+    n = files["n_tokens"]
+    bare_runner = bare_torch(sentences)
+    out: dict = {"bare": [], **{label: {"end_to_end": [], "api": []} for label in versions}}
+    for _ in range(repeats):
+        out["bare"].append(bare_runner())
+        for label, v in versions.items():
+            cmd = v.rnntag() + ["predict", model, "--input", "tokens"]
+            out[label]["end_to_end"].append(n / timed(cmd, str(files["tokens"]), env=v.env, cwd=v.cwd))
+            out[label]["api"].append(api_tokens_per_s(model, data, v))
+    result = {"bare_torch_bilstm_tokens_per_s": round(max(out["bare"])),
+              "bare_torch_bilstm_tokens_per_s_per_round": [round(x) for x in out["bare"]]}
+    for label in versions:
+        e2e, api = out[label]["end_to_end"], out[label]["api"]
+        result[label] = {
+            "end_to_end_tokens_tokens_per_s": round(max(e2e)),
+            "api_tokens_per_s": round(max(api)),
+            "ratio_end_to_end_to_bare": round(statistics.median(a / b for a, b in zip(e2e, out["bare"])), 3),
+            "ratio_api_to_bare": round(statistics.median(a / b for a, b in zip(api, out["bare"])), 3),
+            "end_to_end_per_round": [round(x) for x in e2e],
+            "api_per_round": [round(x) for x in api],
+        }
+    return result
+
+
+def measure_rnntag(model: str, data: str, files: dict[str, Path], repeats: int, v: Version) -> dict:
+    """The other figures of one version: more inputs and formats, cold start, memory."""
+    env, cwd = v.env, v.cwd
+    rnntag = v.rnntag()
     n_tokens = files["n_tokens"]
     out: dict = {}
     runs = {
-        "end_to_end_tokens": (["--input", "tokens"], files["tokens"]),
         "end_to_end_tokens_jsonl": (["--input", "tokens", "--format", "jsonl"], files["tokens"]),
         "end_to_end_conll": (["--input", "conll"], Path(data)),
         "end_to_end_text": (["--input", "text"], files["text"]),
         "end_to_end_tokens_torch_runtime": (["--input", "tokens", "--runtime", "torch"], files["tokens"]),
     }
     for name, (extra, path) in runs.items():
-        seconds = best(lambda: timed(rnntag + ["predict", model, *extra], str(path), env=env), repeats)  # noqa: B023
+        seconds = best(lambda: timed(rnntag + ["predict", model, *extra], str(path), env=env, cwd=cwd), repeats)  # noqa: B023
         out[name] = {"seconds": round(seconds, 3), "tokens_per_s": round(n_tokens / seconds)}
-    r = subprocess.run([sys.executable, "-c", API, src or "", model, data, str(repeats)], capture_output=True,
-                       text=True, check=True, env=env)
-    out["api"] = json.loads(r.stdout.strip().splitlines()[-1])
     one = "Angela Merkel met Emmanuel Macron in Paris.\n"
-    cold = best(lambda: timed(rnntag + ["predict", model], stdin_text=one, env=env), repeats)
+    cold = best(lambda: timed(rnntag + ["predict", model], stdin_text=one, env=env, cwd=cwd), 2 * repeats)
     out["cold_one_sentence_seconds"] = round(cold, 3)
-    out["cold_help_seconds"] = round(best(lambda: timed(rnntag + ["--help"], env=env), repeats), 3)
+    out["cold_help_seconds"] = round(best(lambda: timed(rnntag + ["--help"], env=env, cwd=cwd), repeats), 3)
+    deps = [v.python, "-c", "import numpy, typer, yaml, syntok.segmenter, safetensors.numpy"]
+    out["cold_dependency_imports_seconds"] = round(best(lambda: timed(deps, env=env, cwd=cwd), 2 * repeats), 3)
     for name, path in (("memory_1m_tokens", files["million"]), ("memory_1m_unpunctuated_text", files["unpunctuated"]),
                        ("memory_200k_token_line", files["long_line"])):
         kind = "tokens" if name == "memory_1m_tokens" else "text"
         start = time.perf_counter()
-        out[f"{name}_peak_rss_mb"] = round(peak_rss_mb(rnntag + ["predict", model, "--input", kind], str(path), env))
+        out[f"{name}_peak_rss_mb"] = round(peak_rss_mb(rnntag + ["predict", model, "--input", kind], str(path), env, cwd))
         out[f"{name}_seconds"] = round(time.perf_counter() - start, 1)
     return out
 
@@ -167,7 +223,9 @@ def main() -> None:
     parser.add_argument("--data", default=str(HERE.parents[1] / "shared/data/conll2003/valid.txt"))
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--baseline-src", default=None, help="an older checkout to measure beside this one")
+    parser.add_argument("--baseline-python", default=sys.executable, help="the python (venv) that runs the older checkout")
     args = parser.parse_args()
+    args.model, args.data = str(Path(args.model).absolute()), str(Path(args.data).absolute())
 
     from rnntag.conll import read_conll
 
@@ -193,15 +251,12 @@ def main() -> None:
         files["long_line"] = Path(tmp, "long_line.txt")
         files["long_line"].write_text(" ".join(words[k % len(words)] for k in range(200_000)) + "\n", encoding="utf-8")
 
-        bare = bare_torch(sentences, args.repeats)
-        result["bare_torch_bilstm_tokens_per_s"] = round(bare)
-        versions = {"rnntag": None} | ({"baseline": args.baseline_src} if args.baseline_src else {})
-        for label, src in versions.items():
-            measured = measure_rnntag(args.model, args.data, files, args.repeats, src)
-            measured["ratio_end_to_end_tokens_to_bare"] = round(measured["end_to_end_tokens"]["tokens_per_s"] / bare, 3)
-            measured["ratio_api_to_bare"] = round(measured["api"]["tokens_per_s"] / bare, 3)
-            result[label] = measured
-        result["bare_torch_bilstm_tokens_per_s_after"] = round(bare_torch(sentences, args.repeats))
+        versions = {"rnntag": Version(sys.executable, None)}
+        if args.baseline_src:
+            versions["baseline"] = Version(args.baseline_python, str(Path(args.baseline_src).absolute()))
+        result.update(rounds(args.model, args.data, files, sentences, args.repeats, versions))
+        for label, v in versions.items():
+            result[label].update(measure_rnntag(args.model, args.data, files, args.repeats, v))
     print(json.dumps(result))
 
 

@@ -102,40 +102,52 @@ def crf_span_log_probs(
     where m_t is step t's largest emission (subtracted before exp) and z' the normalised
     partition sum. Each step is one (batch, tags) x (tags, tags) product.
     """
-    emissions = emissions.astype(np.float64)
-    batch, time, _ = emissions.shape
+    batch, time, num_tags = emissions.shape
+    order = np.argsort(-lengths, kind="stable")  # rows longest first: the running ones are a prefix
+    emissions = emissions[order].astype(np.float64)
+    paths = np.asarray(paths)[order]
+    running = np.append((lengths[order][None, :] > np.arange(time)[:, None]).sum(1), 0)
     shift = emissions.max(axis=2, keepdims=True)  # shape: (batch, time, 1)
     potentials = np.exp(emissions - shift)
     step = np.exp(trans.astype(np.float64))  # (from, to); forbidden steps are exactly 0
-    live = lengths[:, None] > np.arange(time)[None, :]  # shape: (batch, time)
-    alpha = np.empty((batch, time, emissions.shape[2]))
+    step_t = np.ascontiguousarray(step.T)
+    alpha = np.ones((batch, time, num_tags))
     log_c = np.zeros((batch, time))
     a = np.exp(start.astype(np.float64)) * potentials[:, 0]
     c = a.sum(1, keepdims=True)
     alpha[:, 0] = a / c
     log_c[:, 0] = np.log(c[:, 0])
     for t in range(1, time):
-        a = (alpha[:, t - 1] @ step) * potentials[:, t]
-        c = np.where(live[:, t : t + 1], a.sum(1, keepdims=True), 1.0)
-        alpha[:, t] = np.where(live[:, t : t + 1], a / c, alpha[:, t - 1])
-        log_c[:, t] = np.log(c[:, 0])
+        k = running[t]
+        a = (alpha[:k, t - 1] @ step) * potentials[:k, t]
+        c = a.sum(1, keepdims=True)
+        alpha[:k, t] = a / c
+        log_c[:k, t] = np.log(c[:, 0])
     final = np.exp(end.astype(np.float64))
-    beta = np.empty_like(alpha)
-    beta[:, time - 1] = final
-    for t in range(time - 2, -1, -1):
-        b = (potentials[:, t + 1] * beta[:, t + 1]) @ step.T / np.exp(log_c[:, t + 1 : t + 2])
-        beta[:, t] = np.where(live[:, t + 1 : t + 2], b, final)
-    last = lengths - 1
-    log_z = np.log((alpha[np.arange(batch), last] * final).sum(1))  # shape: (batch,)
-    rows = np.arange(batch)[:, None]
+    beta = np.ones_like(alpha)
+    for t in range(time - 1, -1, -1):
+        k, ahead = running[t], running[t + 1]
+        beta[ahead:k, t] = final  # rows whose last token is t
+        if ahead:
+            beta[:ahead, t] = (potentials[:ahead, t + 1] * beta[:ahead, t + 1]) @ step_t / np.exp(log_c[:ahead, t + 1 : t + 2])
+    last = lengths[order] - 1
+    rows = np.arange(batch)
+    log_z = np.log((alpha[rows, last] * final).sum(1))  # shape: (batch,)
     cols = np.arange(time)[None, :]
     with np.errstate(divide="ignore"):  # padding positions may hold zeros; they are never read
-        log_alpha = np.log(alpha[rows, cols, paths])  # shape: (batch, time)
-        log_beta = np.log(beta[rows, cols, paths])
-    inner = trans[paths[:, :-1], paths[:, 1:]] + emissions[rows, cols[:, 1:], paths[:, 1:]] - shift[:, 1:, 0] - log_c[:, 1:]
-    cum = np.concatenate([np.zeros((batch, 1)), np.cumsum(inner, axis=1)], axis=1).tolist()
-    la, lb, z = log_alpha.tolist(), log_beta.tolist(), log_z.tolist()
-    return [[la[b][s] + cum[b][e] - cum[b][s] + lb[b][e] - z[b] for s, e in row] for b, row in enumerate(spans)]
+        log_alpha = np.log(alpha[rows[:, None], cols, paths])  # shape: (batch, time)
+        log_beta = np.log(beta[rows[:, None], cols, paths])
+    inner = (trans[paths[:, :-1], paths[:, 1:]] + emissions[rows[:, None], cols[:, 1:], paths[:, 1:]]
+             - shift[:, 1:, 0] - log_c[:, 1:])
+    cum = np.concatenate([np.zeros((batch, 1)), np.cumsum(inner, axis=1)], axis=1)
+    sorted_row = np.empty_like(order)
+    sorted_row[order] = rows
+    out = []
+    for b, row in enumerate(spans):
+        r = sorted_row[b]
+        la, lb, cr, z = log_alpha[r], log_beta[r], cum[r], log_z[r]
+        out.append([float(la[s] + cr[e] - cr[s] + lb[e] - z) for s, e in row])
+    return out
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import accumulate, repeat
+from operator import add
 
 from rnntag import schemes
 from rnntag.backends import Network
 from rnntag.decoding import Decoder
 from rnntag.encoding import bucket_order, encode
+from rnntag.errors import UsageError
 from rnntag.info import ModelInfo
 from rnntag.results import Entity, Sentence, Token
 from rnntag.vocab import Vocab
@@ -52,7 +55,7 @@ class Tagger:
         batch_size: int = BATCH_SIZE, max_tokens: int = MAX_TOKENS, runtime: str = "numpy",
     ):
         if max_tokens < 1 or batch_size < 1:
-            raise ValueError("batch_size and max_tokens must be positive")
+            raise UsageError("batch_size and max_tokens must be positive")
         self.network = network
         self.decoder = decoder
         self.vocab = vocab
@@ -83,7 +86,7 @@ class Tagger:
         from rnntag.text import sentences
 
         if not isinstance(text, str):
-            raise TypeError(f"tag() takes a str, not {type(text).__name__}")
+            raise UsageError(f"tag() takes a str, not {type(text).__name__}")
         out: list[Sentence] = []
         for chunk in _chunks(sentences(text, self.max_tokens), lambda s: len(s[1])):
             out.extend(self.tag_text_sentences(chunk))
@@ -93,7 +96,7 @@ class Tagger:
         """Tag pre-tokenised sentences. Each ``Sentence.text`` is its tokens joined by single
         spaces, and offsets index that text."""
         if isinstance(sentences, str) or any(isinstance(s, str) for s in sentences):
-            raise TypeError("tag_tokens() takes a list of sentences, each a list of token strings")
+            raise UsageError("tag_tokens() takes a list of sentences, each a list of token strings")
         out: list[Sentence] = []
         for chunk in _chunks(sentences, len):
             for tokens, pred in zip(chunk, self.predict(chunk)):
@@ -109,7 +112,7 @@ class Tagger:
         size = 0
         for text in texts:
             if not isinstance(text, str):
-                raise TypeError(f"pipe() takes strings, not {type(text).__name__}")
+                raise UsageError(f"pipe() takes strings, not {type(text).__name__}")
             sents = list(sentences(text, self.max_tokens))
             pending.append(sents)
             size += sum(len(toks) for _, toks in sents)
@@ -148,10 +151,12 @@ class Tagger:
             ids: list[int] = []
             spans: list[tuple[str, int, int]] = []
             probs: list[float] = []
-            for path, piece_probs in decoded[k : k + n]:
+            for path, piece_spans, piece_probs in decoded[k : k + n]:
                 offset = len(ids)
                 ids.extend(path)
-                spans.extend((typ, s + offset, e + offset) for typ, s, e in paths.spans(path))
+                if offset:
+                    piece_spans = [(typ, s + offset, e + offset) for typ, s, e in piece_spans]
+                spans.extend(piece_spans)
                 probs.extend(piece_probs)
             k += n
             if not scores:
@@ -159,13 +164,14 @@ class Tagger:
             out.append(Prediction(paths.tags(ids, spans), spans, probs, max(n, 1)))
         return out
 
-    def _decode(self, pieces: Sequence[Sequence[str]], scores: bool) -> list[tuple[list[int], list[float]]]:
-        """(BIOES tag-id path, entity probabilities) of each piece (each at most max_tokens)."""
-        result: list[tuple[list[int], list[float]] | None] = [None] * len(pieces)
+    def _decode(self, pieces: Sequence[Sequence[str]], scores: bool) -> list[tuple[list[int], list, list[float]]]:
+        """(BIOES tag-id path, entity spans, entity probabilities) of each piece (each at most
+        max_tokens long)."""
+        result: list[tuple[list[int], list, list[float]] | None] = [None] * len(pieces)
         todo = [i for i, p in enumerate(pieces) if len(p)]
         for i, p in enumerate(pieces):
             if not len(p):
-                result[i] = ([], [])
+                result[i] = ([], [], [])
         encoded = encode([pieces[i] for i in todo], self.vocab)
         bioes = self._bioes_paths("BIOES")
         for rows in bucket_order(encoded.lengths(), self.batch_size, max_tokens=BATCH_TOKENS):
@@ -174,14 +180,15 @@ class Tagger:
             best = self.decoder.best_paths(emissions, padded.lengths)
             lengths = padded.lengths.tolist()
             paths = [best[j, :n].tolist() for j, n in enumerate(lengths)]
+            spans = [bioes.spans(p) for p in paths]
             if scores:
-                spans = [[(s, e - 1) for _, s, e in bioes.spans(p)] for p in paths]
-                logp = self.decoder.span_log_probs(emissions, padded.lengths, best, spans)
+                inclusive = [[(s, e - 1) for _, s, e in row] for row in spans]
+                logp = self.decoder.span_log_probs(emissions, padded.lengths, best, inclusive)
                 probs = [[min(1.0, math.exp(v)) for v in row] for row in logp]
             else:
                 probs = [[] for _ in paths]
-            for r, path, pr in zip(rows, paths, probs):
-                result[todo[r]] = (path, pr)
+            for r, path, sp, pr in zip(rows, paths, spans, probs):
+                result[todo[r]] = (path, sp, pr)
         return result  # type: ignore[return-value]
 
     def _bioes_paths(self, scheme: str) -> schemes.BioesPaths:
@@ -193,13 +200,11 @@ class Tagger:
     # -- results ----------------------------------------------------------------------------
     def _sentence(self, tokens: Sequence[str], pred: Prediction) -> Sentence:
         """A pre-tokenised sentence: its text is the tokens joined by single spaces."""
-        toks = []
-        pos = 0
-        for t in tokens:
-            toks.append(Token(t, pos, pos + len(t)))
-            pos += len(t) + 1
+        lengths = list(map(len, tokens))
+        starts = list(accumulate((n + 1 for n in lengths[:-1]), initial=0))
+        toks = tuple(map(tuple.__new__, repeat(Token), zip(tokens, starts, map(add, starts, lengths))))
         text = " ".join(tokens)
-        return Sentence(text, None, tuple(toks), tuple(pred.tags), _entities(text, 0, toks, pred), pred.pieces)
+        return Sentence(text, None, toks, tuple(pred.tags), _entities(text, 0, toks, pred), pred.pieces)
 
 
 def _entities(text: str, base: int, toks: Sequence[Token], pred: Prediction) -> tuple[Entity, ...]:

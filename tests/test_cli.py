@@ -178,6 +178,17 @@ def test_python_dash_m_works():
     assert r.returncode == 0 and "train" in r.stdout
 
 
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version(flag):
+    import rnntag
+
+    r = subprocess.run([sys.executable, "-m", "rnntag", flag], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout == f"rnntag {rnntag.__version__}\n"
+    from importlib.metadata import version
+
+    assert version("rnntag") == rnntag.__version__  # the packaging reads the one version
+
+
 def test_predict_conll_keeps_columns_and_pipes_into_score(cli_model, tiny, tmp_path):
     out, _ = cli_model
     tagged = tmp_path / "tagged.conll"

@@ -1,0 +1,131 @@
+"""The Python API: rnntag.load() -> Tagger, its results, and the records predict prints."""
+
+import itertools
+import json
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+import rnntag
+from rnntag.cli import app
+
+TEXT = (
+    "Angela Merkel met Emmanuel Macron in Paris on Tuesday.  The EU said it agreed.\n"
+    "A second line , with  odd   spacing: John Smith (UK) won't go.\n\n"
+    "New paragraph about Acme Corp. and the U.S. economy."
+)
+
+
+@pytest.fixture(scope="module")
+def tagger(trained):
+    return rnntag.load(trained[0])
+
+
+def test_import_is_cheap_and_torch_free():
+    code = (
+        "import sys, time; t = time.perf_counter(); import rnntag; t = time.perf_counter() - t\n"
+        "assert 'torch' not in sys.modules and 'numpy' not in sys.modules, sorted(sys.modules)\n"
+        "rnntag.load, rnntag.Tagger, rnntag.Sentence, rnntag.evaluate, rnntag.predict, rnntag.read_info\n"
+        "assert 'torch' not in sys.modules, 'a public name imported torch'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert set(rnntag.__all__) <= set(dir(rnntag))
+    with pytest.raises(AttributeError):
+        rnntag.no_such_name  # noqa: B018
+
+
+def test_tag_offsets_tags_and_entities(tagger):
+    sentences = tagger.tag(TEXT)
+    assert [s.text for s in sentences][-1] == "New paragraph about Acme Corp. and the U.S. economy."
+    assert sum(1 for s in sentences if s.text.startswith("New paragraph")) == 1  # a blank line ends a sentence
+    for s in sentences:
+        assert TEXT[s.offset : s.offset + len(s.text)] == s.text
+        assert len(s.tags) == len(s.tokens) and set(s.tags) <= set(tagger.info.tags)
+        assert all(TEXT[t.start : t.end] == t.text for t in s.tokens)
+        for e in s.entities:
+            assert TEXT[e.start : e.end] == e.text and e.type in tagger.labels and 0.0 < e.score <= 1.0
+            assert (e.start, e.end) == (s.tokens[e.first].start, s.tokens[e.last].end)
+            assert s.tags[e.first] == f"B-{e.type}" and all(t == f"I-{e.type}" for t in s.tags[e.first + 1 : e.last + 1])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab AB.,\n\t'-1é中"), max_size=200))
+def test_offsets_index_any_text(trained, text):
+    tagger = rnntag.load(trained[0])
+    for s in tagger.tag(text):
+        assert text[s.offset : s.offset + len(s.text)] == s.text
+        assert all(text[t.start : t.end] == t.text and t.text.strip() == t.text and t.text for t in s.tokens)
+        assert all(text[e.start : e.end] == e.text for e in s.entities)
+
+
+def test_to_dict_is_the_jsonl_record(tagger, trained, tmp_path):
+    path = tmp_path / "in.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    r = CliRunner().invoke(app, ["predict", str(trained[0]), str(path), "--format", "jsonl"])
+    assert r.exit_code == 0, r.output
+    printed = [json.loads(line) for line in r.stdout.splitlines()]
+    assert printed == [s.to_dict() for s in tagger.tag(TEXT)]
+    r = CliRunner().invoke(app, ["predict", str(trained[0]), "--input", "tokens", "--format", "jsonl"],
+                           input="John Smith visited Paris\nHi .\n")
+    tokens = [line.split() for line in ["John Smith visited Paris", "Hi ."]]
+    assert [json.loads(line) for line in r.stdout.splitlines()] == [s.to_dict() for s in tagger.tag_tokens(tokens)]
+    for record in printed:  # relative offsets: each record stands alone
+        for e in record["entities"]:
+            assert record["text"][e["start"] : e["end"]] == e["text"]
+
+
+def test_tags_come_back_in_the_training_scheme(tagger):
+    assert tagger.scheme == "IOB2" and tagger.info.scheme == "IOB2"
+    tags = {t for s in tagger.tag(TEXT) for t in s.tags}
+    assert not {t for t in tags if t[:2] in ("E-", "S-")}
+
+
+def test_pipe_streams_lazily_in_order(tagger):
+    seen = []
+
+    def texts():
+        for i in itertools.count():
+            seen.append(i)
+            yield f"Text {i} : John Smith flew to Rome ."
+
+    out = list(itertools.islice(tagger.pipe(texts(), batch_size=5), 12))
+    assert [s[0].text for s in out] == [f"Text {i} : John Smith flew to Rome ." for i in range(12)]
+    assert len(seen) <= 15  # at most batch_size texts read ahead: it never read the whole (endless) stream
+    assert [len(s) for s in tagger.pipe(["", "One. Two."])] == [0, 2]
+
+
+def test_tag_tokens_and_bad_arguments(tagger):
+    (s,) = tagger.tag_tokens([["Angela", "Merkel", "visited", "Paris"]])
+    assert s.text == "Angela Merkel visited Paris" and s.offset is None
+    assert [t.start for t in s.tokens] == [0, 7, 14, 22]
+    assert tagger.tag_tokens([[]])[0].tokens == ()
+    for bad in (lambda: tagger.tag(["a list"]), lambda: tagger.tag_tokens("a string"),
+                lambda: tagger.tag_tokens(["not", "nested"]), lambda: list(tagger.pipe([3]))):
+        with pytest.raises(rnntag.UsageError):
+            bad()
+    with pytest.raises(rnntag.UsageError, match="runtime must be one of"):
+        rnntag.load("anything", runtime="gpu")
+    with pytest.raises(rnntag.ModelError, match="no such model directory"):
+        rnntag.load("/nonexistent/model")
+
+
+def test_info_without_weights_or_torch(tagger, trained):
+    info = rnntag.read_info(trained[0])
+    assert info == tagger.info
+    d = info.to_dict()
+    assert d["labels"] == ["LOC", "MISC", "ORG", "PER"] and d["kind"] == "model" and d["parameters"] > 1000
+    assert d["dev_f1"] == pytest.approx(trained[1].best_dev_f1) and d["rnntag_version"] == rnntag.__version__
+    assert "numpy runtime" in repr(tagger)
+
+
+def test_long_sentences_are_tagged_in_pieces(trained):
+    tagger = rnntag.load(trained[0], max_tokens=7)
+    tokens = "John Smith visited Paris and Rome and London with Mary Jones yesterday".split()
+    (s,) = tagger.tag_tokens([tokens])
+    assert s.pieces == 2 and len(s.tags) == len(tokens)
+    assert list(s.tags[:7]) == list(tagger.tag_tokens([tokens[:7]])[0].tags)
+    assert all(e.last < 7 or e.first >= 7 for e in s.entities)  # no entity spans two pieces
