@@ -18,9 +18,19 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from rnntag.errors import ConfigError, DataError, ModelError, RnnTagError, UsageError
+from rnntag.errors import (
+    ConfigError,
+    DataError,
+    ExportError,
+    InternalError,
+    ModelError,
+    RnnTagError,
+    TrainingDiverged,
+    TrainingInterrupted,
+    UsageError,
+)
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _LAZY = {
     "load": "rnntag.loading",
@@ -46,8 +56,9 @@ _LAZY = {
 }
 
 __all__ = [
-    "Config", "ConfigError", "DataError", "Entity", "Evaluation", "ModelError", "ModelInfo", "Reporter", "RnnTagError",
-    "Scores", "Sentence", "Tagger", "Token", "TrainResult", "UsageError", "__version__", "evaluate", "export", "load",
+    "Config", "ConfigError", "DataError", "Entity", "Evaluation", "ExportError", "InternalError", "ModelError",
+    "ModelInfo", "Reporter", "RnnTagError", "Scores", "Sentence", "Tagger", "Token", "TrainResult", "TrainingDiverged",
+    "TrainingInterrupted", "UsageError", "__version__", "evaluate", "export", "load",
     "load_config", "predict", "read_info", "read_predictions", "resume", "score", "train",
 ]
 

@@ -27,10 +27,6 @@ class Batch:
             move(self.words), move(self.cases), move(self.chars), self.lengths, move(self.mask), move(self.tags),
         )
 
-    @property
-    def num_tokens(self) -> int:
-        return int(self.lengths.sum())
-
 
 def to_batch(padded: Padded) -> Batch:
     lengths = torch.from_numpy(padded.lengths)

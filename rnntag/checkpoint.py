@@ -90,14 +90,20 @@ def model_state(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
 
 
-def restore(tensors, plain, model, optimizer, scheduler, py_rng, word_gen: torch.Generator) -> dict[str, Any]:
-    """Put a checkpoint's state back into live objects; returns its progress record."""
-    model.load_state_dict(model_state(tensors), strict=True)
-    optimizer.load_state_dict(_optimizer_join(tensors, plain["optimizer"]))
-    if scheduler is not None and plain["scheduler"] is not None:
-        scheduler.load_state_dict(plain["scheduler"])
-    torch.set_rng_state(tensors["rng.torch"])
-    word_gen.set_state(tensors["rng.words"])
-    version, internal, gauss = plain["python_rng"]
-    py_rng.setstate((version, tuple(internal), gauss))
-    return plain["progress"]
+def restore(tensors, plain, model, optimizer, scheduler, py_rng, word_gen: torch.Generator,
+            where: str | Path = CHECKPOINT) -> dict[str, Any]:
+    """Put a checkpoint's state back into live objects; returns its progress record.
+    ModelError naming ``where`` when the checkpoint does not fit them."""
+    try:
+        model.load_state_dict(model_state(tensors), strict=True)
+        optimizer.load_state_dict(_optimizer_join(tensors, plain["optimizer"]))
+        if scheduler is not None and plain["scheduler"] is not None:
+            scheduler.load_state_dict(plain["scheduler"])
+        torch.set_rng_state(tensors["rng.torch"])
+        word_gen.set_state(tensors["rng.words"])
+        version, internal, gauss = plain["python_rng"]
+        py_rng.setstate((version, tuple(internal), gauss))
+        return plain["progress"]
+    except (KeyError, ValueError, TypeError, RuntimeError) as err:
+        first = (str(err).strip().splitlines() or [""])[0]
+        raise ModelError(f"{where}: the checkpoint does not fit the model ({type(err).__name__}: {first})") from None

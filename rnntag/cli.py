@@ -227,20 +227,24 @@ def train(
 
         config = load_config(config_file) if config_file is not None else Config()
         try:
-            config = config.override(
-                "data",
-                tag_column=tag_column,
-                scheme=None if scheme is None else ("auto" if scheme.lower() == "auto" else normalize_scheme(scheme)),
-            )
-            config = config.override(
-                "model", cell=cell, decoder=decoder, char_encoder=char_encoder, hidden=hidden, layers=layers,
-                dropout=dropout, embeddings=None if embeddings is None else str(embeddings),
-                freeze_embeddings=freeze_embeddings,
-            )
-            config = config.override("train", epochs=epochs, patience=patience, lr=lr, batch_size=batch_size, seed=seed)
-        except ConfigError as err:  # an option's value: name the option
-            option = "--" + (err.key or "").split(".")[-1].replace("_", "-")
-            raise UsageError(f"bad option {option}: {err.problem}") from None
+            scheme_name = None if scheme is None else ("auto" if scheme.lower() == "auto" else normalize_scheme(scheme))
+        except ConfigError as err:
+            raise UsageError(f"bad option --scheme: {err}") from None
+        options = {  # config key -> (option, value given on the command line)
+            "data": {"tag_column": tag_column, "scheme": scheme_name},
+            "model": {"cell": cell, "decoder": decoder, "char_encoder": char_encoder, "hidden": hidden, "layers": layers,
+                      "dropout": dropout, "embeddings": None if embeddings is None else str(embeddings),
+                      "freeze_embeddings": freeze_embeddings},
+            "train": {"epochs": epochs, "patience": patience, "lr": lr, "batch_size": batch_size, "seed": seed},
+        }
+        for section, values in options.items():
+            try:
+                config = config.override(section, **values)
+            except ConfigError as err:
+                field = (err.key or "").partition(".")[2]
+                if values.get(field) is None:  # a combination of settings, not this option's value
+                    raise UsageError(f"bad options: {err}") from None
+                raise UsageError(f"bad option --{field.replace('_', '-')}: {err.problem}") from None
         if print_config:
             sys.stdout.write(config.to_yaml())
             return
@@ -339,6 +343,8 @@ def eval_(
     strict: bool = typer.Option(False, "--strict", help="seqeval strict mode (default: conlleval rules)."),
     tag_column: int = typer.Option(-1, "--tag-column", help="Gold tag column (default last)."),
     batch_size: int = typer.Option(64, "--batch-size", min=1, help="Sentences per batch."),
+    max_tokens: Optional[int] = typer.Option(
+        None, "--max-tokens", min=1, help="Tag longer sentences in pieces of at most N tokens (default: whole)."),
     runtime: str = typer.Option("auto", "--runtime", help="auto or numpy (torch-free) or torch."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --output file."),
 ) -> None:
@@ -359,7 +365,7 @@ def eval_(
 
         check_output(output, force)
         result = evaluate(model_dir, str(data), strict=strict, tag_column=tag_column, runtime=runtime,
-                          batch_size=batch_size)
+                          batch_size=batch_size, max_tokens=max_tokens)
         if result.unknown_types:
             print(
                 f"rnntag: warning: {display_path(data)}: entity types the model never saw: "

@@ -12,7 +12,8 @@ is (time,) tag ids and only its first ``length`` entries mean anything.
   + end[y(n-1)]``; an entity's score is its marginal probability, the probability that
   exactly these tags cover its tokens (forward-backward, in float64).
 - softmax: the same over the per-token log-probabilities with the constraint masks as the
-  only transition scores (plain argmax where that is already valid); an entity's score is
+  only transition scores (so the result is the per-token argmax wherever that is already a
+  valid sequence); an entity's score is
   the product of its tokens' probabilities.
 
 ``transitions``, ``start`` and ``end`` include the tag-transition constraints (``FORBIDDEN``

@@ -59,3 +59,17 @@ class InternalError(RnnTagError):
     """A genuine bug or environment failure (exit code 1)."""
 
     exit_code = 1
+
+
+class ExportError(InternalError):
+    """An export that could not be written or did not reproduce the model (exit code 1)."""
+
+
+class TrainingDiverged(InternalError):
+    """The loss became NaN or infinite; the best model so far is kept (exit code 1)."""
+
+
+class TrainingInterrupted(RnnTagError):
+    """Ctrl-C during training: the best model and the last checkpoint are intact (exit code 130)."""
+
+    exit_code = 130

@@ -30,7 +30,7 @@ def evaluate_sentences(
 ) -> Evaluation:
     """Tag ``tokens`` and score the tags against ``gold`` (in ``scheme``)."""
     preds = [p.tags for p in tagger.predict(tokens, scores=False, scheme=scheme)]
-    seen = {schemes.split_tag(t)[1] for tags in gold for t in tags if t != "O"}
+    seen = schemes.entity_types(gold)
     return Evaluation(
         scores=score(gold, preds, scheme=scheme, strict=strict),
         tokens=[tuple(t) for t in tokens],
@@ -49,13 +49,18 @@ def evaluate(
     tag_column: int = -1,
     runtime: str = "auto",
     batch_size: int | None = None,
+    max_tokens: int | None = None,
 ) -> Evaluation:
     """Tag the CoNLL file ``data`` (``-`` is stdin) with ``model`` (a path for
     ``rnntag.load``, or a ``Tagger``) and score it: entity P/R/F1 per type (conlleval rules,
-    or seqeval's strict mode), micro and macro averages, token accuracy."""
+    or seqeval's strict mode), micro and macro averages, token accuracy. Sentences are tagged
+    whole unless ``max_tokens`` (or the given Tagger's) sets a limit."""
     from rnntag.conll import read_tagged
     from rnntag.loading import load
 
-    tagger = model if isinstance(model, Tagger) else load(model, runtime, **({"batch_size": batch_size} if batch_size else {}))
+    if isinstance(model, Tagger):
+        tagger = model
+    else:
+        tagger = load(model, runtime, max_tokens=max_tokens, **({"batch_size": batch_size} if batch_size else {}))
     sentences, scheme = read_tagged(data, tag_column=tag_column)
     return evaluate_sentences(tagger, [s.tokens for s in sentences], [list(s.tags) for s in sentences], scheme, strict)

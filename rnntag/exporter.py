@@ -30,15 +30,11 @@ import numpy as np
 from rnntag import formats
 from rnntag.decoding import Decoder
 from rnntag.encoding import bucket_order, encode
-from rnntag.errors import InternalError, RnnTagError, UsageError
+from rnntag.errors import ExportError, RnnTagError, UsageError
 from rnntag.export_dir import DECODER_FILE, KINDS, MANIFEST, NETWORK_FILE
 from rnntag.tagger import Tagger
 
 TOLERANCE = 1e-4
-
-
-class ExportError(InternalError):
-    """An export that could not be written or did not reproduce the model."""
 
 
 def _state(model: Any) -> dict[str, np.ndarray]:
@@ -139,22 +135,25 @@ def verify(exported: Tagger, eager: Tagger, sentences: list[list[str]], batch_si
 def export(model_dir: str | Path, format: str, output: str | Path, *, force: bool = False) -> dict[str, Any]:
     """Write ``model_dir`` as a ``format`` export (numpy, onnx, torchscript) to ``output`` and
     verify it; returns the manifest. Nothing is left behind on failure."""
-    from rnntag.backends import TorchNetwork, require_torch
+    from rnntag.backends import require_torch
     from rnntag.fileio import check_output
     from rnntag.info import model_info
-    from rnntag.loading import load
+    from rnntag.loading import load, torch_tagger
     from rnntag.model_dir import load_model
 
     if format not in KINDS:
         raise UsageError(f"--format must be one of {', '.join(KINDS)}, not {format!r}")
     out = Path(output)
+    source = Path(model_dir).resolve()
+    if out.resolve() == source or out.resolve() in source.parents:
+        raise UsageError(f"{out}: is the model directory {model_dir} or holds it; export to another directory")
     check_output(out, force, directory=True)
     require_torch("rnntag export")
     loaded = load_model(model_dir)
     model, vocab, meta = loaded.model, loaded.vocab, loaded.meta
     decoder = Decoder.from_weights(loaded.config.model.decoder, _state(model))
     info = model_info(model_dir, "model", loaded.config, vocab, meta, meta)
-    eager = Tagger(TorchNetwork(model), decoder, vocab, info, runtime="torch")
+    eager = torch_tagger(model, loaded.config, vocab, info, max_tokens=None)
     out.absolute().parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.absolute().parent))
     try:
@@ -180,7 +179,7 @@ def export(model_dir: str | Path, format: str, output: str | Path, *, force: boo
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         sentences = sample_sentences(vocab)
-        worst, differing = verify(load(tmp), eager, sentences)
+        worst, differing = verify(load(tmp, max_tokens=None), eager, sentences)
         if differing or worst > TOLERANCE:
             raise ExportError(
                 f"{format} export does not reproduce the model: {differing} of {len(sentences)} sample "

@@ -49,7 +49,7 @@ class ModelInfo:
 def model_info(
     path: str | Path, kind: str, config: Config, vocab: Vocab, meta: dict[str, Any], header: dict[str, Any]
 ) -> ModelInfo:
-    """``meta``: a model directory's meta.json (training, best_epoch, dev, parameters);
+    """``meta``: a model directory's meta.json (training, best_epoch, dev);
     ``header``: the artifact's own header (format_version, rnntag_version)."""
     m = config.model.resolved()
     training = meta.get("training") or {}
@@ -63,7 +63,7 @@ def model_info(
         word_dim=m.word_dim,
         char_encoder=m.char_encoder,
         decoder=m.decoder,
-        parameters=int(meta.get("parameters") or parameter_count(layout)),
+        parameters=parameter_count(layout),  # meta.json's count missed extra pretrained words before 0.2
         words=len(vocab.words),
         chars=len(vocab.chars),
         scheme=vocab.scheme,

@@ -14,6 +14,7 @@ Names follow torch's modules: an ``nn.LSTM``/``nn.GRU`` layer stores ``weight_ih
 from __future__ import annotations
 
 from rnntag.config import ModelConfig
+from rnntag.errors import ModelError
 from rnntag.vocab import CASES
 
 Shape = tuple[int, ...]
@@ -106,3 +107,11 @@ def mismatches(layout: dict[str, Shape], shapes: dict[str, Shape]) -> list[str]:
         if name in shapes and tuple(shapes[name]) != shape
     ]
     return problems
+
+
+def require(layout: dict[str, Shape], shapes: dict[str, Shape], where: str | object) -> None:
+    """ModelError naming ``where`` unless the tensors found (``shapes``) are the layout."""
+    problems = mismatches(layout, shapes)
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise ModelError(f"{where}: the weights do not fit the config and vocabulary: {'; '.join(problems[:3])}{more}")

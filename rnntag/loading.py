@@ -12,20 +12,26 @@ Runtimes:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from rnntag.config import Config
 from rnntag.decoding import Decoder
 from rnntag.errors import ModelError, UsageError
+from rnntag.info import ModelInfo
 from rnntag.tagger import BATCH_SIZE, MAX_TOKENS, Tagger
+from rnntag.vocab import Vocab
 
 RUNTIMES = ("auto", "numpy", "torch")
 _EXPORT_RUNTIME = {"numpy": "numpy", "onnx": "onnxruntime", "torchscript": "torch"}  # what runs each export
 
 
-def load(path: str | Path, runtime: str = "auto", *, batch_size: int = BATCH_SIZE, max_tokens: int = MAX_TOKENS) -> Tagger:
+def load(
+    path: str | Path, runtime: str = "auto", *, batch_size: int = BATCH_SIZE, max_tokens: int | None = MAX_TOKENS
+) -> Tagger:
     """Load a tagger from a model directory (``rnntag train``) or an export (``rnntag export``).
 
     ``batch_size``: sentences tagged together at most; ``max_tokens``: a longer sentence is
-    tagged in consecutive pieces of at most this many tokens. Raises ``ModelError`` for a
+    tagged in consecutive pieces of at most this many tokens (None: every sentence whole). Raises ``ModelError`` for a
     missing, corrupt, foreign or too-new model and ``UsageError`` for a runtime it cannot
     run on (or one that is not installed).
     """
@@ -33,7 +39,7 @@ def load(path: str | Path, runtime: str = "auto", *, batch_size: int = BATCH_SIZ
 
     if runtime not in RUNTIMES:
         raise UsageError(f"runtime must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
-    if batch_size < 1 or max_tokens < 1:
+    if batch_size < 1 or (max_tokens is not None and max_tokens < 1):
         raise UsageError("batch_size and max_tokens must be positive")
     options = {"batch_size": batch_size, "max_tokens": max_tokens}
     if is_export(path):
@@ -49,17 +55,13 @@ def _load_model_dir(path: Path, runtime: str, options: dict) -> Tagger:
     info = model_info(path, "model", files.config, files.vocab, files.meta, files.meta)
     sizes = (len(files.vocab.words), len(files.vocab.chars), len(files.vocab.tags))
     if runtime == "torch":
-        from rnntag.backends import TorchNetwork, require_torch
+        from rnntag.backends import require_torch
         from rnntag.model_dir import build_model, load_state, weight_tensors
 
-        require_torch("--runtime torch")
+        require_torch("the torch runtime")
         model = build_model(files.config, files.vocab)
         load_state(model, weight_tensors(files), path / WEIGHTS)
-        model.eval()
-        network = TorchNetwork(model)
-        arrays = {k: v.detach().numpy() for k, v in model.state_dict().items() if k.startswith("decoder.")}
-        return Tagger(network, Decoder.from_weights(files.config.model.decoder, arrays), files.vocab, info,
-                      runtime="torch", **options)
+        return torch_tagger(model.eval(), files.config, files.vocab, info, **options)
     from rnntag.runtime import NumpyNetwork
 
     weights = weight_arrays(files)
@@ -116,3 +118,13 @@ def _probe(network, vocab, path: Path) -> None:
         raise ModelError(f"{path}: the network does not run on the vocabulary ({type(err).__name__})") from None
     if emissions.shape[-1] != len(vocab.tags):
         raise ModelError(f"{path}: the network scores {emissions.shape[-1]} tags, but the vocabulary has {len(vocab.tags)}")
+
+
+def torch_tagger(model: Any, config: Config, vocab: Vocab, info: ModelInfo, **options: Any) -> Tagger:
+    """A torch ``Network`` (as it is now: training scores dev with it) as a Tagger: the torch
+    model computes the emissions, NumPy decodes them with the decoder's current weights."""
+    from rnntag.backends import TorchNetwork
+
+    arrays = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items() if k.startswith("decoder.")}
+    return Tagger(TorchNetwork(model), Decoder.from_weights(config.model.decoder, arrays), vocab, info,
+                  runtime="torch", **options)

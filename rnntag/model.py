@@ -93,11 +93,11 @@ class CharCNN(nn.Module):
         self.out_dim = filters
 
     def forward(self, chars: torch.Tensor) -> torch.Tensor:
-        """chars: (words, width), 0-padded -> (words, filters); -inf for a word of no characters."""
+        """chars: (words, width), 0-padded -> (words, filters); 0 for a word of no characters."""
         x = self.embed(chars).transpose(1, 2)  # shape: (words, dim, width)
         h = self.conv(x)[:, :, : chars.shape[1]]  # shape: (words, filters, width)
-        h = h.masked_fill((chars == 0).unsqueeze(1), float("-inf"))
-        return h.max(dim=2).values
+        h = h.masked_fill((chars == 0).unsqueeze(1), float("-inf")).max(dim=2).values
+        return h.masked_fill(torch.isinf(h), 0.0)  # an empty token: all its characters were masked
 
 
 class CharLSTM(nn.Module):

@@ -93,7 +93,7 @@ def read_model_dir(directory: str | Path) -> ModelFiles:
 
 def _check_layout(blob: bytes, path: Path, config: Config, vocab: Vocab) -> None:
     """The tensors named in the safetensors header against ``rnntag.layout`` (no tensor is read)."""
-    from rnntag.layout import mismatches, weight_layout
+    from rnntag.layout import require, weight_layout
 
     try:
         size = int.from_bytes(blob[:8], "little")
@@ -101,10 +101,7 @@ def _check_layout(blob: bytes, path: Path, config: Config, vocab: Vocab) -> None
         shapes = {k: tuple(v["shape"]) for k, v in header.items() if k != "__metadata__"}
     except (ValueError, UnicodeDecodeError, KeyError, TypeError, AttributeError):
         raise ModelError(f"{path}: not a valid safetensors file (unreadable header)") from None
-    problems = mismatches(weight_layout(config.model, len(vocab.words), len(vocab.chars), len(vocab.tags)), shapes)
-    if problems:
-        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-        raise ModelError(f"{path}: the weights do not fit the config and vocabulary: {'; '.join(problems[:3])}{more}")
+    require(weight_layout(config.model, len(vocab.words), len(vocab.chars), len(vocab.tags)), shapes, path)
 
 
 def _read_plain(path: Path) -> bytes:

@@ -26,6 +26,7 @@ from rnntag.conll import check_no_inner_cr, display_path, iter_sentences, open_l
 from rnntag.errors import UsageError
 from rnntag.results import Token
 from rnntag.tagger import CHUNK_TOKENS, MAX_TOKENS, Prediction, Tagger
+from rnntag.tagger import chunks as tagger_chunks
 
 INPUT_KINDS = ("text", "tokens", "conll")
 FORMATS = ("conll", "jsonl", "inline")
@@ -94,16 +95,8 @@ def read_items(path: str, kind: str, max_tokens: int = MAX_TOKENS) -> Iterator[I
 
 
 def chunks(items: Iterable[Item], max_tokens: int = CHUNK_TOKENS) -> Iterator[list[Item]]:
-    chunk: list[Item] = []
-    size = 0
-    for item in items:
-        chunk.append(item)
-        size += len(item.tokens)
-        if size >= max_tokens:
-            yield chunk
-            chunk, size = [], 0
-    if chunk:
-        yield chunk
+    """Consecutive lists of items of about ``max_tokens`` tokens."""
+    return tagger_chunks(items, lambda item: len(item.tokens), max_tokens)
 
 
 def _inline(item: Item, pred: Prediction) -> str:
@@ -174,6 +167,8 @@ def predict(
     from rnntag.fileio import atomic_open, check_output
     from rnntag.loading import load
 
+    if isinstance(inputs, (str, Path)):  # one file
+        inputs = [inputs]
     if input not in INPUT_KINDS:
         raise UsageError(f"--input must be {', '.join(INPUT_KINDS[:-1])} or {INPUT_KINDS[-1]}, not {input!r}")
     fmt = format or default_format(input)

@@ -43,15 +43,20 @@ This module imports numpy, never torch.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import importlib.util
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from rnntag.config import ModelConfig
 from rnntag.encoding import Padded, TypeTable
 from rnntag.errors import ModelError
-from rnntag.layout import mismatches, weight_layout
+from rnntag.layout import require, weight_layout
 
 Weights = Mapping[str, np.ndarray]
 CHAR_BLOCK = 256  # words whose characters are encoded at once (bounds the (words, width, filters) temporaries)
@@ -254,40 +259,79 @@ class BiRNN:
         return out
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, where the system tells)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+# The BLAS library's thread count belongs to the whole process, so the one-thread limit is
+# counted for the whole process too: the first computation to need it sets it, the last
+# one to finish puts the previous count back, whichever threads and networks they run in.
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_limit: Any = None
+
+
+def _reset_after_fork() -> None:
+    global _blas_lock, _blas_users, _blas_limit
+    _blas_lock, _blas_users, _blas_limit = threading.Lock(), 0, None
+
+
+os.register_at_fork(after_in_child=_reset_after_fork)
+
+
 class Parallel:
     """Runs two independent computations side by side, one in a worker thread and one in
     the caller (numpy releases the GIL in its loops and matrix products). On two cores this
     beats running them one after the other with a two-threaded BLAS, provided BLAS keeps to
     one thread meanwhile: ``single_blas()`` holds it there (and a BLAS thread left spinning
-    after a two-threaded product would slow both). Without threadpoolctl, or on one core,
-    the two run one after the other and ``single_blas`` changes nothing."""
+    after a two-threaded product would slow both); while it is held, BLAS runs one-threaded
+    for the whole process. With one usable core, or without threadpoolctl, the two run one
+    after the other and ``single_blas`` changes nothing. Safe to use from several threads
+    (their second halves queue for the one worker) and in a process forked after use (the
+    worker is started again there)."""
 
     def __init__(self) -> None:
-        import os
+        self.enabled = usable_cores() >= 2 and importlib.util.find_spec("threadpoolctl") is not None
+        self._pool: Any = None
+        self._pid = 0
 
-        self.pool = None
-        self.controller = None
-        if (os.cpu_count() or 1) >= 2:
-            try:
-                from threadpoolctl import ThreadpoolController
-            except ImportError:
-                return
+    def _worker(self) -> Any:
+        if self._pool is None or self._pid != os.getpid():
             from concurrent.futures import ThreadPoolExecutor
 
-            self.controller = ThreadpoolController()
-            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rnntag-numpy")
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rnntag-numpy")
+            self._pid = os.getpid()
+        return self._pool
 
-    def single_blas(self):
-        import contextlib
+    @contextlib.contextmanager
+    def single_blas(self) -> Iterator[None]:
+        global _blas_users, _blas_limit
+        if not self.enabled:
+            yield
+            return
+        from threadpoolctl import threadpool_limits
 
-        if self.controller is None:
-            return contextlib.nullcontext()
-        return self.controller.limit(limits=1, user_api="blas")
+        with _blas_lock:
+            if _blas_users == 0:
+                _blas_limit = threadpool_limits(limits=1, user_api="blas")
+            _blas_users += 1
+        try:
+            yield
+        finally:
+            with _blas_lock:
+                _blas_users -= 1
+                if _blas_users == 0 and _blas_limit is not None:
+                    _blas_limit.restore_original_limits()
+                    _blas_limit = None
 
-    def __call__(self, first, second):
-        if self.pool is None:
+    def __call__(self, first: Callable[[], Any], second: Callable[[], Any]) -> tuple[Any, Any]:
+        if not self.enabled:
             return first(), second()
-        pending = self.pool.submit(second)
+        pending = self._worker().submit(second)
         try:
             a = first()
         finally:
@@ -301,11 +345,7 @@ class NumpyNetwork:
     def __init__(self, config: ModelConfig, weights: Weights, words: int, chars: int, tags: int, where: str = "weights"):
         c = config.resolved()
         self.config = c
-        expected = weight_layout(c, words, chars, tags)
-        problems = mismatches(expected, {k: tuple(np.shape(v)) for k, v in weights.items()})
-        if problems:
-            more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-            raise ModelError(f"{where}: the weights do not fit the config and vocabulary: {'; '.join(problems[:3])}{more}")
+        require(weight_layout(c, words, chars, tags), {k: tuple(np.shape(v)) for k, v in weights.items()}, where)
         bad = [k for k, v in weights.items() if np.asarray(v).dtype.kind != "f"]
         if bad:
             raise ModelError(f"{where}: the weights must be floating point numbers ({bad[0]} is not)")
@@ -347,26 +387,28 @@ class NumpyNetwork:
         return np.concatenate([final[0], final[1]], axis=1)
 
     def _chars(self, table: TypeTable) -> np.ndarray:
-        width = max(1, int(table.char_lengths.max()))
-        chars = table.chars[:, :width]
-        if self.config.char_encoder == "lstm":
-            return self._char_lstm(chars)
-
-        # by length, so that each block is only as wide as its own longest word
+        """Character features of every type of ``table``, in blocks of CHAR_BLOCK words of
+        similar length (each block only as wide as its own longest word)."""
+        chars = table.chars
         order = np.argsort(table.char_lengths, kind="stable")
         lengths = table.char_lengths[order]
 
-        def part(rows: range) -> list[np.ndarray]:
+        def blocks(rows: range) -> list[np.ndarray]:
             out = []
+            encode = self._char_cnn if self.char_rnn is None else self._char_lstm
             for i in rows[::CHAR_BLOCK]:
-                block = order[i : min(i + CHAR_BLOCK, rows.stop)]
-                out.append(self._char_cnn(chars[block, : max(1, int(lengths[min(i + CHAR_BLOCK, rows.stop) - 1]))]))
+                end = min(i + CHAR_BLOCK, rows.stop)
+                out.append(encode(chars[order[i:end], : max(1, int(lengths[end - 1]))]))
             return out
 
-        half = (len(chars) + 1) // 2
-        first, second = self.both(lambda: part(range(0, half)), lambda: part(range(half, len(chars))))
-        result = np.empty((len(chars), self.conv_tables.shape[2]), dtype=np.float32)
-        result[order] = np.concatenate(first + second)
+        if self.char_rnn is None:  # the CNN's blocks in two halves side by side
+            half = (len(chars) + 1) // 2
+            first, second = self.both(lambda: blocks(range(0, half)), lambda: blocks(range(half, len(chars))))
+            parts = first + second
+        else:  # the LSTM already runs its two directions side by side
+            parts = blocks(range(0, len(chars)))
+        result = np.empty((len(chars), parts[0].shape[1]), dtype=np.float32)
+        result[order] = np.concatenate(parts)
         return result
 
     def type_projections(self, table: TypeTable) -> tuple[np.ndarray, np.ndarray]:

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from rnntag.errors import ConfigError, DataError
+from rnntag.errors import ConfigError, DataError, UsageError
 
 SCHEMES: tuple[str, ...] = ("IOB1", "IOB2", "BIOES")
 _ALIASES = {"IOBES": "BIOES"}
@@ -35,11 +35,6 @@ class TaggedLines(Protocol):
     def tags(self) -> Sequence[str] | None: ...
     @property
     def lines(self) -> Sequence[int]: ...
-
-
-def prefixes(scheme: str) -> str:
-    """The tag prefixes of ``scheme``: ``"BI"`` for IOB1 and IOB2, ``"BIES"`` for BIOES."""
-    return _PREFIXES[normalize_scheme(scheme)]
 
 
 def normalize_scheme(name: str) -> str:
@@ -149,12 +144,12 @@ def check_tags(sentences: Sequence[TaggedLines], scheme: str = "auto", path: str
     Raises DataError (with ``path`` and the line of the offending token, from
     ``Sentence.lines``) for a malformed tag, a forbidden BIOES transition, a transition the
     explicitly given scheme forbids, or (auto) a file mixing IOB1 and IOB2 conventions.
-    Raises ValueError if a sentence was read without tags.
+    Raises UsageError if a sentence was read without tags.
     """
     auto = isinstance(scheme, str) and scheme.strip().lower() == "auto"
     for sent in sentences:
         if sent.tags is None:
-            raise ValueError("check_tags needs sentences read with a tag column")
+            raise UsageError("check_tags needs sentences read with a tag column")
     chosen = detect_scheme(s.tags for s in sentences if s.tags is not None) if auto else normalize_scheme(scheme)
     label = f"{'detected ' if auto else ''}scheme {chosen}"
     strict = chosen == "BIOES" or not auto  # auto IOB1/IOB2: only the mix check below
@@ -203,17 +198,22 @@ def check_tags(sentences: Sequence[TaggedLines], scheme: str = "auto", path: str
 
 
 def check_sequences(seqs: Sequence[Sequence[str]], scheme: str, which: str) -> None:
-    """ValueError naming the sentence and token of the first tag of ``seqs`` that is not ``O``
+    """DataError naming the sentence and token of the first tag of ``seqs`` that is not ``O``
     or ``PREFIX-TYPE`` with a prefix of ``scheme`` (``which`` names the sequences: gold...)."""
     scheme = normalize_scheme(scheme)
     allowed = _PREFIXES[scheme]
     for i, seq in enumerate(seqs):
         for j, tag in enumerate(seq):
             if not isinstance(tag, str) or _parse(tag, allowed) is None:
-                raise ValueError(
+                raise DataError(
                     f"{which} sentence {i}, token {j}: invalid tag {tag!r} for scheme {scheme} "
                     f"(expected O or one of {', '.join(p + '-TYPE' for p in allowed)})"
                 )
+
+
+def entity_types(tag_seqs: Iterable[Sequence[str]]) -> set[str]:
+    """The entity types named in some tag sequences (``B-PER`` -> ``PER``; ``O`` has none)."""
+    return {split_tag(tag)[1] for tags in tag_seqs for tag in tags if tag != "O"}
 
 
 def is_tag(tag: str, prefixes: str = "BIES") -> bool:

@@ -48,6 +48,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rnntag import schemes
+from rnntag.errors import UsageError
 
 __all__ = ["TypeScore", "Scores", "score"]
 
@@ -150,7 +151,7 @@ def _strict_entities(seqs: Sequence[Sequence[str]], scheme: str) -> set[_Entity]
     for sent in ents.entities:
         for e in sent:
             # Take the type from our own split of the first tag (seqeval strips '-'s).
-            etype = seqs[e.sent_id][e.start][2:]
+            etype = schemes.split_tag(seqs[e.sent_id][e.start])[1]
             out.add((e.sent_id, etype, e.start, e.end))
     return out
 
@@ -165,19 +166,20 @@ def score(
 
     ``scheme`` is ``"IOB1"``, ``"IOB2"`` or ``"BIOES"`` (alias ``"IOBES"``); it is
     stored canonicalised in :attr:`Scores.scheme`; another name is a ``ConfigError``.
-    Raises ``ValueError`` when the numbers of sentences or the lengths of a sentence
-    differ, or for a tag that is not ``O`` or ``P-TYPE`` with a prefix of the scheme.
+    Raises ``UsageError`` when the numbers of sentences or the lengths of a sentence
+    differ, and ``DataError`` for a tag that is not ``O`` or ``P-TYPE`` with a prefix of
+    the scheme.
     """
     scheme = schemes.normalize_scheme(scheme)
     gold = [list(s) for s in gold]
     pred = [list(s) for s in pred]
     if len(gold) != len(pred):
-        raise ValueError(f"gold has {len(gold)} sentences but prediction has {len(pred)}")
+        raise UsageError(f"gold has {len(gold)} sentences but prediction has {len(pred)}")
     n_tokens = 0
     n_same = 0
     for i, (g, p) in enumerate(zip(gold, pred)):
         if len(g) != len(p):
-            raise ValueError(f"sentence {i}: gold has {len(g)} tags but prediction has {len(p)}")
+            raise UsageError(f"sentence {i}: gold has {len(g)} tags but prediction has {len(p)}")
         n_tokens += len(g)
         n_same += sum(1 for a, b in zip(g, p) if a == b)
     schemes.check_sequences(gold, scheme, "gold")

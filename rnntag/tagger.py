@@ -10,16 +10,19 @@
 A sentence longer than ``max_tokens`` is tagged in consecutive pieces of at most that many
 tokens (each decoded on its own, so an entity never spans two pieces) and comes back whole,
 with ``Sentence.pieces`` saying how many pieces it took. This bounds memory and time per
-sentence whatever the input.
+sentence whatever the input; ``max_tokens=None`` tags every sentence whole (evaluation
+does, so that scores never depend on the limit). Input is encoded and tagged about
+CHUNK_TOKENS tokens at a time whatever the caller passes.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, repeat
 from operator import add
+from typing import TypeVar
 
 from rnntag import schemes
 from rnntag.backends import Network
@@ -30,6 +33,7 @@ from rnntag.info import ModelInfo
 from rnntag.results import Entity, Sentence, Token
 from rnntag.vocab import Vocab
 
+T = TypeVar("T")
 MAX_TOKENS = 300  # default longest sentence tagged in one piece
 BATCH_SIZE = 64  # sentences per batch at most
 BATCH_TOKENS = 8192  # padded tokens per batch at most (bounds memory; long sentences go in smaller batches)
@@ -52,9 +56,9 @@ class Tagger:
 
     def __init__(
         self, network: Network, decoder: Decoder, vocab: Vocab, info: ModelInfo, *,
-        batch_size: int = BATCH_SIZE, max_tokens: int = MAX_TOKENS, runtime: str = "numpy",
+        batch_size: int = BATCH_SIZE, max_tokens: int | None = MAX_TOKENS, runtime: str = "numpy",
     ):
-        if max_tokens < 1 or batch_size < 1:
+        if batch_size < 1 or (max_tokens is not None and max_tokens < 1):
             raise UsageError("batch_size and max_tokens must be positive")
         self.network = network
         self.decoder = decoder
@@ -87,40 +91,32 @@ class Tagger:
 
         if not isinstance(text, str):
             raise UsageError(f"tag() takes a str, not {type(text).__name__}")
-        out: list[Sentence] = []
-        for chunk in _chunks(sentences(text, self.max_tokens), lambda s: len(s[1])):
-            out.extend(self.tag_text_sentences(chunk))
-        return out
+        return self.tag_text_sentences(list(sentences(text, self.max_tokens or MAX_TOKENS)))
 
-    def tag_tokens(self, sentences: Sequence[Sequence[str]]) -> list[Sentence]:
+    def tag_tokens(self, sentences: Iterable[Sequence[str]]) -> list[Sentence]:
         """Tag pre-tokenised sentences. Each ``Sentence.text`` is its tokens joined by single
         spaces, and offsets index that text."""
-        if isinstance(sentences, str) or any(isinstance(s, str) for s in sentences):
-            raise UsageError("tag_tokens() takes a list of sentences, each a list of token strings")
-        out: list[Sentence] = []
-        for chunk in _chunks(sentences, len):
-            for tokens, pred in zip(chunk, self.predict(chunk)):
-                out.append(self._sentence(tokens, pred))
-        return out
+        sentences = list(sentences)
+        for tokens in sentences:
+            if isinstance(tokens, str) or not all(isinstance(t, str) and t and not t.isspace() for t in tokens):
+                raise UsageError(
+                    "tag_tokens() takes a list of sentences, each a list of non-empty token strings; "
+                    f"got {str(tokens)[:60]!r}"
+                )
+        return [self._sentence(tokens, pred) for tokens, pred in zip(sentences, self.predict(sentences))]
 
     def pipe(self, texts: Iterable[str], batch_size: int = 256) -> Iterator[list[Sentence]]:
         """Tag a stream of texts, yielding each text's sentences in order. At most
         ``batch_size`` texts (or about CHUNK_TOKENS tokens) are held at a time."""
         from rnntag.text import sentences
 
-        pending: list[list[tuple[str, list[Token]]]] = []
-        size = 0
-        for text in texts:
+        def split(text: str) -> list[tuple[str, list[Token]]]:
             if not isinstance(text, str):
                 raise UsageError(f"pipe() takes strings, not {type(text).__name__}")
-            sents = list(sentences(text, self.max_tokens))
-            pending.append(sents)
-            size += sum(len(toks) for _, toks in sents)
-            if len(pending) >= batch_size or size >= CHUNK_TOKENS:
-                yield from self._by_text(pending)
-                pending, size = [], 0
-        if pending:
-            yield from self._by_text(pending)
+            return list(sentences(text, self.max_tokens or MAX_TOKENS))
+
+        for group in chunks(map(split, texts), lambda sents: sum(len(t) for _, t in sents), CHUNK_TOKENS, batch_size):
+            yield from self._by_text(group)
 
     def _by_text(self, pending: list[list[tuple[str, list[Token]]]]) -> Iterator[list[Sentence]]:
         tagged = iter(self.tag_text_sentences([s for sents in pending for s in sents]))
@@ -141,13 +137,13 @@ class Tagger:
         """Tags (in ``scheme``, default the model's) and scored entity spans for each
         sentence, in order; empty sentences give empty predictions."""
         paths = self._bioes_paths(scheme or self.vocab.scheme)
-        pieces = [tokens[start : start + self.max_tokens]
-                  for tokens in sentences for start in range(0, len(tokens), self.max_tokens)]
-        decoded = self._decode(pieces, scores)
+        limit = self.max_tokens or max(1, max(map(len, sentences), default=1))
+        pieces = [tokens[start : start + limit] for tokens in sentences for start in range(0, len(tokens), limit)]
+        decoded = [d for group in chunks(pieces, len, CHUNK_TOKENS) for d in self._decode(group, scores)]
         out: list[Prediction] = []
         k = 0
         for tokens in sentences:
-            n = math.ceil(len(tokens) / self.max_tokens)
+            n = math.ceil(len(tokens) / limit)
             ids: list[int] = []
             spans: list[tuple[str, int, int]] = []
             probs: list[float] = []
@@ -216,14 +212,15 @@ def _entities(text: str, base: int, toks: Sequence[Token], pred: Prediction) -> 
     return tuple(out)
 
 
-def _chunks(items: Iterable, size) -> Iterator[list]:
-    """Consecutive lists of ``items`` of about CHUNK_TOKENS tokens (``size`` of each)."""
-    chunk: list = []
+def chunks(items: Iterable[T], size: Callable[[T], int], max_size: int, max_items: int | None = None) -> Iterator[list[T]]:
+    """Consecutive lists of ``items`` whose ``size`` adds up to about ``max_size`` (a list
+    ends with the item that reaches it) and, with ``max_items``, of at most that many items."""
+    chunk: list[T] = []
     total = 0
     for item in items:
         chunk.append(item)
         total += size(item)
-        if total >= CHUNK_TOKENS:
+        if total >= max_size or (max_items is not None and len(chunk) >= max_items):
             yield chunk
             chunk, total = [], 0
     if chunk:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+
+from rnntag.results import Token
 
 _TOKEN = re.compile(
     r"""
@@ -30,13 +31,6 @@ _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "inc", "ltd", "co", "corp", "vs", "etc",
     "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "gen", "gov", "sen", "rep",
 }
-
-
-@dataclass(frozen=True)
-class Token:
-    text: str
-    start: int
-    end: int
 
 
 def tokenize(text: str) -> list[Token]:
@@ -133,6 +127,10 @@ class Segmenter:
         elif not final and len(self.pending) < 4 * self.buffer:  # a short unfinished sentence of long tokens
             self.threshold = len(self.pending) + self.buffer
             return
+        elif not final and sents and len(sents[0]) > 1:  # very long tokens: cut before the last (maybe unfinished) one
+            keep = sents[0][-1].start
+            sents = [sents[0][:-1]]
+        # else one token of 4 buffers without a space: emitted as it stands (a cut in it, if it goes on)
         base = self.start
         for sent in sents:
             yield self.pending[sent[0].start : sent[-1].end], [Token(t.text, t.start + base, t.end + base) for t in sent]

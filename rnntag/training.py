@@ -27,16 +27,11 @@ from typing import Any
 from rnntag import schemes
 from rnntag.config import Config
 from rnntag.conll import ConllSentence, read_tagged
-from rnntag.errors import RnnTagError, UsageError
+from rnntag.errors import TrainingDiverged, TrainingInterrupted, UsageError
 from rnntag.fileio import atomic_write, check_output
+from rnntag.layout import parameter_count, weight_layout
 from rnntag.model_dir import CHECKPOINT, METRICS, build_model, read_model_dir, save_model, weight_tensors
 from rnntag.vocab import UNK_ID, Vocab, singletons
-
-
-class TrainingDiverged(RnnTagError):
-    """The loss became NaN or infinite; the best model so far is kept."""
-
-    exit_code = 1
 
 
 class Reporter:
@@ -148,12 +143,6 @@ class _Average:
             for i, s in enumerate(self.shadow):
                 s.copy_(tensors[f"average.{i}"])
         self.steps = steps
-
-
-class TrainingInterrupted(RnnTagError):
-    """Ctrl-C: the best model and the last checkpoint are intact."""
-
-    exit_code = 130
 
 
 @dataclass(frozen=True)
@@ -325,7 +314,7 @@ def train(
     if dist.is_main:
         _create_output(model_dir)
         (model_dir / CHECKPOINT).unlink(missing_ok=True)
-    unseen = sorted({schemes.split_tag(x)[1] for s in data.dev for x in s.tags if x != "O"} - set(vocab.entity_types))
+    unseen = sorted(schemes.entity_types(s.tags for s in data.dev) - set(vocab.entity_types))
     if unseen:
         reporter.message(f"warning: dev has entity types never seen in training: {', '.join(unseen)}")
     run = build(model_dir, config, vocab, data, reporter, target, amp, dist, vectors)
@@ -349,6 +338,9 @@ def resume(model_dir: str | Path, reporter: Reporter | None = None, device: str 
     if epochs is not None:
         if epochs <= progress["epoch"]:
             raise UsageError(f"--epochs {epochs}: {model_dir} has already run {progress['epoch']} epochs")
+    else:
+        epochs = progress.get("epochs")  # a limit raised by an earlier --resume --epochs
+    if epochs is not None:
         config = config.override("train", epochs=epochs)
     sources = progress["sources"]
     train_path = sources.get("train_path_absolute")
@@ -360,15 +352,17 @@ def resume(model_dir: str | Path, reporter: Reporter | None = None, device: str 
     dist = Dist()
     run = build(model_dir, config, vocab, data, reporter, resolve_device(device, dist), amp, dist, None)
     with run.rows.whole():
-        restore(tensors, plain, run.model, run.optimizer, run.scheduler, run.rng, run.gen)
+        restore(tensors, plain, run.model, run.optimizer, run.scheduler, run.rng, run.gen, model_dir / CHECKPOINT)
     if run.average is not None:
         run.average.load(tensors, progress["average_steps"])
     run.history = progress["history"]
     run.best_f1, run.best_epoch, run.bad_epochs = progress["best_f1"], progress["best_epoch"], progress["bad_epochs"]
     run.epoch = progress["epoch"]
     _write_metrics(model_dir / METRICS, run.history)
-    if stop_reason(run) is not None or run.epoch >= config.train.epochs:
-        reporter.message(f"{model_dir}: this run had already finished; nothing to resume.")
+    reason = stop_reason(run) or (f"it ran its {config.train.epochs} epochs" if run.epoch >= config.train.epochs else None)
+    if reason:
+        reporter.message(f"{model_dir}: this run had already finished ({reason[0].lower() + reason[1:].rstrip('.')}); "
+                         "nothing to resume.")
     return fit(run)
 
 
@@ -453,7 +447,9 @@ def build(model_dir: Path, config: Config, vocab: Vocab, data: Data, reporter: R
             "dev_sentences": len(data.dev),
             "seed": t.seed,
         },
-        "parameters": sum(p.numel() for p in model.parameters()),
+        # the layout's count: the model's own parameters no longer include the pretrained rows
+        # that _TrainedRows keeps out of the optimiser
+        "parameters": parameter_count(weight_layout(config.model, len(vocab.words), len(vocab.chars), len(vocab.tags))),
     }
     return Run(model_dir, config, vocab, data, reporter, dist, device, amp, encoded, model, rows, optimizer,
                scheduler, scaler, average, step_module, singles, rng, gen, meta)
@@ -592,16 +588,14 @@ def run_epoch(run: Run, epoch: int) -> dict[str, Any]:
 
 
 def dev_tagger(run: Run) -> Any:
-    """The model as it is now, as a ``Tagger`` (the torch network, NumPy decoding)."""
-    from rnntag.backends import TorchNetwork
-    from rnntag.decoding import Decoder
+    """The model as it is now, as a ``Tagger`` (the torch network, NumPy decoding), tagging
+    every sentence whole."""
+    from rnntag import formats
     from rnntag.info import model_info
-    from rnntag.tagger import Tagger
+    from rnntag.loading import torch_tagger
 
-    state = {k: v.detach().cpu().numpy() for k, v in run.model.state_dict().items() if k.startswith("decoder.")}
-    info = model_info(run.model_dir, "model", run.config, run.vocab, run.meta, {"format_version": 1})
-    return Tagger(TorchNetwork(run.model), Decoder.from_weights(run.config.model.decoder, state), run.vocab, info,
-                  runtime="torch")
+    info = model_info(run.model_dir, "model", run.config, run.vocab, run.meta, formats.stamp(formats.MODEL_DIR))
+    return torch_tagger(run.model, run.config, run.vocab, info, max_tokens=None)
 
 
 def _score_once(run: Run) -> tuple[Any, float]:
@@ -679,7 +673,7 @@ def save_progress(run: Run) -> None:
     run.reporter.epoch_end(run.history[-1])
     progress = {
         "epoch": run.epoch, "best_f1": run.best_f1, "best_epoch": run.best_epoch, "bad_epochs": run.bad_epochs,
-        "history": run.history, "sources": run.data.sources,
+        "epochs": run.config.train.epochs, "history": run.history, "sources": run.data.sources,
         **({"average_steps": run.average.steps} if run.average is not None else {}),
     }
     with run.rows.whole():

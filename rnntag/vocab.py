@@ -93,7 +93,7 @@ class Vocab:
 
     @property
     def entity_types(self) -> list[str]:
-        return sorted({t[2:] for t in self.tags if t != "O"})
+        return sorted(schemes.entity_types([self.tags]))
 
     # -- building and saving ---------------------------------------------------------------
     @classmethod
@@ -113,7 +113,7 @@ class Vocab:
             for token in tokens:
                 word_counts[probe.normalize(token)] += 1
                 char_counts.update(token)
-        types = {tag[2:] for tags in bioes_tag_seqs for tag in tags if tag != "O"}
+        types = schemes.entity_types(bioes_tag_seqs)
         words = [w for w, c in sorted(word_counts.items(), key=lambda x: (-x[1], x[0])) if c >= min_count]
         chars = sorted(char_counts)
         return cls(

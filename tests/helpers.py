@@ -7,10 +7,9 @@ import random
 import torch
 
 from rnntag import schemes
-from rnntag.backends import TorchNetwork
 from rnntag.config import Config
-from rnntag.decoding import Decoder
 from rnntag.info import model_info
+from rnntag.loading import torch_tagger
 from rnntag.model import Network
 from rnntag.tagger import Tagger
 from rnntag.vocab import Vocab
@@ -53,7 +52,5 @@ def random_network(vocab: Vocab, seed: int = 0, **model: object) -> tuple[Networ
 def eager_tagger(model: Network, vocab: Vocab, config: Config | None = None, **options: object) -> Tagger:
     """The torch model as a Tagger: TorchNetwork emissions, NumPy decoding."""
     config = config or Config(model=model.config)
-    state = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
     info = model_info("memory", "model", config, vocab, {}, {"format_version": 1})
-    return Tagger(TorchNetwork(model), Decoder.from_weights(config.model.decoder, state), vocab, info,
-                  runtime="torch", **options)
+    return torch_tagger(model, config, vocab, info, **options)

@@ -27,7 +27,7 @@ def tagger(trained):
 
 def test_import_is_cheap_and_torch_free():
     code = (
-        "import sys, time; t = time.perf_counter(); import rnntag; t = time.perf_counter() - t\n"
+        "import sys; import rnntag\n"
         "assert 'torch' not in sys.modules and 'numpy' not in sys.modules, sorted(sys.modules)\n"
         "rnntag.load, rnntag.Tagger, rnntag.Sentence, rnntag.evaluate, rnntag.predict, rnntag.read_info\n"
         "assert 'torch' not in sys.modules, 'a public name imported torch'\n"
@@ -129,3 +129,86 @@ def test_long_sentences_are_tagged_in_pieces(trained):
     assert s.pieces == 2 and len(s.tags) == len(tokens)
     assert list(s.tags[:7]) == list(tagger.tag_tokens([tokens[:7]])[0].tags)
     assert all(e.last < 7 or e.first >= 7 for e in s.entities)  # no entity spans two pieces
+
+
+def test_text_tokens_are_the_public_token_type(tagger):
+    (s,) = tagger.tag("John Smith flew .")
+    assert all(isinstance(t, rnntag.Token) for t in s.tokens)
+    text, start, end = s.tokens[0]
+    assert (text, start, end) == ("John", 0, 4)
+    assert s.tokens == tagger.tag_tokens([["John", "Smith", "flew", "."]])[0].tokens
+
+
+def test_empty_and_non_string_tokens_are_refused(tagger):
+    for bad in ([["John", "", "Smith"]], [["John", 3]], [["  "]]):
+        with pytest.raises(rnntag.UsageError, match="non-empty token strings"):
+            tagger.tag_tokens(bad)
+
+
+def test_long_tokens_are_never_cut_in_two(trained):
+    import random
+
+    from rnntag.text import sentences
+
+    rng = random.Random(1)
+    words = ["".join(rng.choice("abcdefg") for _ in range(rng.randint(200, 400))) for _ in range(60)]
+    text = " ".join(words)
+    got = [t for _, toks in sentences(text, 300, buffer=1000) for t in toks]
+    assert [t.text for t in got] == words  # four buffers without a sentence end: cut between tokens
+
+
+def test_concurrent_and_forked_use(tagger):
+    """Threads may tag at once (the one-thread BLAS limit is counted for the process, so it
+    is put back only when the last finishes), and a forked child tags too (its worker
+    thread is started again)."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    texts = [f"Sentence {i} : John Smith flew to Rome ." for i in range(40)]
+    want = [s.tags for s in tagger.tag_tokens([t.split() for t in texts])]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda t: tagger.tag_tokens([t.split()])[0].tags, texts))
+    assert got == want
+    assert blas_threads() == before
+    if not hasattr(os, "fork"):
+        return
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: tag, report, leave at once
+        try:
+            ok = tagger.tag_tokens([texts[0].split()])[0].tags == want[0]
+            os.write(write, b"ok" if ok else b"no")
+        finally:
+            os._exit(0)
+    os.close(write)
+    import select
+
+    ready, _, _ = select.select([read], [], [], 60)
+    assert ready, "the forked child hung"
+    assert os.read(read, 2) == b"ok"
+    os.waitpid(pid, 0)
+
+
+def test_export_refuses_to_overwrite_its_model(trained, tmp_path):
+    import shutil
+
+    model = shutil.copytree(trained[0], tmp_path / "m")
+    with pytest.raises(rnntag.UsageError, match="is the model directory"):
+        rnntag.export(model, "numpy", model, force=True)
+    with pytest.raises(rnntag.UsageError, match="is the model directory"):
+        rnntag.export(model, "numpy", tmp_path, force=True)
+    assert (model / "weights.safetensors").is_file()
+
+
+def test_predict_takes_one_path_or_many(trained, tmp_path):
+    path = tmp_path / "in.txt"
+    path.write_text("John Smith\n")
+    out = tmp_path / "out.conll"
+    assert rnntag.predict(trained[0], str(path), input="tokens", output=out).tokens == 2
+    assert rnntag.predict(trained[0], [path, path], input="tokens", output=out, force=True).tokens == 4

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 import rnntag
 from rnntag.cli import app
 from rnntag.encoding import bucket_order, encode
-from rnntag.errors import ModelError, UsageError
-from rnntag.exporter import ExportError, export
+from rnntag.errors import ExportError, ModelError, UsageError
+from rnntag.exporter import export
 from rnntag.model_dir import load_model, save_model
 from tests.helpers import eager_tagger, random_network, sentences, small_vocab
 

@@ -86,6 +86,8 @@ def test_resume_through_the_cli_and_of_a_finished_run(tiny, tmp_path):
     r = CliRunner().invoke(app, ["train", "--resume", str(model_dir), "--epochs", "3"])  # a finished run, one more epoch
     assert r.exit_code == 0, r.output
     assert [json.loads(x)["epoch"] for x in (model_dir / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]
+    r = CliRunner().invoke(app, ["train", "--resume", str(model_dir)])  # the raised limit is remembered
+    assert r.exit_code == 0 and "already finished (it ran its 3 epochs)" in r.stderr, r.stderr
     (model_dir / CHECKPOINT).write_bytes(b"garbage")
     r = CliRunner().invoke(app, ["train", "--resume", str(model_dir)])
     assert r.exit_code == 2 and "corrupt or truncated checkpoint" in r.stderr

@@ -21,7 +21,7 @@ import warnings
 import pytest
 from rich.console import Console
 
-from rnntag.errors import ConfigError, DataError
+from rnntag.errors import ConfigError, DataError, UsageError
 from rnntag.prediction_file import read_predictions
 from rnntag.schemes import detect_scheme
 from rnntag.scoring import Scores, TypeScore, score
@@ -300,7 +300,7 @@ def test_scheme_names_canonical():
     ],
 )
 def test_score_rejects_bad_input(gold, pred, kw, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises((UsageError, DataError), match=match):
         score(gold, pred, **kw)
 
 

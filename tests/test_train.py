@@ -7,9 +7,9 @@ import torch
 
 import rnntag
 from rnntag.config import load_config
-from rnntag.errors import UsageError
+from rnntag.errors import TrainingDiverged, UsageError
 from rnntag.model_dir import load_model
-from rnntag.training import Reporter, TrainingDiverged, split_dev, train
+from rnntag.training import Reporter, split_dev, train
 
 
 @pytest.mark.slow
