@@ -11,15 +11,17 @@ and keep them in ``TypeTable.derived``.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from rnntag.vocab import PAD_ID, Vocab
+
+if TYPE_CHECKING:  # pragma: no cover
+    import random
 
 MAX_WORD_LEN = 30  # longer tokens keep their first 15 and last 15 characters for the char encoder
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -51,6 +50,8 @@ def atomic_open(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
     renaming, ``"PATH: directory DIR does not exist"`` for a missing parent directory and
     ``"PATH: cannot write: DIR is not a directory"`` when the parent is a file.
     """
+    import tempfile
+
     if mode not in _MODES:
         raise ValueError(f"atomic_open mode must be 'w' or 'wb', got {mode!r}")
     path = Path(path)

@@ -35,14 +35,12 @@ def load(
     missing, corrupt, foreign or too-new model and ``UsageError`` for a runtime it cannot
     run on (or one that is not installed).
     """
-    from rnntag.export_dir import is_export
-
     if runtime not in RUNTIMES:
         raise UsageError(f"runtime must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
     if batch_size < 1 or (max_tokens is not None and max_tokens < 1):
         raise UsageError("batch_size and max_tokens must be positive")
     options = {"batch_size": batch_size, "max_tokens": max_tokens}
-    if is_export(path):
+    if (Path(path) / "manifest.json").is_file():  # export_dir.MANIFEST, without importing it for model dirs
         return _load_export(Path(path), runtime, options)
     return _load_model_dir(Path(path), runtime, options)
 

@@ -59,6 +59,7 @@ from rnntag.errors import ModelError
 from rnntag.layout import require, weight_layout
 
 Weights = Mapping[str, np.ndarray]
+SMALL_BATCH = 256  # positions (and types) below which a batch runs serially
 CHAR_BLOCK = 256  # words whose characters are encoded at once (bounds the (words, width, filters) temporaries)
 
 
@@ -294,8 +295,8 @@ class Parallel:
     (their second halves queue for the one worker) and in a process forked after use (the
     worker is started again there)."""
 
-    def __init__(self) -> None:
-        self.enabled = usable_cores() >= 2 and importlib.util.find_spec("threadpoolctl") is not None
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled and usable_cores() >= 2 and importlib.util.find_spec("threadpoolctl") is not None
         self._pool: Any = None
         self._pid = 0
 
@@ -363,6 +364,7 @@ class NumpyNetwork:
         self.mlp_t = np.ascontiguousarray(w["mlp.0.weight"].T) if c.mlp_dim else None
         self._key = f"numpy-runtime-{id(self)}"
         self.both = Parallel()
+        self.serial = Parallel(enabled=False)
 
     # -- per token type ---------------------------------------------------------------------
     def _char_cnn(self, chars: np.ndarray) -> np.ndarray:
@@ -379,14 +381,14 @@ class NumpyNetwork:
         h = np.where((chars != 0)[:, :, None], h, -np.inf).max(axis=1)
         return np.where(np.isinf(h), 0.0, h).astype(np.float32)
 
-    def _char_lstm(self, chars: np.ndarray) -> np.ndarray:
+    def _char_lstm(self, chars: np.ndarray, both: Parallel) -> np.ndarray:
         lengths = np.maximum((chars != 0).sum(1), 1)  # an empty token still has one (padding) character, as in torch
         emb = self.w["char_encoder.embed.weight"][chars.reshape(-1)]
         index = np.arange(chars.size).reshape(chars.shape)
-        final = self.char_rnn.run(self.char_rnn.project(emb, self.both), index, lengths, self.both).final()
+        final = self.char_rnn.run(self.char_rnn.project(emb, both), index, lengths, both).final()
         return np.concatenate([final[0], final[1]], axis=1)
 
-    def _chars(self, table: TypeTable) -> np.ndarray:
+    def _chars(self, table: TypeTable, both: Parallel) -> np.ndarray:
         """Character features of every type of ``table``, in blocks of CHAR_BLOCK words of
         similar length (each block only as wide as its own longest word)."""
         chars = table.chars
@@ -395,7 +397,9 @@ class NumpyNetwork:
 
         def blocks(rows: range) -> list[np.ndarray]:
             out = []
-            encode = self._char_cnn if self.char_rnn is None else self._char_lstm
+            def encode(block: np.ndarray) -> np.ndarray:
+                return self._char_cnn(block) if self.char_rnn is None else self._char_lstm(block, both)
+
             for i in rows[::CHAR_BLOCK]:
                 end = min(i + CHAR_BLOCK, rows.stop)
                 out.append(encode(chars[order[i:end], : max(1, int(lengths[end - 1]))]))
@@ -403,7 +407,7 @@ class NumpyNetwork:
 
         if self.char_rnn is None:  # the CNN's blocks in two halves side by side
             half = (len(chars) + 1) // 2
-            first, second = self.both(lambda: blocks(range(0, half)), lambda: blocks(range(half, len(chars))))
+            first, second = both(lambda: blocks(range(0, half)), lambda: blocks(range(half, len(chars))))
             parts = first + second
         else:  # the LSTM already runs its two directions side by side
             parts = blocks(range(0, len(chars)))
@@ -411,7 +415,7 @@ class NumpyNetwork:
         result[order] = np.concatenate(parts)
         return result
 
-    def type_projections(self, table: TypeTable) -> tuple[np.ndarray, np.ndarray]:
+    def type_projections(self, table: TypeTable, both: Parallel | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The first recurrent layer's input projections (each direction: (types, gates)) for
         every type of ``table``: computed once per table, kept in ``table.derived``."""
         done = table.derived.get(self._key)
@@ -421,26 +425,29 @@ class NumpyNetwork:
             if c.case_dim:
                 parts.append(w["case_embed.weight"][table.cases])
             if c.char_encoder != "none":
-                parts.append(self._chars(table))
+                parts.append(self._chars(table, both or self.both))
             x = np.concatenate(parts, axis=-1)
             if self.mlp_t is not None:
                 x = gelu(linear(x, self.mlp_t, w["mlp.0.bias"])).astype(np.float32)
-            done = table.derived[self._key] = self.rnns[0].project(x, self.both)
+            done = table.derived[self._key] = self.rnns[0].project(x, both or self.both)
         return done
 
     # -- per batch --------------------------------------------------------------------------
     def emissions(self, padded: Padded) -> np.ndarray:
-        """Emissions (batch, time, tags), float32."""
+        """Emissions (batch, time, tags), float32. Small batches (a sentence or two) run
+        serially: there is nothing to gain from a second thread."""
+        if padded.types.size < SMALL_BATCH and len(padded.table) < SMALL_BATCH:
+            return self._emissions(padded, self.serial)
         with self.both.single_blas():
-            return self._emissions(padded)
+            return self._emissions(padded, self.both)
 
-    def _emissions(self, padded: Padded) -> np.ndarray:
+    def _emissions(self, padded: Padded, both: Parallel) -> np.ndarray:
         c, w = self.config, self.w
-        outputs = self.rnns[0].run(self.type_projections(padded.table), padded.types, padded.lengths, self.both)
+        outputs = self.rnns[0].run(self.type_projections(padded.table, both), padded.types, padded.lengths, both)
         positions = np.arange(padded.types.size).reshape(padded.types.shape)
         for rnn in self.rnns[1:]:
             x = outputs.whole()
-            outputs = rnn.run(rnn.project(x.reshape(-1, x.shape[2]), self.both), positions, padded.lengths, self.both)
+            outputs = rnn.run(rnn.project(x.reshape(-1, x.shape[2]), both), positions, padded.lengths, both)
         if not c.layer_norm:
             return outputs.linear(self.out_t, w["out.bias"])
         x = outputs.whole()
