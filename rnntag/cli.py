@@ -157,18 +157,52 @@ class _RichReporter:
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
+        entities = "dev_f1" in record
         if record["epoch"] == 1:
+            dev = f"{'dev P':>6}  {'dev R':>6}  {'dev F1':>6}" if entities else f"{'dev acc':>7}  {'macro F1':>8}"
             self.console.print(
-                f"{'epoch':>5}  {'loss':>8}  {'dev P':>6}  {'dev R':>6}  {'dev F1':>6}  {'tok/s':>7}  {'sec':>5}  lr",
+                f"{'epoch':>5}  {'loss':>8}  {dev}  {'tok/s':>7}  {'sec':>5}  lr",
                 style="bold",
             )
         mark = "  *best" if record["best"] else ""
+        if entities:
+            dev = (f"{100 * record['dev_precision']:>6.2f}  {100 * record['dev_recall']:>6.2f}  "
+                   f"{100 * record['dev_f1']:>6.2f}")
+        else:
+            dev = f"{100 * record['dev_token_accuracy']:>7.2f}  {100 * record['dev_macro_f1']:>8.2f}"
         self.console.print(
-            f"{record['epoch']:>5}  {record['loss']:>8.3f}  {100 * record['dev_precision']:>6.2f}  "
-            f"{100 * record['dev_recall']:>6.2f}  {100 * record['dev_f1']:>6.2f}  "
+            f"{record['epoch']:>5}  {record['loss']:>8.3f}  {dev}  "
             f"{record['tokens_per_second']:>7,.0f}  {record['seconds']:>5.1f}  {record['lr']:.2g}{mark}",
             markup=False,
         )
+
+
+MODEL_HELP = "A model directory (rnntag train) or an export (rnntag export)."
+TAG_COLUMN_HELP = ("Tag column: 0-based, negative from the end, or a CoNLL-U column name (upos, xpos, ...). "
+                   "Default: the last (CoNLL), UPOS (CoNLL-U).")
+TOKEN_COLUMN_HELP = "Token column, 0-based. Default: 0 (CoNLL), FORM (CoNLL-U)."
+SCHEME_HELP = ("Tag scheme of the data: auto, IOB1, IOB2, BIOES (entities), or tags (a token-level tag set: "
+               "POS, chunks as labels, any tags). auto tells entity tags from a tag set.")
+STRICT_TAGS_HELP = ("Refuse annotation slips (an I- that starts an entity in IOB2 data...) instead of reading them "
+                    "as conlleval does.")
+ALIGN_HELP = "Span JSONL: strict (a span edge inside a token is an error) or expand (snap it outward)."
+
+
+def _column(value: str | None) -> int | None:
+    """``--tag-column``: a number, or a CoNLL-U column name."""
+    from rnntag.conllu import column_index
+    from rnntag.errors import UsageError
+
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        pass
+    try:
+        return column_index(value)
+    except ValueError as err:
+        raise UsageError(f"bad option --tag-column: {err}") from None
 
 
 @app.command()
@@ -195,10 +229,16 @@ def train(
     lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Sentences per batch."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (same seed, data and config: same result on CPU)."),
-    tag_column: Optional[int] = typer.Option(
-        None, "--tag-column", help="Tag column (0-based; negative from the end; default last)."),
-    scheme: Optional[str] = typer.Option(None, "--scheme", help="Tag scheme of the data: auto, IOB1, IOB2, BIOES."),
+    tag_column: Optional[str] = typer.Option(None, "--tag-column", metavar="N|upos|xpos", help=TAG_COLUMN_HELP),
+    token_column: Optional[int] = typer.Option(None, "--token-column", metavar="N", help=TOKEN_COLUMN_HELP),
+    scheme: Optional[str] = typer.Option(None, "--scheme", help=SCHEME_HELP),
+    strict_tags: Optional[bool] = typer.Option(None, "--strict-tags", help=STRICT_TAGS_HELP),
+    align: Optional[str] = typer.Option(None, "--align", metavar="strict|expand", help=ALIGN_HELP),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing model directory."),
+    init: Optional[Path] = typer.Option(
+        None, "--init", metavar="MODEL_DIR",
+        help="Start from a trained model's weights and network (fine-tuning); its vocabularies are extended."),
+    add_tags: bool = typer.Option(False, "--add-tags", help="With --init: learn tags the model does not know."),
     resume: Optional[Path] = typer.Option(
         None, "--resume", metavar="MODEL_DIR", help="Continue an interrupted run from its last checkpoint."
     ),
@@ -231,7 +271,8 @@ def train(
         except ConfigError as err:
             raise UsageError(f"bad option --scheme: {err}") from None
         options = {  # config key -> (option, value given on the command line)
-            "data": {"tag_column": tag_column, "scheme": scheme_name},
+            "data": {"tag_column": _column(tag_column), "token_column": token_column, "scheme": scheme_name,
+                     "strict_tags": strict_tags, "align": align},
             "model": {"cell": cell, "decoder": decoder, "char_encoder": char_encoder, "hidden": hidden, "layers": layers,
                       "dropout": dropout, "embeddings": None if embeddings is None else str(embeddings),
                       "freeze_embeddings": freeze_embeddings},
@@ -254,6 +295,8 @@ def train(
                 "--char-encoder": char_encoder, "--hidden": hidden, "--layers": layers, "--dropout": dropout,
                 "--embeddings": embeddings, "--freeze-embeddings": freeze_embeddings, "--patience": patience,
                 "--lr": lr, "--batch-size": batch_size, "--seed": seed, "--tag-column": tag_column, "--scheme": scheme,
+                "--token-column": token_column, "--strict-tags": strict_tags, "--align": align, "--init": init,
+                "--add-tags": add_tags or None,
                 "--force": force or None, "--nproc": nproc if nproc > 1 else None,
             }
             refused = [name for name, value in given.items() if value is not None]
@@ -268,10 +311,19 @@ def train(
             reporter = _RichReporter()
             result = run_resume(resume, reporter=reporter, device=device, amp=amp, epochs=epochs)
             reporter.message(
-                f"Best dev F1 {100 * result.best_dev_f1:.2f} at epoch {result.best_epoch} of {result.epochs_run}. "
-                f"Model saved to {result.model_dir}"
+                f"Best dev {result.dev_metric} {100 * result.best_dev_score:.2f} at epoch {result.best_epoch} of "
+                f"{result.epochs_run}. Model saved to {result.model_dir}"
             )
             return
+        if init is None and add_tags:
+            raise UsageError("--add-tags goes with --init")
+        if init is not None:
+            network = {"--cell": cell, "--decoder": decoder, "--char-encoder": char_encoder, "--hidden": hidden,
+                       "--layers": layers, "--dropout": dropout, "--embeddings": embeddings,
+                       "--freeze-embeddings": freeze_embeddings}
+            taken = [name for name, value in network.items() if value is not None]
+            if taken:
+                raise UsageError(f"--init keeps the network of {init}: it cannot take {', '.join(taken)}")
         if train_file is None:
             raise UsageError("missing TRAIN file (see rnntag train --help)")
         _needs_torch("train")
@@ -287,13 +339,15 @@ def train(
             if dist.active:
                 distributed.init(dist, distributed.resolve_device(device, dist))
             result = run_train(
-                train_file, output, config, dev_path=dev, force=force, reporter=reporter, device=device, amp=amp, dist=dist
+                train_file, output, config, dev_path=dev, force=force, reporter=reporter, device=device, amp=amp,
+                dist=dist, init=init, add_tags=add_tags,
             )
         finally:
             distributed.shutdown()
         procs = f" with {dist.world} processes" if dist.active else ""
         reporter.message(
-            f"Best dev F1 {100 * result.best_dev_f1:.2f} at epoch {result.best_epoch} of {result.epochs_run}{procs}; "
+            f"Best dev {result.dev_metric} {100 * result.best_dev_score:.2f} at epoch {result.best_epoch} of "
+            f"{result.epochs_run}{procs}; "
             f"{result.train_seconds:.0f} s. Model saved to {result.model_dir}"
         )
 
@@ -331,9 +385,6 @@ def _show_scores(scores: Any, as_json: bool, title: str) -> None:
     _stdout().print(render_scores(scores, title=title))
 
 
-MODEL_HELP = "A model directory (rnntag train) or an export (rnntag export)."
-
-
 @app.command("eval")
 def eval_(
     model_dir: Path = typer.Argument(..., metavar="MODEL", help=MODEL_HELP),
@@ -341,7 +392,11 @@ def eval_(
     as_json: bool = typer.Option(False, "--json", help="Print metrics as JSON to stdout."),
     output: Optional[Path] = typer.Option(None, "--output", help="Write 'token gold pred' lines to this file."),
     strict: bool = typer.Option(False, "--strict", help="seqeval strict mode (default: conlleval rules)."),
-    tag_column: int = typer.Option(-1, "--tag-column", help="Gold tag column (default last)."),
+    tag_column: Optional[str] = typer.Option(None, "--tag-column", metavar="N|upos|xpos", help=TAG_COLUMN_HELP),
+    token_column: Optional[int] = typer.Option(None, "--token-column", metavar="N", min=0, help=TOKEN_COLUMN_HELP),
+    scheme: str = typer.Option("auto", "--scheme", help="Scheme of the gold tags (default: detected)."),
+    strict_tags: bool = typer.Option(False, "--strict-tags", help=STRICT_TAGS_HELP),
+    align: str = typer.Option("strict", "--align", metavar="strict|expand", help=ALIGN_HELP),
     batch_size: int = typer.Option(64, "--batch-size", min=1, help="Sentences per batch."),
     max_tokens: Optional[int] = typer.Option(
         None, "--max-tokens", min=1, help="Tag longer sentences in pieces of at most N tokens (default: whole)."),
@@ -364,11 +419,15 @@ def eval_(
         from rnntag.fileio import check_output
 
         check_output(output, force)
-        result = evaluate(model_dir, str(data), strict=strict, tag_column=tag_column, runtime=runtime,
+        result = evaluate(model_dir, str(data), strict=strict, tag_column=_column(tag_column), token_column=token_column,
+                          scheme=scheme, strict_tags=strict_tags, align=align, runtime=runtime,
                           batch_size=batch_size, max_tokens=max_tokens)
+        for note in result.notes:
+            print(f"rnntag: {note}", file=sys.stderr)
         if result.unknown_types:
+            what = "entity types" if result.scores.is_entities else "tags"
             print(
-                f"rnntag: warning: {display_path(data)}: entity types the model never saw: "
+                f"rnntag: warning: {display_path(data)}: {what} the model never saw: "
                 f"{', '.join(result.unknown_types)} (scored as missed)",
                 file=sys.stderr,
             )
@@ -385,6 +444,7 @@ def score(
     file: Path = typer.Argument(..., metavar="FILE", help="Predictions: last two columns are gold and predicted tags."),
     as_json: bool = typer.Option(False, "--json", help="Print metrics as JSON to stdout."),
     strict: bool = typer.Option(False, "--strict", help="seqeval strict mode (default: conlleval rules)."),
+    scheme: str = typer.Option("auto", "--scheme", help="Scheme of the tags (default: detected from the gold column)."),
 ) -> None:
     """Score an existing predictions file, like conlleval (last two columns: gold, predicted).
 
@@ -397,13 +457,18 @@ def score(
 
     def body() -> None:
         from rnntag.conll import display_path
+        from rnntag.errors import ConfigError, UsageError
         from rnntag.prediction_file import read_predictions
-        from rnntag.schemes import detect_scheme
+        from rnntag.schemes import detect_scheme, normalize_scheme
         from rnntag.scoring import score as run_score
 
-        _, gold, pred = read_predictions(str(file))
-        scheme = detect_scheme(gold)
-        _show_scores(run_score(gold, pred, scheme=scheme, strict=strict), as_json, f"{display_path(file)} ({scheme})")
+        try:
+            given = "auto" if scheme.lower() == "auto" else normalize_scheme(scheme)
+        except ConfigError as err:
+            raise UsageError(f"bad option --scheme: {err}") from None
+        _, gold, pred = read_predictions(str(file), given)
+        chosen = detect_scheme(gold) if given == "auto" else given
+        _show_scores(run_score(gold, pred, scheme=chosen, strict=strict), as_json, f"{display_path(file)} ({chosen})")
 
     _run(body)
 
@@ -442,9 +507,15 @@ def info(
 def predict(
     model_dir: Path = typer.Argument(..., metavar="MODEL", help=MODEL_HELP),
     inputs: Optional[List[Path]] = typer.Argument(None, metavar="[INPUT]...", help="Input files (default: stdin)."),
-    input_kind: str = typer.Option("text", "--input", help="text (raw text), tokens (one sentence a line) or conll."),
+    input_kind: str = typer.Option(
+        "text", "--input",
+        help="text (raw text), tokens (one sentence a line), conll (columns; CoNLL-U files are read as CoNLL-U) or conllu."),
     fmt: Optional[str] = typer.Option(
-        None, "--format", help="conll, jsonl or inline (default: inline for text, conll otherwise)."),
+        None, "--format",
+        help="conll (CoNLL-U input: CoNLL-U), jsonl or inline (default: inline for text, conll otherwise)."),
+    tag_column: Optional[str] = typer.Option(
+        None, "--tag-column", metavar="N|upos|xpos", help="CoNLL-U input: the column the prediction goes in (default UPOS)."),
+    token_column: Optional[int] = typer.Option(None, "--token-column", metavar="N", min=0, help=TOKEN_COLUMN_HELP),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write here instead of stdout."),
     batch_size: int = typer.Option(64, "--batch-size", min=1, help="Sentences per batch."),
     max_tokens: int = typer.Option(
@@ -467,12 +538,57 @@ def predict(
 
         paths = [str(p) for p in inputs] if inputs else ["-"]
         stats = run_predict(model_dir, paths, input_kind, fmt, output, force=force, runtime=runtime,
-                            batch_size=batch_size, max_tokens=max_tokens)
+                            batch_size=batch_size, max_tokens=max_tokens, token_column=token_column,
+                            tag_column=_column(tag_column))
         if stats.long:
             print(
                 f"rnntag: note: {stats.long} sentence{'s' if stats.long != 1 else ''} longer than {max_tokens} tokens "
                 f"tagged in consecutive pieces of at most {max_tokens} (first at {stats.first_long}); "
                 "--max-tokens sets the limit",
+                file=sys.stderr,
+            )
+
+    _run(body)
+
+
+# --------------------------------------------------------------------------------- convert
+@app.command()
+def convert(
+    source: Path = typer.Argument(..., metavar="IN", help="Tagged data: CoNLL, CoNLL-U or span JSONL (.gz or - for stdin)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write here (default: stdout)."),
+    to: Optional[str] = typer.Option(
+        None, "--to", metavar="conll|conllu|jsonl", help="Output format (default: what the -o name says)."),
+    scheme: Optional[str] = typer.Option(
+        None, "--scheme", metavar="IOB1|IOB2|BIOES", help="Re-encode entity tags in this scheme (default: as they are)."),
+    tag_column: Optional[str] = typer.Option(None, "--tag-column", metavar="N|upos|xpos", help=TAG_COLUMN_HELP),
+    token_column: Optional[int] = typer.Option(None, "--token-column", metavar="N", min=0, help=TOKEN_COLUMN_HELP),
+    align: str = typer.Option("strict", "--align", metavar="strict|expand", help=ALIGN_HELP),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
+) -> None:
+    """Convert tagged data between CoNLL, CoNLL-U and span JSONL, and between tag schemes.
+
+    Streams: a sentence at a time, whatever the file size.
+
+    Examples:
+
+    \b
+      rnntag convert train.conll -o train.jsonl
+      rnntag convert doccano.jsonl -o train.conll --scheme BIOES
+      rnntag convert eng.train --to conll --scheme IOB2 > eng.iob2.conll
+      rnntag convert ud.conllu -o pos.conll --tag-column xpos
+    """
+
+    def body() -> None:
+        from rnntag.conversion import convert as run_convert
+
+        result = run_convert(str(source), output, to=to, scheme=scheme, tag_column=_column(tag_column),
+                             token_column=token_column, align=align, force=force)
+        for note in result.notes:
+            print(f"rnntag: {note}", file=sys.stderr)
+        if output is not None and str(output) != "-":
+            print(
+                f"rnntag: {result.sentences} sentence{'s' if result.sentences != 1 else ''}, {result.tokens} tokens: "
+                f"{result.source_format} -> {result.target_format} ({result.scheme}) in {output}",
                 file=sys.stderr,
             )
 

@@ -24,7 +24,8 @@ from rnntag.errors import ConfigError
 Cell = Literal["lstm", "gru"]
 CharEncoder = Literal["cnn", "lstm", "none"]
 Decoder = Literal["crf", "softmax"]
-Scheme = Literal["auto", "IOB1", "IOB2", "BIOES"]
+Scheme = Literal["auto", "IOB1", "IOB2", "BIOES", "TAGS"]
+Align = Literal["strict", "expand"]
 Optimizer = Literal["adam", "nadam", "adamw"]
 Schedule = Literal["plateau", "exponential", "constant"]
 
@@ -65,15 +66,21 @@ def within(default: Any, low: float, high: float, *, low_open: bool, high_open: 
 class DataConfig:
     """How training files are read."""
 
-    # which column holds the tag (0-based, negative from the end); column 0 is the token
-    tag_column: int = _rule(-1, lambda v: "column 0 is the token, not a tag" if v == 0 else None)
-    scheme: Scheme = "auto"  # tag scheme of the input; "auto" detects it
+    # which column holds the tag (0-based, negative from the end); null: the format's own
+    # (CoNLL: the last; CoNLL-U: UPOS, 3)
+    tag_column: int | None = None
+    token_column: int | None = non_negative(None)  # which column holds the token; null: CoNLL 0, CoNLL-U FORM (1)
+    align: Align = "strict"  # span JSONL: a span edge inside a token is an error; expand: snap it outward
+    scheme: Scheme = "auto"  # tag scheme of the input; "auto" detects it; "tags": a token-level tag set
+    strict_tags: bool = False  # refuse annotation slips (an I- starting an entity in IOB2) instead of reading them as conlleval
     lowercase: bool = True  # word vocabulary is lowercased (case goes to the case feature)
     normalize_digits: bool = True  # every digit becomes 0 before word lookup
     min_count: int = positive(1)  # words seen fewer times map to <unk>
     dev_fraction: float = within(0.1, 0.0, 1.0, low_open=True, high_open=True)  # held out from TRAIN without --dev
 
     def check(self) -> tuple[str, str] | None:
+        if self.tag_column is not None and self.tag_column == (self.token_column or 0):
+            return "tag_column", f"column {self.tag_column} is the token, not a tag"
         return None
 
 

@@ -36,13 +36,19 @@ class ConllSentence:
 
     ``tags`` is the chosen tag column (None when read with ``tag_column=None``);
     ``columns`` holds every column of every token line; ``lines`` the 1-based line number
-    of each token in the file.
+    of each token in the file. ``starts_document``: the first sentence of a document (after
+    ``-DOCSTART-``, ``# newdoc``, or a new span-JSONL record). ``extras``: lines of the input
+    that are not tokens but belong to the sentence (CoNLL-U comments, multiword-token ranges,
+    empty nodes), each with the index of the token it comes before, to write them back; index
+    -1 is a block of its own before the sentence (the ``-DOCSTART-`` line of CoNLL).
     """
 
     tokens: tuple[str, ...]
     tags: tuple[str, ...] | None
     columns: tuple[tuple[str, ...], ...]
     lines: tuple[int, ...]
+    starts_document: bool = False
+    extras: tuple[tuple[int, str], ...] = ()
 
     def __post_init__(self) -> None:
         n = len(self.tokens)
@@ -180,6 +186,18 @@ def _split_ascii(text: str) -> list[str]:
     return _ASCII_SPACE.split(stripped) if stripped else []
 
 
+def _looks_like(text: str) -> str | None:
+    """What a line that does not fit CoNLL columns looks like, with what to do, or None."""
+    stripped = text.strip()
+    if stripped.startswith(("{", "[")):
+        return ("it looks like JSON: rnntag reads span JSONL (one {\"text\": ..., \"label\"/\"entities\"/"
+                "\"spans\": ...} object a line) directly; give the file a .jsonl name or see rnntag convert")
+    if stripped.count(",") >= 1 and len(stripped.split()) <= 2 and ("," in stripped.split()[0]):
+        return ("it looks like CSV (comma-separated values): rnntag reads whitespace-separated columns, one token "
+                "a line; convert the file to token TAB tag lines")
+    return None
+
+
 def _sentences(
     lines: Iterable[tuple[int, str]],
     name: str,
@@ -188,20 +206,28 @@ def _sentences(
     counter: _Counter,
     columns_hint: str | None = None,
     ascii_whitespace: bool = False,
+    token_column: int = 0,
 ) -> Iterator[ConllSentence]:
-    need = max(min_columns, 1 if tag_column is None else 2)
+    need = max(min_columns, 1 if tag_column is None else 2, token_column + 1)
     if columns_hint is None and need == 2 and tag_column is not None:
         columns_hint = "token and tag"
     split = _split_ascii if ascii_whitespace else str.split
     rows: list[tuple[str, ...]] = []
     linenos: list[int] = []
     tag_index = 0
+    new_document = False
+
+    docstart = ""
 
     def flush() -> ConllSentence:
+        nonlocal new_document
         tags = None if tag_column is None else tuple(r[tag_index] for r in rows)
-        sent = ConllSentence(tuple(r[0] for r in rows), tags, tuple(rows), tuple(linenos))
+        extras = ((-1, docstart),) if new_document else ()
+        sent = ConllSentence(tuple(r[token_column] for r in rows), tags, tuple(rows), tuple(linenos), new_document,
+                             extras)
         rows.clear()
         linenos.clear()
+        new_document = False
         return sent
 
     for lineno, text in lines:
@@ -211,21 +237,31 @@ def _sentences(
             counter.nonblank += bool(fields)
             if rows:
                 yield flush()
+            if fields:
+                new_document = True
+                docstart = text
             continue
         counter.nonblank += 1
         n = len(fields)
         if rows:
             if n != len(rows[0]):
-                raise DataError(f"expected {len(rows[0])} columns as on line {linenos[0]}, found {n}", name, lineno)
+                hint = ""
+                if len(rows) == 1 and max(n, len(rows[0])) >= 5 and abs(n - len(rows[0])) >= 2:
+                    hint = ("; it looks like one sentence a line, not one token a line: "
+                            "rnntag predict --input tokens tags such lines, and training needs a token and its tag a line")
+                raise DataError(f"expected {len(rows[0])} columns as on line {linenos[0]}, found {n}{hint}",
+                                name, lineno)
         else:
             if n < need:
                 what = f" ({columns_hint})" if columns_hint else ""
-                raise DataError(f"expected at least {need} columns{what}, found {n}", name, lineno)
+                looks = _looks_like(text)
+                raise DataError(f"expected at least {need} columns{what}, found {n}" + (f"; {looks}" if looks else ""),
+                                name, lineno)
             if tag_column is not None:
                 tag_index = tag_column if tag_column >= 0 else n + tag_column
                 if not 0 <= tag_index < n:
                     raise DataError(f"tag column {tag_column} does not exist: line has {n} columns", name, lineno)
-                if tag_index == 0:
+                if tag_index == token_column:
                     raise DataError(f"tag column {tag_column} is the token column: line has {n} columns", name, lineno)
         rows.append(fields)
         linenos.append(lineno)
@@ -233,11 +269,13 @@ def _sentences(
         yield flush()
 
 
-def _check_args(tag_column: int | None, min_columns: int) -> None:
-    if tag_column == 0:
-        raise ConfigError("tag column 0 is the token column")
+def _check_args(tag_column: int | None, min_columns: int, token_column: int = 0) -> None:
+    if tag_column is not None and tag_column == token_column:
+        raise ConfigError(f"tag column {tag_column} is the token column")
     if min_columns < 1:
         raise ConfigError(f"min_columns must be >= 1, got {min_columns}")
+    if token_column < 0:
+        raise ConfigError(f"token column must be >= 0, got {token_column}")
 
 
 def iter_sentences(
@@ -248,6 +286,7 @@ def iter_sentences(
     columns_hint: str | None = None,
     ascii_whitespace: bool = False,
     lines: Iterable[tuple[int, str]] | None = None,
+    token_column: int = 0,
 ) -> Iterator[ConllSentence]:
     """Stream the sentences of a CoNLL file.
 
@@ -262,33 +301,30 @@ def iter_sentences(
     message. ``ascii_whitespace`` splits columns on ASCII whitespace only (as conlleval.pl
     does), so a token may contain e.g. a no-break space. ``lines`` supplies the
     ``(line number, text)`` pairs of ``path`` when the caller reads them itself (default:
-    ``open_lines(path)``; ``path`` then only names the file in messages).
+    ``open_lines(path)``; ``path`` then only names the file in messages). ``token_column``
+    is the column of the token (default 0).
     """
-    _check_args(tag_column, min_columns)
+    _check_args(tag_column, min_columns, token_column)
     source = open_lines(path) if lines is None else lines
-    return _sentences(source, display_path(path), tag_column, min_columns, _Counter(), columns_hint, ascii_whitespace)
+    return _sentences(source, display_path(path), tag_column, min_columns, _Counter(), columns_hint, ascii_whitespace,
+                      token_column)
 
 
-def read_conll(path: PathLike, tag_column: int | None = -1) -> list[ConllSentence]:
+def read_conll(
+    path: PathLike, tag_column: int | None = -1, *, token_column: int = 0,
+    lines: Iterable[tuple[int, str]] | None = None,
+) -> list[ConllSentence]:
     """All sentences of a CoNLL file; DataError when it is empty or has no sentence."""
-    _check_args(tag_column, 1)
+    _check_args(tag_column, 1, token_column)
     counter = _Counter()
     name = display_path(path)
-    sentences = list(_sentences(open_lines(path), name, tag_column, 1, counter))
+    source = open_lines(path) if lines is None else lines
+    sentences = list(_sentences(source, name, tag_column, 1, counter, token_column=token_column))
     if not sentences:
         if counter.nonblank == 0:
             raise DataError("empty file", name)
         raise DataError("no sentences (only -DOCSTART- lines?)", name)
     return sentences
-
-
-def read_tagged(path: PathLike, tag_column: int = -1, scheme: str = "auto") -> tuple[list[ConllSentence], str]:
-    """``read_conll`` plus ``schemes.check_tags``: the sentences and their scheme
-    ("IOB1", "IOB2" or "BIOES"; detected when ``scheme`` is "auto")."""
-    from rnntag.schemes import check_tags
-
-    sentences = read_conll(path, tag_column)
-    return sentences, check_tags(sentences, scheme, display_path(path))
 
 
 def _check_sep(sep: str) -> None:

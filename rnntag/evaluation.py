@@ -7,10 +7,11 @@ Works with any model directory or export, through ``rnntag.load``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rnntag import schemes
+from rnntag.errors import DataError
 from rnntag.scoring import Scores, score
 from rnntag.tagger import Tagger
 
@@ -22,22 +23,32 @@ class Evaluation:
     gold: list[list[str]]  # as read, in ``scheme``
     predictions: list[list[str]]  # in ``scheme``
     scheme: str  # the gold data's scheme
-    unknown_types: tuple[str, ...]  # entity types in the gold data that the model never saw
+    unknown_types: tuple[str, ...]  # entity types (or, for a tag set, tags) in the gold data that the model never saw
+    notes: tuple[str, ...] = ()  # about reading the gold file: annotation slips, span edges moved
 
 
 def evaluate_sentences(
     tagger: Tagger, tokens: Sequence[Sequence[str]], gold: Sequence[Sequence[str]], scheme: str, strict: bool = False,
 ) -> Evaluation:
-    """Tag ``tokens`` and score the tags against ``gold`` (in ``scheme``)."""
+    """Tag ``tokens`` and score the tags against ``gold`` (in ``scheme``). A model of
+    entities scores entity gold data, a model of a token-level tag set (TAGS) tag-set gold
+    data; otherwise a DataError."""
+    if tagger.vocab.is_entities != schemes.is_entity_scheme(scheme):
+        what = "a token-level tag set" if tagger.vocab.is_entities else "entity tags"
+        raise DataError(
+            f"the gold data holds {what} ({'scheme ' + scheme if scheme != schemes.TAGS else 'scheme TAGS'}), "
+            f"but the model tags {'entities' if tagger.vocab.is_entities else 'a token-level tag set'}"
+            + ("; check --tag-column" if tagger.vocab.is_entities else "; check --tag-column or give --scheme tags")
+        )
     preds = [p.tags for p in tagger.predict(tokens, scores=False, scheme=scheme)]
-    seen = schemes.entity_types(gold)
+    seen = schemes.entity_types(gold) if tagger.vocab.is_entities else {t for g in gold for t in g}
     return Evaluation(
         scores=score(gold, preds, scheme=scheme, strict=strict),
         tokens=[tuple(t) for t in tokens],
         gold=[list(g) for g in gold],
         predictions=preds,
         scheme=scheme,
-        unknown_types=tuple(sorted(seen - set(tagger.vocab.entity_types))),
+        unknown_types=tuple(sorted(seen - set(tagger.vocab.labels))),
     )
 
 
@@ -46,21 +57,34 @@ def evaluate(
     data: str | Path,
     *,
     strict: bool = False,
-    tag_column: int = -1,
+    tag_column: int | None = None,
+    token_column: int | None = None,
+    scheme: str = "auto",
+    strict_tags: bool = False,
+    align: str = "strict",
     runtime: str = "auto",
     batch_size: int | None = None,
     max_tokens: int | None = None,
 ) -> Evaluation:
-    """Tag the CoNLL file ``data`` (``-`` is stdin) with ``model`` (a path for
+    """Tag the gold file ``data`` (CoNLL, CoNLL-U or span JSONL; ``-`` is stdin) with ``model`` (a path for
     ``rnntag.load``, or a ``Tagger``) and score it: entity P/R/F1 per type (conlleval rules,
-    or seqeval's strict mode), micro and macro averages, token accuracy. Sentences are tagged
-    whole unless ``max_tokens`` (or the given Tagger's) sets a limit."""
-    from rnntag.conll import read_tagged
+    or seqeval's strict mode), micro and macro averages, token accuracy; for a model of a
+    token-level tag set, token accuracy and per-tag P/R/F1. The gold scheme is detected
+    (``scheme``: or given); annotation slips are read as conlleval reads them and reported in
+    ``Evaluation.notes`` (``strict_tags``: refused). ``tag_column``, ``token_column`` and
+    ``align`` as in ``readers.read_tagged``. Sentences are tagged whole unless
+    ``max_tokens`` (or the given Tagger's) sets a limit."""
     from rnntag.loading import load
+    from rnntag.readers import read_tagged
 
     if isinstance(model, Tagger):
         tagger = model
     else:
         tagger = load(model, runtime, max_tokens=max_tokens, **({"batch_size": batch_size} if batch_size else {}))
-    sentences, scheme = read_tagged(data, tag_column=tag_column)
-    return evaluate_sentences(tagger, [s.tokens for s in sentences], [list(s.tags) for s in sentences], scheme, strict)
+    if scheme == "auto" and not tagger.vocab.is_entities:
+        scheme = schemes.TAGS
+    gold = read_tagged(data, tag_column=tag_column, token_column=token_column, scheme=scheme, strict=strict_tags,
+                       align=align)
+    result = evaluate_sentences(
+        tagger, [s.tokens for s in gold.sentences], [list(s.tags) for s in gold.sentences], gold.scheme, strict)
+    return replace(result, notes=gold.notes)

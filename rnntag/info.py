@@ -29,14 +29,15 @@ class ModelInfo:
     parameters: int
     words: int
     chars: int
-    scheme: str  # the tag scheme of the training data: what tagging returns
-    labels: tuple[str, ...]  # entity types
+    scheme: str  # the tag scheme of the training data: what tagging returns (TAGS: a token-level tag set)
+    labels: tuple[str, ...]  # entity types (TAGS: the tags)
     tags: tuple[str, ...]  # every tag, in ``scheme``
     train_file: str | None
     train_sentences: int | None
     dev_file: str | None  # None: held out from the training file
     best_epoch: int | None
-    dev_f1: float | None  # entity F1 on dev, 0..1
+    dev_f1: float | None  # entity F1 on dev, 0..1 (None for a token-level tag set)
+    dev_accuracy: float | None  # token accuracy on dev, 0..1
     rnntag_version: str | None  # the rnntag that wrote it
     format_version: int
 
@@ -67,13 +68,14 @@ def model_info(
         words=len(vocab.words),
         chars=len(vocab.chars),
         scheme=vocab.scheme,
-        labels=tuple(vocab.entity_types),
-        tags=tuple(schemes.scheme_tags(vocab.entity_types, vocab.scheme)),
+        labels=tuple(vocab.labels),
+        tags=tuple(schemes.scheme_tags(vocab.entity_types, vocab.scheme) if vocab.is_entities else vocab.tags),
         train_file=training.get("train_file"),
         train_sentences=training.get("train_sentences"),
         dev_file=training.get("dev_file"),
         best_epoch=meta.get("best_epoch"),
         dev_f1=(meta.get("dev") or {}).get("f1"),
+        dev_accuracy=(meta.get("dev") or {}).get("token_accuracy"),
         rnntag_version=header.get("rnntag_version"),
         format_version=int(header["format_version"]),
     )

@@ -176,7 +176,7 @@ def build_model(config: Config, vocab: Vocab) -> Any:
     from rnntag import schemes
     from rnntag.model import Network
 
-    constraints = schemes.allowed_bioes_transitions(list(vocab.tags))
+    constraints = schemes.constraints(list(vocab.tags), vocab.scheme)
     return Network(config.model, len(vocab.words), len(vocab.chars), len(vocab.tags), constraints)
 
 

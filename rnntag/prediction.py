@@ -5,11 +5,15 @@ Input kinds:
 - ``text``: raw text; sentences and tokens with character offsets from ``rnntag.text``
   (offsets count the characters of the decoded input, every line end read as one ``\\n``).
 - ``tokens``: one sentence a line, tokens separated by whitespace.
-- ``conll``: CoNLL columns; the prediction is appended as a new last column.
+- ``conll``: CoNLL columns; the prediction is appended as a new last column. A CoNLL-U file
+  (by its ``.conllu`` name or its content) is read as CoNLL-U (``conllu``): FORM is the token,
+  and the output is CoNLL-U again, comments, multiword tokens and empty nodes as they were,
+  with the prediction in the tag column (default UPOS).
 
 Output formats: ``conll`` (token TAB tag, or every input column plus the tag), ``jsonl``
 (``Sentence.to_dict()``: one object a sentence with tokens, offsets, tags and scored
-entities) and ``inline`` (``[Angela Merkel](PER) met ...``). Input is read and output
+entities) and ``inline`` (``[Angela Merkel](PER) met ...``; ``token/TAG`` for a token-level
+tag set). Input is read and output
 written a chunk of sentences at a time, so memory stays flat on inputs of any size.
 """
 
@@ -22,14 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from rnntag.conll import check_no_inner_cr, display_path, iter_sentences, open_lines
+from rnntag.conll import ConllSentence, check_no_inner_cr, display_path, open_lines
 from rnntag.errors import UsageError
 from rnntag.results import Token
 from rnntag.tagger import CHUNK_TOKENS, MAX_TOKENS, Prediction, Tagger
 from rnntag.tagger import chunks as tagger_chunks
 
-INPUT_KINDS = ("text", "tokens", "conll")
-FORMATS = ("conll", "jsonl", "inline")
+INPUT_KINDS = ("text", "tokens", "conll", "conllu")
+FORMATS = ("conll", "conllu", "jsonl", "inline")
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class Item:
     text: str | None = None  # text input: the sentence as it stands in the input
     spans: tuple[Token, ...] | None = None  # text input: tokens with offsets into the whole input
     columns: tuple[tuple[str, ...], ...] | None = None  # conll input
+    sentence: ConllSentence | None = None  # conllu input: the sentence as read, to write it back
 
 
 @dataclass
@@ -57,6 +62,14 @@ class Stats:
 
 def default_format(kind: str) -> str:
     return "inline" if kind == "text" else "conll"
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Where CoNLL input holds the token, and where CoNLL-U output gets the prediction."""
+
+    token: int | None = None  # None: CoNLL 0, CoNLL-U FORM
+    tag: int | None = None  # CoNLL-U: the column the prediction goes in (None: UPOS)
 
 
 def _text_items(path: str, max_tokens: int) -> Iterator[Item]:
@@ -76,11 +89,20 @@ def _text_items(path: str, max_tokens: int) -> Iterator[Item]:
         yield Item(tuple(t.text for t in toks), f"{name}, character {toks[0].start}", text, tuple(toks))
 
 
-def read_items(path: str, kind: str, max_tokens: int = MAX_TOKENS) -> Iterator[Item]:
-    if kind == "conll":
+def read_items(path: str, kind: str, max_tokens: int = MAX_TOKENS, columns: Columns = Columns()) -> Iterator[Item]:
+    if kind in ("conll", "conllu"):
+        from rnntag.readers import iter_sentences, open_source
+
         name = display_path(path)
-        for s in iter_sentences(path, tag_column=None):
-            yield Item(s.tokens, f"{name}:{s.lines[0]}", columns=s.columns)
+        source = open_source(path, "conllu" if kind == "conllu" else "auto")
+        if source.format == "jsonl":
+            raise UsageError(f"{name} is span JSONL, not CoNLL columns: tag its texts with --input text, "
+                             "or turn it into CoNLL with rnntag convert")
+        for s in iter_sentences(source, tags=False, token_column=columns.token):
+            if source.format == "conllu":
+                yield Item(s.tokens, f"{name}:{s.lines[0]}", columns=s.columns, sentence=s)
+            else:
+                yield Item(s.tokens, f"{name}:{s.lines[0]}", columns=s.columns)
     elif kind == "tokens":
         name = display_path(path)
         for lineno, line in open_lines(path):
@@ -109,7 +131,11 @@ def _inline(item: Item, pred: Prediction) -> str:
     return " ".join(out) + "\n"
 
 
-def _conll(item: Item, pred: Prediction) -> str:
+def _conll(item: Item, pred: Prediction, tag_column: int | None = None) -> str:
+    if item.sentence is not None:
+        from rnntag.conllu import UPOS, format_sentence
+
+        return format_sentence(item.sentence, pred.tags, UPOS if tag_column is None else tag_column)
     if item.columns is not None:
         rows = ["\t".join((*cols, tag)) for cols, tag in zip(item.columns, pred.tags)]
     else:
@@ -117,7 +143,7 @@ def _conll(item: Item, pred: Prediction) -> str:
     return "\n".join(rows) + "\n\n"
 
 
-def format_chunk(tagger: Tagger, chunk: Sequence[Item], fmt: str) -> tuple[str, list[Prediction]]:
+def format_chunk(tagger: Tagger, chunk: Sequence[Item], fmt: str, columns: Columns = Columns()) -> tuple[str, list[Prediction]]:
     """The chunk's sentences tagged and formatted as ``fmt``."""
     if fmt == "jsonl":
         if all(item.spans is not None for item in chunk):
@@ -127,17 +153,24 @@ def format_chunk(tagger: Tagger, chunk: Sequence[Item], fmt: str) -> tuple[str, 
         text = "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in sentences)
         return text, [Prediction(list(s.tags), [], [], s.pieces) for s in sentences]
     preds = tagger.predict([item.tokens for item in chunk], scores=False)
-    write = _conll if fmt == "conll" else _inline
-    return "".join(write(item, pred) for item, pred in zip(chunk, preds)), preds
+    if fmt == "inline":
+        if tagger.tags_entities:
+            return "".join(_inline(item, pred) for item, pred in zip(chunk, preds)), preds
+        text = "".join(" ".join(f"{t}/{g}" for t, g in zip(item.tokens, pred.tags)) + "\n"
+                       for item, pred in zip(chunk, preds))
+        return text, preds
+    return "".join(_conll(item, pred, columns.tag) for item, pred in zip(chunk, preds)), preds
 
 
-def predict_stream(tagger: Tagger, items: Iterable[Item], fmt: str, out: IO[str]) -> Stats:
+def predict_stream(tagger: Tagger, items: Iterable[Item], fmt: str, out: IO[str], columns: Columns = Columns()) -> Stats:
     """Tag ``items`` chunk by chunk and write them to ``out`` in ``fmt``."""
     if fmt not in FORMATS:
         raise UsageError(f"--format must be {', '.join(FORMATS[:-1])} or {FORMATS[-1]}, not {fmt!r}")
     stats = Stats()
+    if fmt == "conllu":
+        fmt = "conll"
     for chunk in chunks(items):
-        text, preds = format_chunk(tagger, chunk, fmt)
+        text, preds = format_chunk(tagger, chunk, fmt, columns)
         for item, pred in zip(chunk, preds):
             stats.sentences += 1
             stats.tokens += len(item.tokens)
@@ -160,10 +193,13 @@ def predict(
     runtime: str = "auto",
     batch_size: int | None = None,
     max_tokens: int | None = None,
+    token_column: int | None = None,
+    tag_column: int | None = None,
 ) -> Stats:
     """Tag every input file (``-`` is stdin) into ``output`` (written atomically; an existing
     file needs ``force``) or stdout. ``model`` is a path (``rnntag.load`` with ``runtime``,
-    ``batch_size``, ``max_tokens``) or a loaded ``Tagger``."""
+    ``batch_size``, ``max_tokens``) or a loaded ``Tagger``. ``token_column``: where CoNLL
+    input holds the token; ``tag_column``: the CoNLL-U column the prediction goes in."""
     from rnntag.fileio import atomic_open, check_output
     from rnntag.loading import load
 
@@ -181,11 +217,15 @@ def predict(
         options = {k: v for k, v in (("batch_size", batch_size), ("max_tokens", max_tokens)) if v is not None}
         tagger = load(model, runtime, **options)
 
+    columns = Columns(token_column, tag_column)
+    if fmt == "conllu" and input not in ("conll", "conllu"):
+        raise UsageError("--format conllu writes CoNLL-U input back: give --input conllu (or conll)")
+
     def items() -> Iterator[Item]:
         for path in inputs:
-            yield from read_items(str(path), input, tagger.max_tokens)
+            yield from read_items(str(path), input, tagger.max_tokens, columns)
 
     if output is None or str(output) == "-":
-        return predict_stream(tagger, items(), fmt, sys.stdout)
+        return predict_stream(tagger, items(), fmt, sys.stdout, columns)
     with atomic_open(output, "w") as handle:
-        return predict_stream(tagger, items(), fmt, handle)
+        return predict_stream(tagger, items(), fmt, handle, columns)

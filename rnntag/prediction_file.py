@@ -10,10 +10,10 @@ from collections.abc import Iterator
 
 from rnntag.conll import display_path, iter_sentences, open_lines
 from rnntag.errors import DataError
-from rnntag.schemes import is_tag
+from rnntag.schemes import TAGS, detect_scheme, is_tag, normalize_scheme
 
 
-def read_predictions(path: str) -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
+def read_predictions(path: str, scheme: str = "auto") -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
     """Read a conlleval-style predictions file; return ``(tokens, gold, pred)``.
 
     Read with :func:`rnntag.conll.iter_sentences`. Each non-blank line holds at least
@@ -25,9 +25,10 @@ def read_predictions(path: str) -> tuple[list[list[str]], list[list[str]], list[
     Blank lines separate sentences;
     ``-DOCSTART-`` lines are skipped (and end the current sentence). ``"-"`` reads
     standard input. A UTF-8 BOM is dropped and gzip input (magic ``1f 8b``) is
-    decompressed. Tags must be ``O`` or ``P-TYPE`` with ``P`` in B, I, E, S, and the
-    predicted column may use ``E-``/``S-`` (BIOES) only if the gold column does: the
-    scheme is detected from the gold tags, and the predictions are scored in it.
+    decompressed. The scheme is detected from the gold tags (``scheme``: or given). Entity
+    tags must be ``O`` or ``P-TYPE`` with ``P`` in B, I, E, S (any case), and the predicted
+    column may use ``E-``/``S-`` (BIOES) only if the gold column does; a token-level tag set
+    (scheme TAGS) takes any tags.
 
     Raises :class:`rnntag.errors.DataError` naming ``path:line`` for: a missing or
     unreadable file, an empty file, a file without sentences, a line with fewer than 3
@@ -46,8 +47,7 @@ def read_predictions(path: str) -> tuple[list[list[str]], list[list[str]], list[
     tokens: list[list[str]] = []
     gold: list[list[str]] = []
     pred: list[list[str]] = []
-    gold_bioes = False
-    first_pred_bioes: tuple[str, int] | None = None  # (tag, line) of the first predicted E-/S-
+    lines: list[tuple[int, ...]] = []
     sentences = iter_sentences(
         path,
         tag_column=None,
@@ -57,24 +57,34 @@ def read_predictions(path: str) -> tuple[list[list[str]], list[list[str]], list[
         lines=counted(),
     )
     for sent in sentences:
-        g = [cols[-2] for cols in sent.columns]
-        p = [cols[-1] for cols in sent.columns]
-        for lineno, gold_tag, pred_tag in zip(sent.lines, g, p):
+        tokens.append(list(sent.tokens))
+        gold.append([cols[-2] for cols in sent.columns])
+        pred.append([cols[-1] for cols in sent.columns])
+        lines.append(sent.lines)
+    if not tokens:
+        raise DataError("file is empty" if n_lines == 0 else "no sentences found", where)
+    chosen = detect_scheme(gold) if scheme == "auto" else normalize_scheme(scheme)
+    if chosen != TAGS:
+        _check_entity_tags(gold, pred, lines, where)
+    return tokens, gold, pred
+
+
+def _check_entity_tags(gold: list[list[str]], pred: list[list[str]], lines: list[tuple[int, ...]], where: str) -> None:
+    gold_bioes = False
+    first_pred_bioes: tuple[str, int] | None = None  # (tag, line) of the first predicted E-/S-
+    for g, p, ls in zip(gold, pred, lines):
+        for lineno, gold_tag, pred_tag in zip(ls, g, p):
             for what, tag in (("gold", gold_tag), ("predicted", pred_tag)):
                 if not is_tag(tag):
                     raise DataError(
-                        f"invalid {what} tag {tag!r} (expected O or B-/I-/E-/S- followed by a type)",
+                        f"invalid {what} tag {tag!r} (expected O or B-/I-/E-/S- followed by a type; "
+                        "--scheme tags scores a token-level tag set)",
                         where,
                         lineno,
                     )
-            gold_bioes = gold_bioes or gold_tag[0] in "ES"
-            if first_pred_bioes is None and pred_tag[0] in "ES":
+            gold_bioes = gold_bioes or gold_tag[0] in "ESes"
+            if first_pred_bioes is None and pred_tag[0] in "ESes" and len(pred_tag) > 1:
                 first_pred_bioes = (pred_tag, lineno)
-        tokens.append(list(sent.tokens))
-        gold.append(g)
-        pred.append(p)
-    if not tokens:
-        raise DataError("file is empty" if n_lines == 0 else "no sentences found", where)
     if first_pred_bioes is not None and not gold_bioes:
         tag, lineno = first_pred_bioes
         raise DataError(
@@ -83,4 +93,3 @@ def read_predictions(path: str) -> tuple[list[list[str]], list[list[str]], list[
             where,
             lineno,
         )
-    return tokens, gold, pred

@@ -1,28 +1,41 @@
-"""Tag schemes for named-entity tags: IOB1, IOB2 and BIOES.
+"""Tag schemes: entity tags in IOB1, IOB2 and BIOES, and token-level tag sets (TAGS).
 
-A tag is ``"O"`` or ``"PREFIX-TYPE"``; the prefix is split off at the *first* ``-``, so
-types may themselves contain ``-`` (``"B-MISC-X"`` is type ``"MISC-X"``).
+An entity tag is ``"O"`` or ``"PREFIX-TYPE"``; the prefix is split off at the *first* ``-``,
+so types may themselves contain ``-`` (``"B-creative-work"`` is type ``"creative-work"``).
+Prefixes (and ``O``) are matched case-insensitively (``b-per``, ``I-Person``); types are kept
+as written. Internally tags are spelled with upper-case prefixes; ``spell`` gives them back
+as a file wrote them.
 
 * IOB2: every entity starts with ``B-``, continues with ``I-``.
 * IOB1 (original CoNLL-2003): entities are ``I-``; ``B-`` only marks the first token of an
   entity that directly follows another entity of the same type.
 * BIOES (alias IOBES): ``B-`` begin, ``I-`` inside, ``E-`` end, ``S-`` single-token entity.
+* TAGS: a token-level tag set (POS, morphology, any labels): every tag is a label of its
+  own, any tag may follow any other, and there are no entities.
 
-This module never imports torch; CRF constraints are returned as plain index data.
+Real corpora hold annotation slips (an ``I-X`` that starts an entity in an IOB2 file, an
+entity split by a sentence break); ``check_tags`` counts them and, unless ``strict``, lets
+them be read as conlleval reads them (``spans``). This module never imports torch; CRF
+constraints are returned as plain index data.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from rnntag.errors import ConfigError, DataError, UsageError
 
-SCHEMES: tuple[str, ...] = ("IOB1", "IOB2", "BIOES")
+TAGS = "TAGS"
+ENTITY_SCHEMES: tuple[str, ...] = ("IOB1", "IOB2", "BIOES")
+SCHEMES: tuple[str, ...] = (*ENTITY_SCHEMES, TAGS)
 _ALIASES = {"IOBES": "BIOES"}
 _PREFIXES = {"IOB1": "BI", "IOB2": "BI", "BIOES": "BIES"}
 _PREFIX_TEXT = {"IOB1": "B-/I-TYPE", "IOB2": "B-/I-TYPE", "BIOES": "B-/I-/E-/S-TYPE"}
+ENTITY_SHARE = 0.9  # auto: a column is an entity column when this share of its tags look like O or P-TYPE
 
 Span = tuple[str, int, int]
 
@@ -38,29 +51,38 @@ class TaggedLines(Protocol):
 
 
 def normalize_scheme(name: str) -> str:
-    """Return the canonical scheme name ("IOB1", "IOB2" or "BIOES") for ``name``.
+    """Return the canonical scheme name ("IOB1", "IOB2", "BIOES" or "TAGS") for ``name``.
 
     Case-insensitive; "IOBES" is an alias of "BIOES". Anything else raises ConfigError.
     """
     key = name.strip().upper() if isinstance(name, str) else ""
     key = _ALIASES.get(key, key)
     if key not in SCHEMES:
-        raise ConfigError(f"unknown tag scheme {name!r}; expected IOB1, IOB2 or BIOES (alias IOBES)")
+        raise ConfigError(
+            f"unknown tag scheme {name!r}; expected IOB1, IOB2, BIOES (alias IOBES) for entities "
+            "or tags for a token-level tag set"
+        )
     return key
+
+
+def is_entity_scheme(scheme: str) -> bool:
+    """Whether ``scheme`` tags entities (IOB1, IOB2, BIOES), not a token-level tag set."""
+    return normalize_scheme(scheme) != TAGS
 
 
 def split_tag(tag: str) -> tuple[str, str]:
     """Split a tag into (prefix, type): ``"B-PER" -> ("B", "PER")``, ``"O" -> ("O", "")``.
 
-    Splits at the first ``-``. Raises ValueError when the tag is neither ``"O"`` nor
-    ``X-Y`` with a non-empty prefix and type. The prefix is not checked against a scheme.
+    Splits at the first ``-``; the prefix comes back in upper case (``"b-per" -> ("B",
+    "per")``). Raises ValueError when the tag is neither ``"O"`` nor ``X-Y`` with a non-empty
+    prefix and type. The prefix is not checked against a scheme.
     """
-    if tag == "O":
+    if tag == "O" or tag == "o":
         return "O", ""
     prefix, dash, typ = tag.partition("-")
     if not dash or not prefix or not typ:
         raise ValueError(f"malformed tag {tag!r}: expected O or PREFIX-TYPE")
-    return prefix, typ
+    return prefix.upper(), typ
 
 
 def _parse(tag: str, prefixes: str = "BIES") -> tuple[str, str] | None:
@@ -83,15 +105,76 @@ def _parse_strict(tag: str, scheme: str) -> tuple[str, str]:
     return parsed
 
 
-def detect_scheme(tag_seqs: Iterable[Sequence[str]]) -> str:
+def canonical(tag: str) -> str:
+    """An entity tag spelled as rnntag spells it inside: ``"b-per" -> "B-per"``, ``"o" -> "O"``;
+    anything else unchanged."""
+    parsed = _parse(tag)
+    if parsed is None:
+        return tag
+    prefix, typ = parsed
+    return "O" if prefix == "O" else f"{prefix}-{typ}"
+
+
+@dataclass(frozen=True)
+class Spelling:
+    """How a file spells entity-tag prefixes and ``O`` (``b-per``/``o`` or ``B-PER``/``O``)."""
+
+    lower_prefix: bool = False
+    outside: str = "O"
+
+    @classmethod
+    def of(cls, tag_seqs: Iterable[Sequence[str]]) -> Spelling:
+        """The majority spelling of the tags of ``tag_seqs`` (upper case on a tie)."""
+        lower = upper = small_o = big_o = 0
+        for seq in tag_seqs:
+            for tag in seq:
+                if tag == "O":
+                    big_o += 1
+                elif tag == "o":
+                    small_o += 1
+                elif len(tag) > 1 and tag[1] == "-":
+                    if tag[0] in "bies":
+                        lower += 1
+                    elif tag[0] in "BIES":
+                        upper += 1
+        return cls(lower > upper, "o" if small_o > big_o else "O")
+
+    def __call__(self, tag: str) -> str:
+        """``tag`` (spelled the internal way) spelled this way."""
+        if tag == "O":
+            return self.outside
+        if self.lower_prefix and len(tag) > 1 and tag[1] == "-":
+            return tag[0].lower() + tag[1:]
+        return tag
+
+
+def _entity_like(tag_seqs: Sequence[Sequence[str]]) -> bool:
+    """Whether a tag column holds entity tags: at least ENTITY_SHARE of its tags are ``O``
+    or P-TYPE with P in B, I, E, S, and (unless every tag is O) some have a prefix."""
+    counts = Counter(tag for seq in tag_seqs for tag in seq)
+    total = sum(counts.values())
+    if not total:
+        return True
+    shaped = {t: n for t, n in counts.items() if _parse(t) is not None}
+    prefixed = any(_parse(t)[0] != "O" for t in shaped)  # type: ignore[index]
+    return sum(shaped.values()) >= ENTITY_SHARE * total and (prefixed or len(shaped) == len(counts))
+
+
+def detect_scheme(tag_seqs: Iterable[Sequence[str]], entities_only: bool = False) -> str:
     """Guess the scheme of some tag sequences (one sequence per sentence).
 
-    Any ``E-``/``S-`` prefix means BIOES; otherwise an ``I-X`` that starts an entity (at
-    sentence start, after ``O`` or after another type) means IOB1; otherwise IOB2 (also
-    when every tag is ``O``). Malformed tags are ignored here; ``check_tags`` reports them.
+    A column that is not mostly entity tags (see ``ENTITY_SHARE``) is a token-level tag set,
+    TAGS (unless ``entities_only``). Otherwise any ``E-``/``S-`` prefix means BIOES; else the
+    scheme of IOB1 and IOB2 that the tags break less often: IOB2 is broken by an ``I-X``
+    that starts an entity (at sentence start, after ``O`` or after another type), IOB1 by a
+    ``B-X`` that does (IOB2 on a tie, and when every tag is ``O``). Malformed tags are
+    ignored here; ``check_tags`` reports them.
     """
-    iob1 = False
-    for seq in tag_seqs:
+    seqs = [list(s) for s in tag_seqs]
+    if not entities_only and not _entity_like(seqs):
+        return TAGS
+    iob1_breaks = iob2_breaks = 0
+    for seq in seqs:
         prev_type: str | None = None
         for tag in seq:
             parsed = _parse(tag)
@@ -101,10 +184,11 @@ def detect_scheme(tag_seqs: Iterable[Sequence[str]]) -> str:
             prefix, typ = parsed
             if prefix in ("E", "S"):
                 return "BIOES"
-            if prefix == "I" and prev_type != typ:
-                iob1 = True
+            if prev_type != typ:
+                iob2_breaks += prefix == "I"
+                iob1_breaks += prefix == "B"
             prev_type = typ if prefix in ("B", "I") else None
-    return "IOB1" if iob1 else "IOB2"
+    return "IOB1" if iob1_breaks < iob2_breaks else "IOB2"
 
 
 def _bioes_step(prev: tuple[str, str] | None, cur: tuple[str, str] | None) -> bool:
@@ -119,7 +203,7 @@ def _bioes_step(prev: tuple[str, str] | None, cur: tuple[str, str] | None) -> bo
 def _transition_problem(
     scheme: str, prev: str | None, prev_p: tuple[str, str] | None, tag: str, cur: tuple[str, str]
 ) -> str | None:
-    """Message for a transition that ``scheme`` (given explicitly, or BIOES) forbids, else None."""
+    """Message for a transition that ``scheme`` forbids, else None."""
     where = "at sentence start" if prev is None else f"after {prev!r}"
     if scheme == "BIOES":
         if _bioes_step(prev_p, cur):
@@ -138,26 +222,67 @@ def _transition_problem(
     return None
 
 
-def check_tags(sentences: Sequence[TaggedLines], scheme: str = "auto", path: str | Path | None = None) -> str:
-    """Validate every tag of ``sentences`` and return the scheme (detected when "auto").
+PLAIN = Spelling()  # B-PER and O
+
+
+@dataclass(frozen=True)
+class TagCheck:
+    """What ``check_tags`` found: the scheme, how the file spells its tags, and its
+    annotation slips (transitions the scheme forbids, read as conlleval reads them)."""
+
+    scheme: str
+    spelling: Spelling = PLAIN
+    slips: int = 0
+    first_slip: tuple[str, int | None] | None = None  # (the problem, its line)
+
+    def slip_warning(self, path: str | Path | None) -> str | None:
+        """The one warning line about the slips, or None when there are none."""
+        if not self.slips:
+            return None
+        problem, line = self.first_slip  # type: ignore[misc]
+        where = f"{path}:{line}" if path is not None and line is not None else (str(path) if path else "line ?")
+        many = "s" if self.slips != 1 else ""
+        return (
+            f"warning: {self.slips} annotation slip{many} in {path or 'the data'} read as conlleval reads them "
+            f"(an entity starts where the tag says it continues); first at {where}: {problem}. "
+            "--strict-tags refuses such files"
+        )
+
+
+def check_tags(
+    sentences: Sequence[TaggedLines], scheme: str = "auto", path: str | Path | None = None, *,
+    strict: bool = False, entities_only: bool = False,
+) -> TagCheck:
+    """Validate every tag of ``sentences``: the scheme (detected when "auto", among entity
+    schemes only with ``entities_only``), the file's spelling and its annotation slips.
 
     Raises DataError (with ``path`` and the line of the offending token, from
-    ``Sentence.lines``) for a malformed tag, a forbidden BIOES transition, a transition the
-    explicitly given scheme forbids, or (auto) a file mixing IOB1 and IOB2 conventions.
-    Raises UsageError if a sentence was read without tags.
+    ``Sentence.lines``) for a tag that is not ``O`` or ``P-TYPE`` with a prefix of the
+    scheme, and, with ``strict``, for the first transition the scheme forbids. Raises
+    UsageError if a sentence was read without tags.
     """
     auto = isinstance(scheme, str) and scheme.strip().lower() == "auto"
     for sent in sentences:
         if sent.tags is None:
             raise UsageError("check_tags needs sentences read with a tag column")
-    chosen = detect_scheme(s.tags for s in sentences if s.tags is not None) if auto else normalize_scheme(scheme)
+    seqs = [s.tags or () for s in sentences]
+    chosen = detect_scheme(seqs, entities_only) if auto else normalize_scheme(scheme)
+    if chosen == TAGS:
+        return TagCheck(TAGS)
     label = f"{'detected ' if auto else ''}scheme {chosen}"
-    strict = chosen == "BIOES" or not auto  # auto IOB1/IOB2: only the mix check below
-    first_i_start: tuple[str, int | None] | None = None  # IOB1 evidence
-    first_bad_b: tuple[str, str, int | None] | None = None  # IOB2 evidence
+    hint = "; if this column holds a token-level tag set (POS tags, any labels), give --scheme tags"
+    slips = 0
+    first: tuple[str, int | None] | None = None
 
     def line_of(sent: TaggedLines, i: int) -> int | None:
         return sent.lines[i] if i < len(sent.lines) else None
+
+    def slip(problem: str, sent: TaggedLines, i: int) -> None:
+        nonlocal slips, first
+        if strict:
+            raise DataError(problem, path, line_of(sent, i))
+        slips += 1
+        first = first or (problem, line_of(sent, i))
 
     for sent in sentences:
         tags = sent.tags or ()
@@ -166,45 +291,29 @@ def check_tags(sentences: Sequence[TaggedLines], scheme: str = "auto", path: str
         for i, tag in enumerate(tags):
             cur = _parse(tag, _PREFIXES[chosen])
             if cur is None:
-                raise DataError(f"tag {tag!r} is not O or {_PREFIX_TEXT[chosen]} ({label})", path, line_of(sent, i))
-            if strict:
-                problem = _transition_problem(chosen, prev, prev_p, tag, cur)
-                if problem:
-                    raise DataError(problem, path, line_of(sent, i))
-            elif chosen == "IOB1":
-                prev_type = prev_p[1] if prev_p is not None and prev_p[0] != "O" else None
-                if cur[0] == "I" and prev_type != cur[1] and first_i_start is None:
-                    first_i_start = (tag, line_of(sent, i))
-                if cur[0] == "B" and prev_type != cur[1] and first_bad_b is None:
-                    first_bad_b = (tag, "at sentence start" if prev is None else f"after {prev!r}", line_of(sent, i))
-                if first_i_start is not None and first_bad_b is not None:
-                    # both are now known; the current token is the later of the two
-                    raise DataError(
-                        f"mix of IOB1 and IOB2 tags: {first_i_start[0]!r} on line {first_i_start[1]} "
-                        f"starts an entity without B- (IOB1), but {first_bad_b[0]!r} on line "
-                        f"{first_bad_b[2]} starts an entity {first_bad_b[1]} (IOB2); "
-                        "convert the file to one scheme",
-                        path,
-                        line_of(sent, i),
-                    )
+                raise DataError(f"tag {tag!r} is not O or {_PREFIX_TEXT[chosen]} ({label}){hint}", path, line_of(sent, i))
+            problem = _transition_problem(chosen, prev, prev_p, tag, cur)
+            if problem:
+                slip(problem, sent, i)
             prev, prev_p = tag, cur
         if chosen == "BIOES" and prev_p is not None and not _bioes_step(prev_p, None):
-            raise DataError(
-                f"tag {prev!r} at sentence end is not allowed in BIOES (an entity ends with E- or S-)",
-                path,
-                line_of(sent, len(tags) - 1),
-            )
-    return chosen
+            slip(f"tag {prev!r} at sentence end is not allowed in BIOES (an entity ends with E- or S-)",
+                 sent, len(tags) - 1)
+    return TagCheck(chosen, Spelling.of(seqs), slips, first)
 
 
 def check_sequences(seqs: Sequence[Sequence[str]], scheme: str, which: str) -> None:
     """DataError naming the sentence and token of the first tag of ``seqs`` that is not ``O``
-    or ``PREFIX-TYPE`` with a prefix of ``scheme`` (``which`` names the sequences: gold...)."""
+    or ``PREFIX-TYPE`` with a prefix of ``scheme`` (TAGS: not a non-empty string without
+    whitespace; ``which`` names the sequences: gold...)."""
     scheme = normalize_scheme(scheme)
-    allowed = _PREFIXES[scheme]
+    allowed = _PREFIXES.get(scheme, "")
     for i, seq in enumerate(seqs):
         for j, tag in enumerate(seq):
-            if not isinstance(tag, str) or _parse(tag, allowed) is None:
+            if scheme == TAGS:
+                if not isinstance(tag, str) or tag.split() != [tag]:
+                    raise DataError(f"{which} sentence {i}, token {j}: invalid tag {tag!r} (empty or with whitespace)")
+            elif not isinstance(tag, str) or _parse(tag, allowed) is None:
                 raise DataError(
                     f"{which} sentence {i}, token {j}: invalid tag {tag!r} for scheme {scheme} "
                     f"(expected O or one of {', '.join(p + '-TYPE' for p in allowed)})"
@@ -213,7 +322,7 @@ def check_sequences(seqs: Sequence[Sequence[str]], scheme: str, which: str) -> N
 
 def entity_types(tag_seqs: Iterable[Sequence[str]]) -> set[str]:
     """The entity types named in some tag sequences (``B-PER`` -> ``PER``; ``O`` has none)."""
-    return {split_tag(tag)[1] for tags in tag_seqs for tag in tags if tag != "O"}
+    return {split_tag(tag)[1] for tags in tag_seqs for tag in tags if tag != "O" and tag != "o"}
 
 
 def is_tag(tag: str, prefixes: str = "BIES") -> bool:
@@ -323,23 +432,69 @@ def is_valid_bioes(tags: Sequence[str]) -> bool:
     return _bioes_step(prev, None)
 
 
+def internal_tags(tags: Sequence[str], scheme: str) -> list[str]:
+    """The tags a model learns for ``tags`` in ``scheme``: BIOES for entities (``to_bioes``),
+    the tags themselves for a token-level tag set."""
+    return list(tags) if normalize_scheme(scheme) == TAGS else to_bioes(tags, scheme)
+
+
+def tag_inventory(internal_seqs: Iterable[Sequence[str]], scheme: str) -> list[str]:
+    """Every tag a model of ``scheme`` can predict, from the internal tags of its training
+    data: ``bioes_tags`` of their entity types, or (TAGS) the distinct tags, sorted."""
+    if normalize_scheme(scheme) == TAGS:
+        return sorted({t for seq in internal_seqs for t in seq})
+    return bioes_tags(entity_types(internal_seqs))
+
+
+def constraints(tags: Sequence[str], scheme: str) -> tuple[list[tuple[int, int]], list[int], list[int]] | None:
+    """CRF constraints over a model's tag ids: ``allowed_bioes_transitions`` for entities,
+    None (any tag may follow any other) for a token-level tag set."""
+    return None if normalize_scheme(scheme) == TAGS else allowed_bioes_transitions(tags)
+
+
+class LabelPaths:
+    """Decoded paths of a token-level tag set -> tags (no entities); as ``BioesPaths``."""
+
+    def __init__(self, labels: Sequence[str]):
+        self.labels = list(labels)
+
+    def spans(self, path: Sequence[int]) -> list[Span]:
+        return []
+
+    def tags(self, path: Sequence[int], spans_of_path: list[Span] | None = None) -> list[str]:
+        labels = self.labels
+        return [labels[k] for k in path]
+
+
+def paths(tags: Sequence[str], model_scheme: str, scheme: str, spelling: Spelling = PLAIN) -> BioesPaths | LabelPaths:
+    """Decoded paths of a model's tag ids -> spans and tags in ``scheme`` spelled as
+    ``spelling``. A model of entities gives any entity scheme; a token-level model only TAGS."""
+    model_scheme, scheme = normalize_scheme(model_scheme), normalize_scheme(scheme)
+    if (model_scheme == TAGS) != (scheme == TAGS):
+        what = "a token-level tag set (scheme TAGS)" if model_scheme == TAGS else f"entities ({model_scheme})"
+        raise UsageError(f"the model tags {what}; it cannot give tags in scheme {scheme}")
+    return LabelPaths(tags) if scheme == TAGS else BioesPaths(tags, scheme, spelling)
+
+
 class BioesPaths:
     """Decoded paths of BIOES tag ids (as the decoder returns them) -> spans and tags in a
     scheme, with lookups per tag id instead of parsing tag strings (the prediction hot path).
-    The rules are those of ``spans`` and ``from_bioes``."""
+    The rules are those of ``spans`` and ``from_bioes``; tags are spelled as ``spelling``."""
 
-    def __init__(self, bioes: Sequence[str], scheme: str):
+    def __init__(self, bioes: Sequence[str], scheme: str, spelling: Spelling = PLAIN):
         parsed = [_parse_strict(t, "BIOES") for t in bioes]
         self.prefix = [p for p, _ in parsed]
         self.type = [t for _, t in parsed]
         self.scheme = normalize_scheme(scheme)
+        self.spell = None if spelling == PLAIN else spelling
         if self.scheme == "IOB2":
-            self.direct: list[str] | None = [t if p in ("O", "B", "I") else f"{'I' if p == 'E' else 'B'}-{ty}"
-                                             for t, (p, ty) in zip(bioes, parsed)]
+            direct: list[str] | None = [t if p in ("O", "B", "I") else f"{'I' if p == 'E' else 'B'}-{ty}"
+                                        for t, (p, ty) in zip(bioes, parsed)]
         elif self.scheme == "BIOES":
-            self.direct = list(bioes)
+            direct = list(bioes)
         else:
-            self.direct = None  # IOB1 depends on the neighbours
+            direct = None  # IOB1 depends on the neighbours
+        self.direct = direct if direct is None or self.spell is None else [self.spell(t) for t in direct]
 
     def spans(self, path: Sequence[int]) -> list[Span]:
         """As ``spans(tags, "BIOES")`` for the tags of ``path``."""
@@ -365,7 +520,8 @@ class BioesPaths:
         if self.direct is not None and self._valid(path):
             direct = self.direct
             return [direct[k] for k in path]
-        return render_spans(self.spans(path) if spans_of_path is None else spans_of_path, len(path), self.scheme)
+        tags = render_spans(self.spans(path) if spans_of_path is None else spans_of_path, len(path), self.scheme)
+        return tags if self.spell is None else [self.spell(t) for t in tags]
 
     def _valid(self, path: Sequence[int]) -> bool:
         prefix, types = self.prefix, self.type

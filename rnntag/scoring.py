@@ -39,7 +39,13 @@ P = correct / predicted, R = correct / gold, F1 = 2PR / (P + R); each is 0.0 whe
 denominator is 0, as in conlleval (no NaN, no warning). Macro averages are unweighted
 means over the entity types found in gold or prediction. Token accuracy is conlleval's
 "accuracy": the fraction of tokens whose gold tag equals the predicted tag, ``O``
-included.
+included (entity prefixes compared case-insensitively, as everywhere).
+
+A token-level tag set (scheme ``TAGS``: POS tags, any labels) has no entities: its scores
+are the token accuracy and, per tag, precision (of the tokens predicted with the tag, the
+share that have it in gold), recall and F1, with their unweighted means over the tags found
+in gold or prediction as the macro averages. Its micro precision, recall and F1 all equal
+the token accuracy (each token has exactly one gold and one predicted tag).
 """
 
 from __future__ import annotations
@@ -88,24 +94,36 @@ class Scores:
     strict: bool
     scheme: str
 
+    @property
+    def is_entities(self) -> bool:
+        """Entity scores (not those of a token-level tag set)."""
+        return self.scheme != schemes.TAGS
+
     def to_json(self) -> dict:
-        """A JSON-ready dict (plain ``float``/``int``/``str``/``bool`` values)."""
+        """A JSON-ready dict (plain ``float``/``int``/``str``/``bool`` values). Entity scores:
+        precision, recall, f1, token_accuracy, per_type, macro, tokens, sentences,
+        gold/predicted/correct_entities, strict, scheme. A token-level tag set: token_accuracy,
+        per_tag (precision, recall, f1, support, predicted, correct of each tag), macro,
+        tokens, sentences, scheme ("TAGS")."""
+        if not self.is_entities:
+            return {
+                "token_accuracy": float(self.token_accuracy),
+                "per_tag": _per_type_json(self),
+                "macro": {
+                    "precision": float(self.macro_precision),
+                    "recall": float(self.macro_recall),
+                    "f1": float(self.macro_f1),
+                },
+                "tokens": self.n_tokens,
+                "sentences": self.n_sentences,
+                "scheme": self.scheme,
+            }
         return {
             "precision": float(self.precision),
             "recall": float(self.recall),
             "f1": float(self.f1),
             "token_accuracy": float(self.token_accuracy),
-            "per_type": {
-                name: {
-                    "precision": float(ts.precision),
-                    "recall": float(ts.recall),
-                    "f1": float(ts.f1),
-                    "support": int(ts.support),
-                    "predicted": int(ts.predicted),
-                    "correct": int(ts.correct),
-                }
-                for name, ts in self.per_type.items()
-            },
+            "per_type": _per_type_json(self),
             "macro": {
                 "precision": float(self.macro_precision),
                 "recall": float(self.macro_recall),
@@ -119,6 +137,20 @@ class Scores:
             "strict": self.strict,
             "scheme": self.scheme,
         }
+
+
+def _per_type_json(scores: Scores) -> dict[str, dict[str, float | int]]:
+    return {
+        name: {
+            "precision": float(ts.precision),
+            "recall": float(ts.recall),
+            "f1": float(ts.f1),
+            "support": int(ts.support),
+            "predicted": int(ts.predicted),
+            "correct": int(ts.correct),
+        }
+        for name, ts in scores.per_type.items()
+    }
 
 
 # --------------------------------------------------------------------------- scoring
@@ -164,15 +196,21 @@ def score(
 ) -> Scores:
     """Score predicted tag sequences against gold ones (see the module docstring).
 
-    ``scheme`` is ``"IOB1"``, ``"IOB2"`` or ``"BIOES"`` (alias ``"IOBES"``); it is
-    stored canonicalised in :attr:`Scores.scheme`; another name is a ``ConfigError``.
+    ``scheme`` is ``"IOB1"``, ``"IOB2"``, ``"BIOES"`` (alias ``"IOBES"``) or ``"TAGS"``
+    (a token-level tag set); it is stored canonicalised in :attr:`Scores.scheme`; another
+    name is a ``ConfigError``.
     Raises ``UsageError`` when the numbers of sentences or the lengths of a sentence
     differ, and ``DataError`` for a tag that is not ``O`` or ``P-TYPE`` with a prefix of
     the scheme.
     """
     scheme = schemes.normalize_scheme(scheme)
-    gold = [list(s) for s in gold]
-    pred = [list(s) for s in pred]
+    if scheme == schemes.TAGS:
+        gold = [list(s) for s in gold]
+        pred = [list(s) for s in pred]
+    else:  # b-per is B-per
+        canonical = schemes.canonical
+        gold = [[canonical(t) for t in s] for s in gold]
+        pred = [[canonical(t) for t in s] for s in pred]
     if len(gold) != len(pred):
         raise UsageError(f"gold has {len(gold)} sentences but prediction has {len(pred)}")
     n_tokens = 0
@@ -184,6 +222,8 @@ def score(
         n_same += sum(1 for a, b in zip(g, p) if a == b)
     schemes.check_sequences(gold, scheme, "gold")
     schemes.check_sequences(pred, scheme, "predicted")
+    if scheme == schemes.TAGS:
+        return _score_tags(gold, pred, n_tokens, n_same)
 
     if strict:
         g_ents = _strict_entities(gold, scheme)
@@ -229,4 +269,40 @@ def score(
         n_correct=len(correct),
         strict=bool(strict),
         scheme=scheme,
+    )
+
+
+def _score_tags(gold: list[list[str]], pred: list[list[str]], n_tokens: int, n_same: int) -> Scores:
+    """Scores of a token-level tag set (see the module docstring)."""
+    from collections import Counter
+
+    gc: Counter[str] = Counter()
+    pc: Counter[str] = Counter()
+    cc: Counter[str] = Counter()
+    for g, p in zip(gold, pred):
+        gc.update(g)
+        pc.update(p)
+        cc.update(a for a, b in zip(g, p) if a == b)
+    per_tag: dict[str, TypeScore] = {}
+    for t in sorted(set(gc) | set(pc)):
+        p_, r_, f_ = _prf(cc[t], pc[t], gc[t])
+        per_tag[t] = TypeScore(p_, r_, f_, gc[t], pc[t], cc[t])
+    k = len(per_tag) or 1
+    accuracy = float(n_same / n_tokens) if n_tokens else 0.0
+    return Scores(
+        precision=accuracy,
+        recall=accuracy,
+        f1=accuracy,
+        macro_precision=sum(ts.precision for ts in per_tag.values()) / k,
+        macro_recall=sum(ts.recall for ts in per_tag.values()) / k,
+        macro_f1=sum(ts.f1 for ts in per_tag.values()) / k,
+        token_accuracy=accuracy,
+        per_type=per_tag,
+        n_sentences=len(gold),
+        n_tokens=n_tokens,
+        n_gold=n_tokens,
+        n_predicted=n_tokens,
+        n_correct=n_same,
+        strict=False,
+        scheme=schemes.TAGS,
     )

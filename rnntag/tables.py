@@ -11,7 +11,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def render_scores(scores: Scores, title: str = "Entity-level scores") -> Table:
-    """A :class:`rich.table.Table`: one row per entity type, then micro and macro averages.
+    """A :class:`rich.table.Table`: one row per entity type (per tag for a token-level tag
+    set), then micro and macro averages.
 
     Precision, recall and F1 are percentages with two decimals. The caption gives the
     token accuracy, the counts, the scheme and the mode (conlleval or strict).
@@ -22,6 +23,8 @@ def render_scores(scores: Scores, title: str = "Entity-level scores") -> Table:
         return f"{100.0 * x:.2f}"
 
     table = Table(title=title)
+    if not scores.is_entities:
+        return _tag_scores(table, scores, pct)
     table.add_column("Type", style="bold")
     table.add_column("Precision", justify="right")
     table.add_column("Recall", justify="right")
@@ -52,6 +55,25 @@ def render_scores(scores: Scores, title: str = "Entity-level scores") -> Table:
     return table
 
 
+def _tag_scores(table: Table, scores: Scores, pct: Any) -> Table:
+    table.add_column("Tag", style="bold")
+    for name in ("Precision", "Recall", "F1", "Support", "Predicted", "Correct"):
+        table.add_column(name, justify="right")
+    for name, ts in scores.per_type.items():
+        table.add_row(name, pct(ts.precision), pct(ts.recall), pct(ts.f1), str(ts.support), str(ts.predicted),
+                      str(ts.correct))
+    table.add_section()
+    n = str(scores.n_tokens)
+    table.add_row("accuracy", "", "", pct(scores.token_accuracy), n, n, str(scores.n_correct), style="bold")
+    table.add_row("macro avg", pct(scores.macro_precision), pct(scores.macro_recall), pct(scores.macro_f1), n, n,
+                  str(scores.n_correct))
+    table.caption = (
+        f"token accuracy {pct(scores.token_accuracy)}% on {scores.n_tokens} tokens, {scores.n_sentences} sentences; "
+        f"{len(scores.per_type)} tags; scheme TAGS (a token-level tag set)"
+    )
+    return table
+
+
 def render_info(data: dict[str, Any], title: str) -> Table:
     """``ModelInfo.to_dict()`` as a two-column table (the full tag list is left to --json)."""
     from rich.table import Table
@@ -62,7 +84,7 @@ def render_info(data: dict[str, Any], title: str) -> Table:
     for key, value in data.items():
         if key == "tags":
             continue
-        if key == "dev_f1" and value is not None:
+        if key in ("dev_f1", "dev_accuracy") and value is not None:
             value = f"{100 * value:.2f}"
         elif key == "parameters":
             value = f"{value:,}"

@@ -67,7 +67,7 @@ class Tagger:
         self.batch_size = batch_size
         self.max_tokens = max_tokens
         self.runtime = runtime  # what computes the emissions: numpy, torch, onnxruntime, torchscript
-        self._paths: dict[str, schemes.BioesPaths] = {}
+        self._paths: dict[tuple[str, bool], schemes.BioesPaths | schemes.LabelPaths] = {}
 
     def __repr__(self) -> str:
         i = self.info
@@ -75,8 +75,14 @@ class Tagger:
 
     @property
     def labels(self) -> tuple[str, ...]:
-        """The entity types the model tags."""
+        """The entity types the model tags (for a token-level tag set: its tags)."""
         return self.info.labels
+
+    @property
+    def tags_entities(self) -> bool:
+        """Whether the model tags entities; False for a token-level tag set (scheme TAGS),
+        whose sentences have tags and no entities."""
+        return self.vocab.is_entities
 
     @property
     def scheme(self) -> str:
@@ -134,9 +140,10 @@ class Tagger:
 
     # -- the engine -------------------------------------------------------------------------
     def predict(self, sentences: Sequence[Sequence[str]], scores: bool = True, scheme: str | None = None) -> list[Prediction]:
-        """Tags (in ``scheme``, default the model's) and scored entity spans for each
-        sentence, in order; empty sentences give empty predictions."""
-        paths = self._bioes_paths(scheme or self.vocab.scheme)
+        """Tags (in ``scheme``, default the model's, spelled as its training data spelled
+        them) and scored entity spans for each sentence, in order; empty sentences give empty
+        predictions."""
+        paths = self._paths_for(scheme or self.vocab.scheme)
         limit = self.max_tokens or max(1, max(map(len, sentences), default=1))
         pieces = [tokens[start : start + limit] for tokens in sentences for start in range(0, len(tokens), limit)]
         decoded = [d for group in chunks(pieces, len, CHUNK_TOKENS) for d in self._decode(group, scores)]
@@ -169,7 +176,8 @@ class Tagger:
             if not len(p):
                 result[i] = ([], [], [])
         encoded = encode([pieces[i] for i in todo], self.vocab)
-        bioes = self._bioes_paths("BIOES")
+        bioes = self._paths_for("BIOES" if self.vocab.is_entities else schemes.TAGS, spelled=False)
+        scores = scores and self.vocab.is_entities
         for rows in bucket_order(encoded.lengths(), self.batch_size, max_tokens=BATCH_TOKENS):
             padded = encoded.batch(rows)
             emissions = self.network.emissions(padded)
@@ -187,10 +195,11 @@ class Tagger:
                 result[todo[r]] = (path, sp, pr)
         return result  # type: ignore[return-value]
 
-    def _bioes_paths(self, scheme: str) -> schemes.BioesPaths:
-        key = schemes.normalize_scheme(scheme)
+    def _paths_for(self, scheme: str, spelled: bool = True) -> schemes.BioesPaths | schemes.LabelPaths:
+        key = (schemes.normalize_scheme(scheme), spelled)
         if key not in self._paths:
-            self._paths[key] = schemes.BioesPaths(self.vocab.tags, key)
+            spelling = self.vocab.spelling if spelled else schemes.PLAIN
+            self._paths[key] = schemes.paths(self.vocab.tags, self.vocab.scheme, key[0], spelling)
         return self._paths[key]
 
     # -- results ----------------------------------------------------------------------------

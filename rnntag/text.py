@@ -1,8 +1,10 @@
 """Raw text -> sentences of tokens with character offsets (no torch).
 
 A small rule-based tokenizer close to the CoNLL-2003 conventions: punctuation is split off,
-possessive 's and n't are separate tokens, hyphenated words, numbers (3.5, 1,000), URLs,
-e-mail addresses and abbreviations such as U.S. stay whole. Sentence boundaries come from
+possessive 's and n't are separate tokens (with a straight or a curly apostrophe),
+hyphenated words, numbers (3.5, 1,000), ISO dates (2023-06-09), hyphenated number words
+(3-year-old) and scores (3-1), URLs, e-mail addresses and abbreviations such as U.S. stay
+whole; currency signs are split off ($ 1,000). Sentence boundaries come from
 the syntok segmenter.
 """
 
@@ -18,11 +20,11 @@ _TOKEN = re.compile(
     (?:https?://|www\.)\S+?(?=[.,;:!?)\]]*(?:\s|$))   # URLs
   | [\w.+-]+@[\w-]+(?:\.[\w-]+)+                       # e-mail addresses
   | (?:[A-Za-z]\.){2,}                                 # U.S. / e.g.
-  | \d+(?:[.,:/]\d+)*                                  # numbers, times, dates
-  | (?:[Nn]'[Tt])\b                                    # n't
-  | '[sS]\b | '(?:re|ve|ll|d|m)\b                      # possessive / clitics
-  | \w+(?:[-'’]\w+)*?(?=n't\b)                         # stem before n't
-  | \w+(?:-\w+)*(?:'(?![sS]\b|re\b|ve\b|ll\b|d\b|m\b)\w+)*  # words, hyphenated words, O'Neill
+  | \d+(?:[.,:/]\d+)*(?:-\w+)*                         # numbers, times, dates, 2023-06-09, 3-year-old, 3-1
+  | (?:[Nn]['’][Tt])\b                                 # n't (straight or curly apostrophe)
+  | ['’][sS]\b | ['’](?:re|ve|ll|d|m|RE|VE|LL|D|M)\b   # possessive / clitics
+  | \w+(?:[-'’]\w+)*?(?=[Nn]['’][Tt]\b)               # stem before n't
+  | \w+(?:-\w+)*(?:['’](?![sS]\b|re\b|ve\b|ll\b|d\b|m\b|RE\b|VE\b|LL\b|D\b|M\b)\w+)*  # words, hyphenated words, O'Neill
   | [^\w\s]                                            # any other single character
     """,
     re.VERBOSE,

@@ -20,17 +20,18 @@ import math
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from rnntag import schemes
 from rnntag.config import Config
-from rnntag.conll import ConllSentence, read_tagged
+from rnntag.conll import ConllSentence
 from rnntag.errors import TrainingDiverged, TrainingInterrupted, UsageError
 from rnntag.fileio import atomic_write, check_output
 from rnntag.layout import parameter_count, weight_layout
 from rnntag.model_dir import CHECKPOINT, METRICS, build_model, read_model_dir, save_model, weight_tensors
+from rnntag.readers import read_tagged
 from rnntag.vocab import UNK_ID, Vocab, singletons
 
 
@@ -149,11 +150,17 @@ class _Average:
 class TrainResult:
     model_dir: Path
     best_epoch: int
-    best_dev_f1: float
+    best_dev_score: float  # what picks the best epoch: dev entity F1, or token accuracy for a tag set
     epochs_run: int
     train_seconds: float
     tokens_per_second: float
     history: list[dict[str, Any]] = field(default_factory=list)
+    dev_metric: str = "F1"  # "F1" (entities) or "accuracy" (a token-level tag set)
+
+    @property
+    def best_dev_f1(self) -> float | None:
+        """The best dev entity F1 (None for a token-level tag set)."""
+        return self.best_dev_score if self.dev_metric == "F1" else None
 
 
 @dataclass
@@ -165,6 +172,7 @@ class Data:
     dev: list[ConllSentence]
     dev_scheme: str
     sources: dict[str, Any]  # the files, for meta.json and for resuming
+    spelling: schemes.Spelling = schemes.PLAIN  # how the training file spells its tags
 
 
 @dataclass
@@ -240,22 +248,29 @@ def read_data(train_path: str | Path, dev_path: str | Path | None, config: Confi
         "train_path_absolute": str(Path(train_path).absolute()) if str(train_path) != "-" else None,
         "dev_path_absolute": None if dev_path is None or str(dev_path) == "-" else str(Path(dev_path).absolute()),
     }
-    sentences, scheme = read_tagged(train_path, tag_column=d.tag_column, scheme=d.scheme)
+    read = {"tag_column": d.tag_column, "token_column": d.token_column, "strict": d.strict_tags, "align": d.align}
+    gold = read_tagged(train_path, scheme=d.scheme, **read)
+    sentences, scheme = gold.sentences, gold.scheme
+    notes = list(gold.notes)
     if dev_path is not None:
-        dev, dev_scheme = read_tagged(dev_path, tag_column=d.tag_column, scheme="auto")
-        return Data(list(sentences), scheme, dev, dev_scheme, sources), None
-    if len(sentences) < 2:
-        raise UsageError(f"{sources['train_file']}: too few sentences to hold out a dev set; give --dev")
-    train_sents, dev = split_dev(sentences, d.dev_fraction)
-    note = (
-        f"No --dev given: holding out {len(dev)} of {len(sentences)} sentences "
-        f"({d.dev_fraction:.0%} of {sources['train_file']}, deterministic) as dev."
-    )
-    return Data(train_sents, scheme, dev, scheme, sources), note
+        tags = scheme == schemes.TAGS
+        dev_gold = read_tagged(dev_path, scheme=schemes.TAGS if tags else "auto", entities_only=not tags, **read)
+        notes.extend(dev_gold.notes)
+        data = Data(list(sentences), scheme, dev_gold.sentences, dev_gold.scheme, sources, gold.check.spelling)
+    else:
+        if len(sentences) < 2:
+            raise UsageError(f"{sources['train_file']}: too few sentences to hold out a dev set; give --dev")
+        train_sents, dev = split_dev(sentences, d.dev_fraction)
+        notes.insert(0,
+            f"No --dev given: holding out {len(dev)} of {len(sentences)} sentences "
+            f"({d.dev_fraction:.0%} of {sources['train_file']}, deterministic) as dev."
+        )
+        data = Data(train_sents, scheme, dev, scheme, sources, gold.check.spelling)
+    return data, "\n".join(n for n in notes if n) or None
 
 
-def _bioes(data: Data) -> list[list[str]]:
-    return [schemes.to_bioes(s.tags, data.scheme) for s in data.train]
+def _internal(data: Data) -> list[list[str]]:
+    return [schemes.internal_tags(s.tags, data.scheme) for s in data.train]
 
 
 def train(
@@ -268,12 +283,21 @@ def train(
     device: str = "cpu",
     amp: bool = False,
     dist: Any = None,
+    init: str | Path | None = None,
+    add_tags: bool = False,
 ) -> TrainResult:
-    """Train a new model into ``model_dir`` from the CoNLL file ``train_path`` (``-`` is
-    stdin), with ``config`` (default ``Config()``) and dev data ``dev_path`` (default: a
-    deterministic 10% of the training file). ``device`` is cpu, cuda or auto; ``amp`` enables
-    mixed precision on CUDA; ``dist`` (``distributed.Dist``) places this process in a
-    torchrun job (rank 0 alone writes files). An existing model directory needs ``force``."""
+    """Train a new model into ``model_dir`` from the tagged file ``train_path`` (CoNLL,
+    CoNLL-U or span JSONL; ``-`` is stdin), with ``config`` (default ``Config()``) and dev data
+    ``dev_path`` (default: a deterministic 10% of the training file). ``device`` is cpu, cuda
+    or auto; ``amp`` enables mixed precision on CUDA; ``dist`` (``distributed.Dist``) places
+    this process in a torchrun job (rank 0 alone writes files). An existing model directory
+    needs ``force``.
+
+    ``init``: start from the weights of a trained model directory (fine-tuning, or more
+    epochs on the same data) with its network (``config.model`` is replaced by its own); its
+    vocabularies are kept and extended with the new data's words and characters. A tag it
+    does not know is a UsageError naming it, unless ``add_tags`` adds it (new entity types
+    get all their tags)."""
     from rnntag.distributed import Dist, resolve_device
 
     config = config or Config()
@@ -287,12 +311,25 @@ def train(
     target = resolve_device(device, dist) if isinstance(device, str) else device
     if dist.is_main:
         check_output(model_dir, force, directory=True)
+    base = None
+    if init is not None:
+        from rnntag.model_dir import load_model
+
+        base = load_model(init)
+        config = replace(config, model=base.config.model,
+                         data=replace(config.data, lowercase=base.vocab.lowercase, normalize_digits=base.vocab.normalize_digits))
     data, note = read_data(train_path, dev_path, config)
     d = config.data
-    vocab = Vocab.build([s.tokens for s in data.train], _bioes(data), data.scheme, d.min_count, d.lowercase,
-                        d.normalize_digits)
+    vocab = Vocab.build([s.tokens for s in data.train], _internal(data), data.scheme, d.min_count, d.lowercase,
+                        d.normalize_digits, data.spelling)
     vectors = None
-    if config.model.embeddings:
+    if base is not None:
+        vocab, added = extend_vocab(base.vocab, vocab, add_tags, str(init))
+        note = (note + "\n" if note else "") + (
+            f"Starting from {init}: {added['words']} new words, {added['chars']} new characters"
+            + (f", new tags {', '.join(added['tags'])}" if added["tags"] else "") + "."
+        )
+    elif config.model.embeddings:
         from rnntag.embeddings import read_vectors
 
         n_train = len(vocab.words) - 2
@@ -314,11 +351,48 @@ def train(
     if dist.is_main:
         _create_output(model_dir)
         (model_dir / CHECKPOINT).unlink(missing_ok=True)
-    unseen = sorted(schemes.entity_types(s.tags for s in data.dev) - set(vocab.entity_types))
+    if vocab.is_entities:
+        unseen = sorted(schemes.entity_types(s.tags for s in data.dev) - set(vocab.entity_types))
+        what = "entity types"
+    else:
+        unseen = sorted({t for s in data.dev for t in s.tags} - set(vocab.tags))
+        what = "tags"
     if unseen:
-        reporter.message(f"warning: dev has entity types never seen in training: {', '.join(unseen)}")
-    run = build(model_dir, config, vocab, data, reporter, target, amp, dist, vectors)
+        reporter.message(f"warning: dev has {what} never seen in training: {', '.join(unseen)}")
+    run = build(model_dir, config, vocab, data, reporter, target, amp, dist, vectors,
+                None if base is None else base.model.state_dict())
+    if init is not None:
+        run.meta["training"]["init"] = str(init)
     return fit(run)
+
+
+def extend_vocab(base: Vocab, new: Vocab, add_tags: bool, name: str) -> tuple[Vocab, dict[str, Any]]:
+    """``base`` (a trained model's vocabulary, whose ids its weights index) with what ``new``
+    (the new training data's) adds appended: words, characters and, with ``add_tags``, tags.
+    The scheme and spelling are the new data's: tags come back as it writes them."""
+    if base.is_entities != new.is_entities:
+        what = "entities" if base.is_entities else "a token-level tag set"
+        raise UsageError(f"{name} tags {what}; the new training data holds "
+                         f"{'a token-level tag set' if base.is_entities else 'entity tags'}")
+    known = set(base.tags)
+    if base.is_entities:
+        unknown_types = sorted(set(new.entity_types) - set(base.entity_types))
+        new_tags = [t for t in schemes.bioes_tags(unknown_types) if t not in known]
+        shown = unknown_types
+    else:
+        new_tags = [t for t in new.tags if t not in known]
+        shown = new_tags
+    if shown and not add_tags:
+        raise UsageError(
+            f"the training data has {'entity types' if base.is_entities else 'tags'} that {name} does not know: "
+            f"{', '.join(shown)}; give --add-tags to add them (the model learns them from this data alone)"
+        )
+    words = base.with_words(w for w in new.words[2:])
+    chars = tuple(dict.fromkeys((*base.chars, *new.chars[2:])))
+    vocab = Vocab(words.words, chars, base.tags + tuple(new_tags), new.scheme, base.lowercase, base.normalize_digits,
+                  new.spelling)
+    added = {"words": len(words.words) - len(base.words), "chars": len(chars) - len(base.chars), "tags": shown}
+    return vocab, added
 
 
 def resume(model_dir: str | Path, reporter: Reporter | None = None, device: str = "cpu", amp: bool = False,
@@ -393,9 +467,10 @@ def _loss_module(model: Any) -> Any:
 
 
 def build(model_dir: Path, config: Config, vocab: Vocab, data: Data, reporter: Reporter, device: Any, amp: bool,
-          dist: Any, vectors: dict | None = None) -> Run:
-    """A run at its start: the model (with pretrained ``vectors``), optimiser, schedule and
-    random generators, seeded from the config."""
+          dist: Any, vectors: dict | None = None, start: dict[str, Any] | None = None) -> Run:
+    """A run at its start: the model (with pretrained ``vectors``, or the weights ``start`` of
+    a trained model whose vocabulary ``vocab`` extends), optimiser, schedule and random
+    generators, seeded from the config."""
     import torch
 
     from rnntag.encoding import encode
@@ -412,10 +487,12 @@ def build(model_dir: Path, config: Config, vocab: Vocab, data: Data, reporter: R
         with torch.no_grad():
             for word, vec in vectors.items():
                 model.word_embed.weight[vocab.word_id(word)] = torch.from_numpy(vec)
+    if start is not None:
+        _transfer(model, start)
     if config.model.freeze_embeddings:
         model.word_embed.weight.requires_grad_(False)
     train_tokens = [s.tokens for s in data.train]
-    encoded = encode(train_tokens, vocab, _bioes(data))
+    encoded = encode(train_tokens, vocab, _internal(data))
     # every word id a training batch can hold is below this (extra pretrained words come after)
     reachable = 1 + max(UNK_ID, int(encoded.table.words.max()))
     rows = _TrainedRows(model.word_embed, reachable)
@@ -464,7 +541,7 @@ def fit(run: Run) -> TrainResult:
         while run.epoch < t.epochs and stop_reason(run) is None:
             record = run_epoch(run, run.epoch + 1)
             scores, f1, live_f1 = score_dev(run)
-            record.update(_dev_fields(scores, f1))
+            record.update(_dev_fields(run, scores, f1))
             improved = f1 > run.best_f1
             record["best"] = improved
             if run.average is not None:  # the schedule follows the live weights, where the optimiser is
@@ -496,11 +573,12 @@ def fit(run: Run) -> TrainResult:
     return TrainResult(
         model_dir=run.model_dir,
         best_epoch=run.best_epoch,
-        best_dev_f1=run.best_f1,
+        best_dev_score=run.best_f1,
         epochs_run=len(run.history),
         train_seconds=elapsed,
         tokens_per_second=run.tokens / elapsed if elapsed > 0 else 0.0,
         history=run.history,
+        dev_metric=dev_metric(run.vocab),
     )
 
 
@@ -621,17 +699,21 @@ def score_dev(run: Run) -> tuple[Any, float, float]:
     return scores, f1, live
 
 
-def _dev_fields(s: Any, f1: float) -> dict[str, Any]:
+def _dev_fields(run: Run, s: Any, score: float) -> dict[str, Any]:
+    """The epoch record's dev scores; ``dev_score`` is the one that picks the best epoch."""
+    if not run.vocab.is_entities:
+        return {"dev_score": score, "dev_token_accuracy": score, "dev_macro_f1": None if s is None else s.macro_f1}
     return {
+        "dev_score": score,
         "dev_precision": None if s is None else s.precision,
         "dev_recall": None if s is None else s.recall,
-        "dev_f1": f1,
+        "dev_f1": score,
         "dev_token_accuracy": None if s is None else s.token_accuracy,
     }
 
 
 def keep_best(run: Run, scores: Any, f1: float, improved: bool) -> None:
-    """Save the model when dev F1 improved; count the epochs without improvement."""
+    """Save the model when the dev score improved; count the epochs without improvement."""
     if not improved:
         run.bad_epochs += 1
         return
@@ -685,10 +767,31 @@ def stop_reason(run: Run) -> str | None:
     """Why training stops now (early stopping, the learning rate spent), or None."""
     t = run.config.train
     if run.bad_epochs >= t.patience:
-        return f"Early stopping: no dev F1 improvement for {t.patience} epochs."
+        return f"Early stopping: no dev {dev_metric(run.vocab)} improvement for {t.patience} epochs."
     if run.optimizer.param_groups[0]["lr"] < t.min_lr:  # later epochs would barely move
         return f"Stopping: the learning rate fell below train.min_lr ({t.min_lr:g})."
     return None
+
+
+def _transfer(model: Any, start: dict[str, Any]) -> None:
+    """Copy a trained model's weights into ``model``, whose vocabulary extends that model's at
+    the end: each tensor's leading block (the old words, characters and tags); what is new
+    keeps its fresh initialisation. The constraint masks stay those of the new tag set."""
+    import torch
+
+    own = model.state_dict()
+    with torch.no_grad():
+        for name, tensor in start.items():
+            if name.endswith("_mask"):
+                continue
+            target = own[name]
+            block = tuple(slice(0, min(a, b)) for a, b in zip(tensor.shape, target.shape))
+            target[block] = tensor[block].to(target.device, target.dtype)
+
+
+def dev_metric(vocab: Vocab) -> str:
+    """The dev score that picks the best epoch: entity F1, or token accuracy for a tag set."""
+    return "F1" if vocab.is_entities else "accuracy"
 
 
 def _reload_best(model: Any, model_dir: Path) -> None:

@@ -52,10 +52,11 @@ def case_id(token: str) -> int:
 class Vocab:
     words: tuple[str, ...]  # id -> normalised word; 0 = <pad>, 1 = <unk>
     chars: tuple[str, ...]  # id -> character; 0 = <pad>, 1 = <unk>
-    tags: tuple[str, ...]  # id -> BIOES tag
+    tags: tuple[str, ...]  # id -> tag: BIOES for entity schemes, the tags themselves for TAGS
     scheme: str  # the scheme of the training data, used for everything shown to users
     lowercase: bool = True
     normalize_digits: bool = True
+    spelling: schemes.Spelling = schemes.PLAIN  # how the training data spelled entity tags (b-per, o)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_token_cache", {})
@@ -92,20 +93,34 @@ class Vocab:
         return self._tag_index[tag]  # type: ignore[attr-defined]
 
     @property
+    def is_entities(self) -> bool:
+        """Whether the model tags entities (not a token-level tag set)."""
+        return self.scheme != schemes.TAGS
+
+    @property
     def entity_types(self) -> list[str]:
-        return sorted(schemes.entity_types([self.tags]))
+        """The entity types (none for a token-level tag set)."""
+        return sorted(schemes.entity_types([self.tags])) if self.is_entities else []
+
+    @property
+    def labels(self) -> list[str]:
+        """What the model tells apart: the entity types, or the tags of a token-level tag set."""
+        return self.entity_types if self.is_entities else list(self.tags)
 
     # -- building and saving ---------------------------------------------------------------
     @classmethod
     def build(
         cls,
         token_seqs: Iterable[Sequence[str]],
-        bioes_tag_seqs: Iterable[Sequence[str]],
+        internal_tag_seqs: Iterable[Sequence[str]],
         scheme: str,
         min_count: int = 1,
         lowercase: bool = True,
         normalize_digits: bool = True,
+        spelling: schemes.Spelling = schemes.PLAIN,
     ) -> Vocab:
+        """A vocabulary of the training data: its tokens and its tags as the model learns them
+        (``schemes.internal_tags``)."""
         probe = cls((PAD, UNK), (PAD, UNK), ("O",), scheme, lowercase, normalize_digits)
         word_counts: Counter[str] = Counter()
         char_counts: Counter[str] = Counter()
@@ -113,23 +128,24 @@ class Vocab:
             for token in tokens:
                 word_counts[probe.normalize(token)] += 1
                 char_counts.update(token)
-        types = schemes.entity_types(bioes_tag_seqs)
         words = [w for w, c in sorted(word_counts.items(), key=lambda x: (-x[1], x[0])) if c >= min_count]
         chars = sorted(char_counts)
         return cls(
             words=(PAD, UNK, *words),
             chars=(PAD, UNK, *chars),
-            tags=tuple(schemes.bioes_tags(types)),
+            tags=tuple(schemes.tag_inventory(internal_tag_seqs, scheme)),
             scheme=scheme,
             lowercase=lowercase,
             normalize_digits=normalize_digits,
+            spelling=spelling,
         )
 
     def with_words(self, extra: Iterable[str]) -> Vocab:
         """The same vocabulary with more (already normalised) words appended."""
         known = set(self.words)
         added = [w for w in dict.fromkeys(extra) if w not in known]
-        return Vocab(self.words + tuple(added), self.chars, self.tags, self.scheme, self.lowercase, self.normalize_digits)
+        return Vocab(self.words + tuple(added), self.chars, self.tags, self.scheme, self.lowercase, self.normalize_digits,
+                     self.spelling)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -139,6 +155,7 @@ class Vocab:
             "scheme": self.scheme,
             "lowercase": self.lowercase,
             "normalize_digits": self.normalize_digits,
+            "spelling": {"lower_prefix": self.spelling.lower_prefix, "outside": self.spelling.outside},
         }
 
     @classmethod
@@ -151,17 +168,23 @@ class Vocab:
                 scheme=str(raw["scheme"]),
                 lowercase=bool(raw["lowercase"]),
                 normalize_digits=bool(raw["normalize_digits"]),
+                spelling=schemes.Spelling(bool(raw.get("spelling", {}).get("lower_prefix", False)),
+                                          str(raw.get("spelling", {}).get("outside", "O"))),
             )
-        except (KeyError, TypeError) as err:
+        except (KeyError, TypeError, AttributeError) as err:
             raise ModelError(f"{source}: not an rnntag vocabulary ({err!s})") from None
         if not all(isinstance(x, str) for x in (*vocab.words, *vocab.chars, *vocab.tags)):
             raise ModelError(f"{source}: vocabulary entries must be strings")
-        if vocab.words[:2] != (PAD, UNK) or vocab.chars[:2] != (PAD, UNK) or "O" not in vocab.tags:
+        try:
+            scheme = schemes.normalize_scheme(vocab.scheme)
+        except ConfigError as err:
+            raise ModelError(f"{source}: corrupt vocabulary ({err})") from None
+        if vocab.words[:2] != (PAD, UNK) or vocab.chars[:2] != (PAD, UNK) or not vocab.tags or (
+                scheme != schemes.TAGS and "O" not in vocab.tags):
             raise ModelError(f"{source}: corrupt vocabulary (reserved entries missing)")
         try:
-            schemes.normalize_scheme(vocab.scheme)
-            schemes.allowed_bioes_transitions(list(vocab.tags))
-        except (ConfigError, ValueError) as err:
+            schemes.constraints(list(vocab.tags), scheme)
+        except ValueError as err:
             raise ModelError(f"{source}: corrupt vocabulary ({err})") from None
         return vocab
 

@@ -16,7 +16,6 @@ from rnntag.conll import (
     iter_sentences,
     open_lines,
     read_conll,
-    read_tagged,
     write_conll,
 )
 from rnntag.errors import ConfigError, DataError, UsageError
@@ -207,14 +206,6 @@ def test_min_columns_hint_ascii_whitespace_and_lines(tmp_path: Path) -> None:
     given = [(7, "a O"), (8, ""), (9, "b B-X")]
     sents = list(iter_sentences("named.conll", lines=given))
     assert [(s.tokens, s.lines) for s in sents] == [(("a",), (7,)), (("b",), (9,))]
-
-
-def test_read_tagged(tmp_path: Path) -> None:
-    sents, scheme = read_tagged(write(tmp_path, "EU I-ORG\nrejects O\nPeter I-PER\n"))
-    assert scheme == "IOB1" and len(sents) == 1
-    with pytest.raises(DataError) as err:
-        read_tagged(write(tmp_path, "a O\nb I-PER\n", "x"), scheme="IOB2")
-    assert err.value.line == 2
 
 
 def test_format_sentence() -> None:

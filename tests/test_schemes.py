@@ -73,58 +73,109 @@ def test_split_tag() -> None:
 def test_detect_scheme(tags: list[str], scheme: str) -> None:
     seqs = [t.split() for t in tags]
     assert detect_scheme(seqs) == scheme
-    assert check_tags(sentences(*tags)) == scheme
+    assert check_tags(sentences(*tags)).scheme == scheme
 
 
 def test_detect_scheme_on_mixed_evidence() -> None:
-    # the guess alone; check_tags refuses these files as a mix of IOB1 and IOB2
-    assert detect_scheme([["B-PER", "I-PER"], ["I-PER"]]) == "IOB1"  # I- at a sentence start
-    assert detect_scheme([["B-PER", "I-LOC"]]) == "IOB1"  # I- after another type
+    # the scheme that the tags break less often; IOB2 on a tie
+    assert detect_scheme([["B-PER", "I-PER"], ["I-PER"]]) == "IOB2"  # I- at a sentence start: a slip
+    assert detect_scheme([["B-PER", "I-LOC"]]) == "IOB2"  # I- after another type
+    assert detect_scheme([["I-PER", "O", "I-LOC"], ["B-PER"]]) == "IOB1"  # two I- starts, one B- start
     assert detect_scheme([["B-PER", "E-PER", "I-LOC"]]) == "BIOES"
 
 
 def test_check_tags_explicit_schemes() -> None:
-    assert check_tags(sentences("I-ORG I-ORG O I-PER", "I-LOC B-LOC"), "IOB1") == "IOB1"
-    assert check_tags(sentences("B-ORG I-ORG O B-PER"), "iob2") == "IOB2"
-    assert check_tags(sentences("B-ORG E-ORG S-PER"), "IOBES") == "BIOES"
+    assert check_tags(sentences("I-ORG I-ORG O I-PER", "I-LOC B-LOC"), "IOB1").scheme == "IOB1"
+    assert check_tags(sentences("B-ORG I-ORG O B-PER"), "iob2").scheme == "IOB2"
+    assert check_tags(sentences("B-ORG E-ORG S-PER"), "IOBES").scheme == "BIOES"
     with pytest.raises(DataError) as err:
-        check_tags(sentences("B-ORG I-ORG", "O I-PER"), "IOB2", path="f.conll")
+        check_tags(sentences("B-ORG I-ORG", "O I-PER"), "IOB2", path="f.conll", strict=True)
     assert str(err.value).startswith("f.conll:5: ") and "IOB2" in str(err.value)
     with pytest.raises(DataError) as err:
-        check_tags(sentences("I-PER B-ORG"), "IOB1", path="f")
+        check_tags(sentences("I-PER B-ORG"), "IOB1", path="f", strict=True)
     assert err.value.line == 2
-    with pytest.raises(DataError) as err:
+    with pytest.raises(DataError) as err:  # E- is no IOB2 prefix: refused even without strict
         check_tags(sentences("B-ORG E-ORG"), "IOB2")
     assert err.value.line == 2 and "E-ORG" in str(err.value)
 
 
 @pytest.mark.parametrize(
-    "tags, line",
+    "tags, scheme, slips, line",
     [
-        # I- start on line 1, bad B- on line 4 -> the later one
-        (["I-PER O", "B-LOC"], 4),
-        # bad B- first on line 2, I- start later on line 6
-        (["O B-LOC I-LOC", "O I-PER"], 6),
-        # both in one sentence
-        (["B-ORG O I-PER"], 3),
+        (["I-PER O", "B-LOC", "B-PER I-PER"], "IOB2", 1, 1),  # an I- start in an IOB2 file
+        (["O B-LOC I-LOC", "O I-PER", "B-ORG"], "IOB2", 1, 6),  # I- after O
+        (["B-ORG I-PER I-PER"], "IOB2", 1, 2),  # I- after another type starts a new entity
+        (["I-ORG O I-PER", "I-LOC O B-MISC"], "IOB1", 1, 7),  # a B- start in an IOB1 file
+        (["B-ORG E-ORG", "B-PER"], "BIOES", 1, 4),  # no E- before the sentence end
     ],
 )
-def test_mixed_iob1_iob2_names_later_line(tags: list[str], line: int) -> None:
+def test_annotation_slips_read_as_conlleval(tags: list[str], scheme: str, slips: int, line: int) -> None:
+    check = check_tags(sentences(*tags), path="x.conll")
+    assert (check.scheme, check.slips, check.first_slip[1]) == (scheme, slips, line)
+    warning = check.slip_warning("x.conll")
+    assert warning.startswith(f"warning: {slips} annotation slip in x.conll") and f"x.conll:{line}: " in warning
+    assert "--strict-tags" in warning
     with pytest.raises(DataError) as err:
-        check_tags(sentences(*tags), path="x.conll")
-    assert err.value.line == line
-    assert "mix of IOB1 and IOB2" in str(err.value)
+        check_tags(sentences(*tags), path="x.conll", strict=True)
     assert str(err.value).startswith(f"x.conll:{line}: ")
+    assert check_tags(sentences("B-PER I-PER O B-LOC")).slip_warning("x") is None
+
+
+def test_iob1_file_stays_iob1() -> None:
+    check = check_tags(sentences("I-ORG I-ORG O I-PER", "O I-LOC B-LOC I-LOC", "I-MISC"))
+    assert (check.scheme, check.slips) == ("IOB1", 0)
 
 
 def test_detect_ignores_validity() -> None:
-    assert detect_scheme([["B-X", "I-Y"]]) == "IOB1"  # I-Y starts an entity
-    assert detect_scheme([["U-X", "I-X"]]) == "IOB1"  # malformed tags count as O
+    assert detect_scheme([["B-X", "I-Y"]]) == "IOB2"  # one B- start, one I- start: a tie
+    assert detect_scheme([["U-X", "I-X"]], entities_only=True) == "IOB1"  # malformed tags count as O
     assert detect_scheme([["I-X"], ["E-X"]]) == "BIOES"
 
 
+@pytest.mark.parametrize(
+    "tags, scheme",
+    [
+        (["NNP VBZ DT NN .", "PRP$ -LRB- CD"], "TAGS"),  # POS tags
+        (["NOUN VERB", "PUNCT"], "TAGS"),
+        (["O PER LOC O"], "TAGS"),  # IO tags without prefixes: a tag set
+        (["B-NP I-NP O B-VP", "B-PP B-NP"], "IOB2"),  # chunks are entity-like spans
+        (["b-per i-per o b-loc"], "IOB2"),  # any case
+        (["B-creative-work I-creative-work O"], "IOB2"),
+        (["O O O"], "IOB2"),
+    ],
+)
+def test_detect_token_level_tag_sets(tags: list[str], scheme: str) -> None:
+    assert detect_scheme([t.split() for t in tags]) == scheme
+    assert check_tags(sentences(*tags)).scheme == scheme
+
+
+def test_entity_file_with_a_typo_is_not_a_tag_set() -> None:
+    tags = ["B-PER I-PER O O O O O O O O"] * 5 + ["B_LOC O"]
+    with pytest.raises(DataError) as err:
+        check_tags(sentences(*tags), path="t")
+    assert "tag 'B_LOC' is not O or B-/I-TYPE" in str(err.value) and "--scheme tags" in str(err.value)
+    assert check_tags(sentences(*tags), "tags").scheme == "TAGS"  # forced
+
+
+def test_case_insensitive_prefixes_and_spelling() -> None:
+    from rnntag.schemes import Spelling, canonical, paths
+
+    check = check_tags(sentences("b-per i-per o b-creative-work", "I-Person o"))
+    assert check.scheme == "IOB2" and check.slips == 1  # I-Person starts an entity
+    assert check.spelling == Spelling(lower_prefix=True, outside="o")
+    assert spans("b-per i-per o I-Person".split(), "IOB2") == [("per", 0, 2), ("Person", 3, 4)]
+    assert canonical("b-per") == "B-per" and canonical("o") == "O" and canonical("NNP") == "NNP"
+    bio = bioes_tags(["per"])
+    spelled = paths(bio, "BIOES", "IOB2", check.spelling)
+    ids = [bio.index(t) for t in ("B-per", "E-per", "O", "S-per")]
+    assert spelled.tags(ids) == ["b-per", "i-per", "o", "b-per"]
+    assert spelled.spans(ids) == [("per", 0, 2), ("per", 3, 4)]
+    with pytest.raises(Exception, match="cannot give tags in scheme TAGS"):
+        paths(bio, "BIOES", "TAGS")
+
+
 def test_iob1_b_between_same_type_is_fine() -> None:
-    assert check_tags(sentences("I-PER I-PER B-PER O I-LOC B-LOC")) == "IOB1"
+    assert check_tags(sentences("I-PER I-PER B-PER O I-LOC B-LOC")).scheme == "IOB1"
 
 
 @pytest.mark.parametrize(
@@ -134,21 +185,20 @@ def test_iob1_b_between_same_type_is_fine() -> None:
         ("B-PER Z", 2),
         ("B- O", 1),
         ("O-PER", 1),
-        ("b-PER", 1),
         ("BB-PER", 1),
     ],
 )
 def test_invalid_tags(tags: str, line: int) -> None:
-    with pytest.raises(DataError) as err:
-        check_tags(sentences(tags), path="t")
+    with pytest.raises(DataError) as err:  # in an entity column (few tags: auto would call them a tag set)
+        check_tags(sentences(tags), path="t", entities_only=True)
     assert err.value.line == line
     assert "is not O or B-/I-" in str(err.value)
 
 
 def test_invalid_tag_message_names_scheme() -> None:
     with pytest.raises(DataError) as err:
-        check_tags(sentences("S-LOC O U-PER"))
-    assert str(err.value) == "tag 'U-PER' is not O or B-/I-/E-/S-TYPE (detected scheme BIOES)"
+        check_tags(sentences("S-LOC O U-PER"), entities_only=True)
+    assert str(err.value).startswith("tag 'U-PER' is not O or B-/I-/E-/S-TYPE (detected scheme BIOES); ")
 
 
 @pytest.mark.parametrize(
@@ -166,8 +216,10 @@ def test_invalid_tag_message_names_scheme() -> None:
 def test_invalid_bioes_transitions(tags: str, line: int) -> None:
     seqs = sentences("S-A", tags)  # the second sentence starts at line 3
     with pytest.raises(DataError) as err:
-        check_tags(seqs, path="b")
+        check_tags(seqs, path="b", strict=True)
     assert err.value.line == line + 2
+    check = check_tags(seqs, path="b")  # read as conlleval reads it, counted
+    assert check.slips >= 1 and check.first_slip[1] == line + 2
     assert not is_valid_bioes(tags.split())
 
 
@@ -246,7 +298,7 @@ def test_round_trips_preserve_spans(case: tuple[int, list[tuple[str, int, int]]]
     rendered = {s: render_spans(span_list, length, s) for s in ("IOB1", "IOB2", "BIOES")}
     for scheme, tags in rendered.items():
         assert spans(tags, scheme) == span_list
-        assert check_tags(sentences(" ".join(tags)) if tags else [], scheme) == scheme
+        assert check_tags(sentences(" ".join(tags)) if tags else [], scheme, strict=True).scheme == scheme
         expected = scheme if span_list or scheme == "IOB2" else "IOB2"
         assert detect_scheme([tags]) == expected
         for dst in rendered:

@@ -487,9 +487,36 @@ def test_read_predictions_then_score(tmp_path):
 def test_read_predictions_line_errors(tmp_path, data, line, match):
     path = write(tmp_path, "bad.txt", data)
     with pytest.raises(DataError, match=match) as ei:
-        read_predictions(path)
+        read_predictions(path, "IOB2")  # so few tags: auto could call them a token-level tag set
     assert ei.value.line == line and ei.value.path == path
     assert str(ei.value).startswith(f"{path}:{line}: ")
+
+
+def test_token_level_predictions_are_scored_per_tag(tmp_path):
+    from rnntag.scoring import score
+
+    data = b"The DT DT DT\ncat NN NN VB\nsat VBD VBD VBD\n\nDogs NNS NNS NNS\nrun VBP VBP NN\n"
+    tokens, gold, pred = read_predictions(write(tmp_path, "pos.txt", data))  # detected: a tag set
+    s = score(gold, pred, scheme="tags")
+    assert s.scheme == "TAGS" and not s.is_entities
+    assert s.token_accuracy == pytest.approx(3 / 5) and s.f1 == s.token_accuracy
+    nn = s.per_type["NN"]  # gold NN once (cat), predicted NN once (run): neither right
+    assert (nn.support, nn.predicted, nn.correct, nn.precision, nn.recall) == (1, 1, 0, 0.0, 0.0)
+    assert s.per_type["DT"].f1 == 1.0 and s.per_type["VB"].predicted == 1 and s.per_type["VBP"].recall == 0.0
+    tags = ["DT", "NN", "NNS", "VB", "VBD", "VBP"]
+    assert list(s.per_type) == tags
+    assert s.macro_f1 == pytest.approx(sum(s.per_type[t].f1 for t in tags) / 6)
+    j = s.to_json()
+    assert set(j) == {"token_accuracy", "per_tag", "macro", "tokens", "sentences", "scheme"}
+    assert j["per_tag"]["DT"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 1, "predicted": 1, "correct": 1}
+    assert j["tokens"] == 5 and j["sentences"] == 2 and j["scheme"] == "TAGS"
+
+
+def test_entity_prefixes_scored_case_insensitively():
+    from rnntag.scoring import score
+
+    s = score([["b-per", "i-per", "o", "B-LOC"]], [["B-per", "I-per", "O", "b-LOC"]], scheme="IOB2")
+    assert s.f1 == 1.0 and s.token_accuracy == 1.0 and set(s.per_type) == {"per", "LOC"}
 
 
 def test_read_predictions_splits_on_ascii_whitespace_only(tmp_path):

@@ -83,7 +83,7 @@ def test_nan_loss_stops_with_clear_error(tiny, tmp_path, monkeypatch):
 
 def test_iob1_training_data_gives_iob1_predictions(tmp_path):
     from rnntag.config import Config
-    from rnntag.conll import read_tagged
+    from rnntag.readers import read_tagged
 
     # CoNLL-2003 as distributed (IOB1): entities start with I-, B- only between two of one type
     sent = "I-PER I-PER O I-LOC B-LOC O".split()
@@ -93,7 +93,7 @@ def test_iob1_training_data_gives_iob1_predictions(tmp_path):
     )
     path = tmp_path / "iob1.conll"
     path.write_text(text)
-    assert read_tagged(path)[1] == "IOB1"
+    assert read_tagged(path).scheme == "IOB1"
     cfg = Config().override("model", hidden=16, word_dim=8, char_hidden=8).override("train", epochs=6, lr=0.02)
     train(path, tmp_path / "m", cfg, dev_path=path, reporter=Reporter())
     tagger = rnntag.load(tmp_path / "m")

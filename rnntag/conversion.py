@@ -1,0 +1,141 @@
+"""``rnntag convert``: tagged data from one format and scheme to another, streamed (no torch).
+
+    input (CoNLL, CoNLL-U or span JSONL, sniffed) -> sentences -> tags re-encoded in the
+    target scheme (through their entity spans, conlleval's reading) -> CoNLL, CoNLL-U or
+    span JSONL
+
+Lossless where the formats allow: CoNLL to CoNLL keeps every column (only the tag column
+changes) and the ``-DOCSTART-`` lines; CoNLL-U to CoNLL-U keeps comments, multiword tokens
+and empty nodes; span JSONL keeps tokens, tags and entities (with its text rebuilt from the
+tokens when the input had none). A sentence is read, converted and written one at a time,
+so file size is no limit; whether the tags are entities or a token-level tag set is decided
+on the first ``DETECT_SENTENCES`` sentences.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from itertools import chain, islice
+from pathlib import Path
+from typing import IO
+
+from rnntag import conll, conllu, schemes
+from rnntag.conll import ConllSentence, display_path
+from rnntag.errors import DataError, UsageError
+from rnntag.readers import FORMATS, format_by_name, iter_sentences, open_source
+from rnntag.span_jsonl import Alignment, sentence_record
+
+DETECT_SENTENCES = 1000
+
+
+@dataclass(frozen=True)
+class Converted:
+    """What a conversion did."""
+
+    sentences: int
+    tokens: int
+    source_format: str
+    target_format: str
+    scheme: str  # the tags' scheme in the output (TAGS: a token-level tag set, unchanged)
+    notes: tuple[str, ...] = ()
+
+
+def convert(
+    source: str | Path, output: str | Path | None = None, *, to: str | None = None, scheme: str | None = None,
+    tag_column: int | None = None, token_column: int | None = None, align: str = "strict", force: bool = False,
+) -> Converted:
+    """Convert the tagged file ``source`` (``-`` is stdin) into ``output`` (``-`` or None:
+    stdout; written atomically, an existing file needs ``force``) in format ``to`` (default:
+    what ``output``'s name says) and entity scheme ``scheme`` (default: the tags as they are;
+    span JSONL input gives IOB2)."""
+    from rnntag.fileio import atomic_open, check_output
+
+    target = to or (format_by_name(output) if output is not None and str(output) != "-" else None)
+    if target is None:
+        raise UsageError("give --to conll, conllu or jsonl (or an output file name ending in one of them)")
+    if target not in FORMATS:
+        raise UsageError(f"--to must be conll, conllu or jsonl, not {target!r}")
+    out_scheme = None if scheme is None else schemes.normalize_scheme(scheme)
+    if out_scheme == schemes.TAGS:
+        raise UsageError("--scheme converts entity tags to IOB1, IOB2 or BIOES; a tag set needs no conversion")
+    check_output(output, force)
+    opened = open_source(str(source), "auto")
+    alignment = Alignment()
+    name = display_path(source)
+    sentences = iter_sentences(opened, tag_column=tag_column, token_column=token_column, align=align,
+                               alignment=alignment)
+    head = list(islice(sentences, DETECT_SENTENCES))
+    if not head:
+        raise DataError("no sentences", name)
+    detected = schemes.detect_scheme([s.tags or () for s in head])
+    entities = detected != schemes.TAGS
+    if out_scheme is not None and not entities:
+        raise UsageError(f"{name} holds a token-level tag set, not entity tags: --scheme does not apply")
+    spelling = schemes.Spelling.of(s.tags or () for s in head)
+    writer = _Writer(opened.format, target, out_scheme or (detected if entities else schemes.TAGS), entities,
+                     spelling, tag_column, name)
+    stats = [0, 0]
+
+    def write(out: IO[str]) -> None:
+        for sent in chain(head, sentences):
+            out.write(writer.render(sent))
+            stats[0] += 1
+            stats[1] += len(sent)
+
+    if output is None or str(output) == "-":
+        write(sys.stdout)
+        sys.stdout.flush()
+    else:
+        with atomic_open(output, "w") as handle:
+            write(handle)
+    scheme_out = out_scheme or (("IOB2" if opened.format == "jsonl" else detected) if entities else schemes.TAGS)
+    notes = tuple(n for n in (alignment.note(name),) if n)
+    return Converted(stats[0], stats[1], opened.format, target, scheme_out, notes)
+
+
+class _Writer:
+    def __init__(self, source: str, target: str, scheme: str, entities: bool, spelling: schemes.Spelling,
+                 tag_column: int | None, name: str):
+        self.source, self.target, self.scheme, self.entities = source, target, scheme, entities
+        self.spelling, self.name = spelling, name
+        self.tag_column = conllu.UPOS if tag_column is None else tag_column  # of CoNLL-U output
+        self.conll_tag = -1 if tag_column is None else tag_column  # of CoNLL input
+
+    def tags(self, sent: ConllSentence) -> list[str]:
+        tags = list(sent.tags or ())
+        if not self.entities:
+            return tags
+        for tag, line in zip(tags, sent.lines):
+            if not schemes.is_tag(tag):
+                raise DataError(f"tag {tag!r} is not O or B-/I-/E-/S-TYPE (the file's first sentences hold entity tags)",
+                                self.name, line)
+        if self.source == "jsonl" and self.scheme == "IOB2":
+            return tags
+        converted = schemes.render_spans(schemes.spans(tags, "BIOES"), len(tags), self.scheme)
+        return [self.spelling(t) for t in converted]
+
+    def render(self, sent: ConllSentence) -> str:
+        tags = self.tags(sent)
+        if self.target == "jsonl":
+            record = sentence_record(sent.tokens, [schemes.canonical(t) for t in tags] if self.entities else tags,
+                                     self.scheme)
+            record["tags"] = tags
+            return json.dumps(record, ensure_ascii=False) + "\n"
+        if self.target == "conllu":
+            if self.source == "conllu":
+                return conllu.format_sentence(sent, tags, self.tag_column)
+            header = "# newdoc\n" if sent.starts_document else ""
+            rows = ["\t".join(conllu.word_columns(t, g, self.tag_column, i + 1))
+                    for i, (t, g) in enumerate(zip(sent.tokens, tags))]
+            return header + "\n".join(rows) + "\n\n"
+        header = "".join(line + "\n\n" for i, line in sent.extras if i == -1) if self.source == "conll" else (
+            "-DOCSTART-\n\n" if sent.starts_document and self.source == "conllu" else "")
+        if self.source == "conll":
+            index = self.conll_tag % len(sent.columns[0])
+            rows = [(*cols[:index], tag, *cols[index + 1:]) for cols, tag in zip(sent.columns, tags)]
+        else:
+            rows = [(t, g) for t, g in zip(sent.tokens, tags)]
+        return header + conll.format_sentence(rows)
+

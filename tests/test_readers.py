@@ -1,0 +1,217 @@
+"""Reading gold data in every format: CoNLL columns, CoNLL-U, span JSONL; format sniffing
+and the messages for files in formats rnntag does not read."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from rnntag.conllu import format_sentence
+from rnntag.errors import DataError, UsageError
+from rnntag.readers import format_by_content, open_source, read_tagged
+
+CONLLU = """# newdoc id = d1
+# sent_id = 1
+# text = Don't go to New York.
+1-2\tDon't\t_\t_\t_\t_\t_\t_\t_\t_
+1\tDo\tdo\tAUX\tVBP\t_\t3\taux\t_\t_
+2\tn't\tnot\tPART\tRB\t_\t3\tadvmod\t_\t_
+3\tgo\tgo\tVERB\tVB\t_\t0\troot\t_\t_
+3.1\t_\t_\t_\t_\t_\t_\t_\t_\t_
+4\tto\tto\tADP\tIN\t_\t6\tcase\t_\t_
+5\tNew\tNew\tPROPN\tNNP\t_\t6\tcompound\t_\t_
+6\tYork\tYork\tPROPN\tNNP\t_\t3\tobl\t_\tSpaceAfter=No
+7\t.\t.\tPUNCT\t.\t_\t3\tpunct\t_\t_
+
+# sent_id = 2
+1\tHi\thi\tINTJ\tUH\t_\t0\troot\t_\t_
+
+"""
+
+
+def write(tmp_path: Path, name: str, text: str | bytes) -> str:
+    path = tmp_path / name
+    if name.endswith(".gz"):
+        path.write_bytes(gzip.compress(text.encode() if isinstance(text, str) else text))
+    elif isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+# ------------------------------------------------------------------------------- CoNLL-U
+@pytest.mark.parametrize("name", ["ud.conllu", "ud.txt", "ud.conllu.gz"])
+def test_conllu_by_name_and_by_content(tmp_path, name):
+    gold = read_tagged(write(tmp_path, name, CONLLU))
+    assert gold.format == "conllu" and gold.scheme == "TAGS"
+    first, second = gold.sentences
+    assert first.tokens == ("Do", "n't", "go", "to", "New", "York", ".")  # FORM; no range, no empty node
+    assert first.tags == ("AUX", "PART", "VERB", "ADP", "PROPN", "PROPN", "PUNCT")  # UPOS
+    assert first.lines == (5, 6, 7, 9, 10, 11, 12) and first.starts_document and not second.starts_document
+    assert second.tokens == ("Hi",) and second.lines == (16,)
+
+
+def test_conllu_tag_and_token_columns(tmp_path):
+    path = write(tmp_path, "ud.conllu", CONLLU)
+    assert read_tagged(path, tag_column=4).sentences[0].tags[:3] == ("VBP", "RB", "VB")  # XPOS
+    lemmas = read_tagged(path, tag_column=4, token_column=2).sentences[0].tokens
+    assert lemmas[:2] == ("do", "not")
+
+
+def test_conllu_written_back_unchanged_but_the_tag_column(tmp_path):
+    gold = read_tagged(write(tmp_path, "ud.conllu", CONLLU))
+    text = "".join(format_sentence(s, s.tags) for s in gold.sentences)
+    assert text == CONLLU
+    retagged = format_sentence(gold.sentences[1], ["X"])
+    assert retagged == "# sent_id = 2\n1\tHi\thi\tX\tUH\t_\t0\troot\t_\t_\n\n"
+
+
+@pytest.mark.parametrize(
+    "text, line, match",
+    [
+        (CONLLU.replace("\tAUX\t", "\t_\t"), 5, r"no tag \(_\) in column UPOS \(3\)"),
+        (CONLLU.replace("4\tto\tto\tADP", "4\tto\tADP"), 9, "expected 10 tab-separated CoNLL-U columns, found 9"),
+        (CONLLU.replace("4\tto\tto\tADP", "x\tto\tto\tADP"), 9, "bad CoNLL-U ID 'x'"),
+        (CONLLU.replace("1\tDo\tdo", "1 Do do").replace("\t", " ", 9), 5, "columns must be separated by tabs"),
+    ],
+)
+def test_conllu_errors_name_the_line(tmp_path, text, line, match):
+    with pytest.raises(DataError, match=match) as err:
+        read_tagged(write(tmp_path, "bad.conllu", text))
+    assert err.value.line == line
+
+
+# ---------------------------------------------------------------------------- span JSONL
+TEXT = "Angela Merkel visited Paris. She met Emmanuel Macron."
+
+
+def jsonl(*records) -> str:
+    return "".join(json.dumps(r) + "\n" for r in records)
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"text": TEXT, "label": [[0, 13, "PER"], [22, 27, "LOC"], [37, 52, "PER"]]},  # doccano
+        {"text": TEXT, "labels": [[37, 52, "PER"], [0, 13, "PER"], [22, 27, "LOC"]]},
+        {"text": TEXT, "entities": [{"start": 0, "end": 13, "label": "PER"}, {"start": 22, "end": 27, "label": "LOC"},
+                                    {"start": 37, "end": 52, "label": "PER"}]},
+        {"text": TEXT, "spans": [{"start": 0, "end": 14, "label": "PER"}, {"start": 22, "end": 27, "type": "LOC"},
+                                 {"start": 36, "end": 52, "label": "PER"}]},  # whitespace at edges is not the span
+    ],
+)
+def test_span_jsonl_forms(tmp_path, record):
+    gold = read_tagged(write(tmp_path, "d.jsonl", jsonl(record)))
+    assert gold.format == "jsonl" and gold.scheme == "IOB2"
+    one, two = gold.sentences  # rnntag's own sentence splitter and tokenizer
+    assert one.tokens == ("Angela", "Merkel", "visited", "Paris", ".")
+    assert one.tags == ("B-PER", "I-PER", "O", "B-LOC", "O")
+    assert two.tags == ("O", "O", "B-PER", "I-PER", "O")
+    assert one.lines == (1,) * 5 and one.starts_document and not two.starts_document
+
+
+def test_span_jsonl_by_content_and_gzip(tmp_path):
+    data = jsonl({"text": "Paris", "label": [[0, 5, "LOC"]]})
+    assert read_tagged(write(tmp_path, "d.txt", data)).format == "jsonl"
+    assert read_tagged(write(tmp_path, "d.jsonl.gz", data)).sentences[0].tags == ("B-LOC",)
+
+
+def test_a_span_across_a_sentence_break_keeps_the_sentences_together(tmp_path):
+    text = "I saw Mr. Smith. Jr. today."
+    gold = read_tagged(write(tmp_path, "d.jsonl", jsonl({"text": text, "label": [[6, 20, "PER"]]})))
+    assert [t for s in gold.sentences for t in s.tags].count("B-PER") == 1
+    assert any("I-PER" in s.tags and "B-PER" in s.tags for s in gold.sentences)
+
+
+@pytest.mark.parametrize(
+    "record, match",
+    [
+        ({"label": [[0, 1, "X"]]}, 'missing "text" string'),
+        ({"text": 5, "label": []}, '"text" must be a string, not int'),
+        ({"text": TEXT, "label": [[0, 3, "PER"]]}, r"span \[0, 3, 'PER'\] \('Ang'\): its end is inside the token 'Angela'"),
+        ({"text": TEXT, "label": [[2, 13, "PER"]]}, "its start is inside the token 'Angela'"),
+        ({"text": TEXT, "label": [[0, 13, "PER"], [7, 21, "X"]]}, "overlapping spans"),
+        ({"text": TEXT, "label": [[40, 60, "PER"]]}, r"offset past the end of the text \(length 52\)"),
+        ({"text": TEXT, "label": [[5, 5, "PER"]]}, "start must be before end"),
+        ({"text": TEXT, "label": [[0, "5", "PER"]]}, "start and end must be integers"),
+        ({"text": TEXT, "label": [[0, 6, "a b"]]}, "label must be a non-empty string without whitespace"),
+        ({"text": TEXT, "label": [[0, 6]]}, "malformed span"),
+        ({"text": TEXT, "label": "PER"}, "must be a list of spans"),
+        ({"text": TEXT, "label": [[6, 7, "X"]]}, "covers only whitespace"),
+    ],
+)
+def test_span_jsonl_errors_name_file_line_and_span(tmp_path, record, match):
+    path = write(tmp_path, "bad.jsonl", jsonl({"text": "fine", "label": []}, record))
+    with pytest.raises(DataError, match=match) as err:
+        read_tagged(path)
+    assert err.value.line == 2 and str(err.value).startswith(f"{path}:2: ")
+
+
+def test_align_expand_snaps_edges_outward_and_counts_them(tmp_path):
+    path = write(tmp_path, "d.jsonl", jsonl({"text": TEXT, "label": [[1, 10, "PER"], [22, 27, "LOC"]]}))
+    gold = read_tagged(path, align="expand")
+    assert gold.sentences[0].tags == ("B-PER", "I-PER", "O", "B-LOC", "O")
+    assert gold.notes == (f"note: --align expand moved 2 span edges of {path} outward to token boundaries "
+                          f"(first at {path}:1, span [1, 10, 'PER'] ('ngela Mer'))",)
+
+
+def test_records_with_their_own_tokens_and_tags(tmp_path):
+    record = {"text": "New York-based firm", "tokens": ["New", "York-based", "firm"], "tags": ["ADJ", "ADJ", "NOUN"]}
+    entities = {"text": "New York-based", "tokens": [{"text": "New", "start": 0, "end": 3},
+                                                     {"text": "York-based", "start": 4, "end": 14}],
+                "entities": [{"start": 0, "end": 14, "label": "MISC"}]}
+    pos = read_tagged(write(tmp_path, "p.jsonl", jsonl(record, record)))
+    assert pos.scheme == "TAGS" and pos.sentences[0].tokens == ("New", "York-based", "firm")
+    ner = read_tagged(write(tmp_path, "n.jsonl", jsonl(entities)))
+    assert ner.sentences[0].tags == ("B-MISC", "I-MISC")
+    with pytest.raises(DataError, match="one a token"):
+        read_tagged(write(tmp_path, "b.jsonl", jsonl({**record, "tags": ["ADJ"]})))
+
+
+# ---------------------------------------------------------------- formats rnntag does not read
+@pytest.mark.parametrize(
+    "name, text, match",
+    [
+        ("a.json", json.dumps([{"text": "x"}], indent=1), "one JSON document"),
+        ("a.jsonl", "[1, 2]\n", "expected a JSON object a line"),
+        ("a.txt", "token,tag\nEU,B-ORG\n", "looks like CSV"),
+        ("a.txt", "EU rejects German call to boycott British lamb .\nPeter Blackburn\n", "one sentence a line"),
+        ("a.txt", '{"text": "x", \n', "not valid JSON"),
+    ],
+)
+def test_unreadable_formats_say_what_they_look_like(tmp_path, name, text, match):
+    with pytest.raises(DataError, match=match):
+        read_tagged(write(tmp_path, name, text))
+
+
+def test_format_by_content():
+    assert format_by_content([(1, "# a comment"), (2, "1\tx\t_\t_\t_\t_\t_\t_\t_\t_")]) == "conllu"
+    assert format_by_content([(1, "-DOCSTART- -X- O O"), (2, ""), (3, "EU NNP B-ORG")]) == "conll"
+    assert format_by_content([(1, "# O"), (2, "a O")]) == "conll"  # a '#' token, tab-free
+    assert format_by_content([(1, '{"text": ""}')]) == "jsonl"
+
+
+def test_columns_do_not_apply_to_span_jsonl(tmp_path):
+    with pytest.raises(UsageError, match="span JSONL, which has no columns: drop --tag-column"):
+        read_tagged(write(tmp_path, "a.jsonl", jsonl({"text": "x"})), tag_column=2)
+
+
+def test_stdin_is_sniffed_too(tmp_path, monkeypatch):
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(CONLLU.encode())))
+    source = open_source("-")
+    assert source.format == "conllu" and sum(1 for _ in source.lines) == CONLLU.count("\n")
+
+
+def test_conll_token_column_and_docstart(tmp_path):
+    path = write(tmp_path, "a.conll", "-DOCSTART- -X- O\n\n1 EU B-ORG\n2 rejects O\n\n-DOCSTART- -X- O\n\n1 Hi O\n")
+    gold = read_tagged(path, token_column=1)
+    assert [s.tokens for s in gold.sentences] == [("EU", "rejects"), ("Hi",)]
+    assert [s.starts_document for s in gold.sentences] == [True, True]
+    assert gold.sentences[0].extras == ((-1, "-DOCSTART- -X- O"),)
