@@ -57,8 +57,6 @@ def parse_config(raw: Any, where: str | Path) -> Config:
 
 def read_model_dir(directory: str | Path) -> ModelFiles:
     """Metadata, config, vocabulary and weights of a model directory, every checksum checked."""
-    import yaml
-
     directory = Path(directory)
     if not directory.exists():
         raise ModelError(f"{directory}: no such model directory")
@@ -77,10 +75,15 @@ def read_model_dir(directory: str | Path) -> ModelFiles:
     for name in (CONFIG, VOCAB):  # unlisted in older directories: read without a checksum
         if name not in contents:
             contents[name] = _read_plain(directory / name)
-    try:
-        raw = safe_yaml(contents[CONFIG].decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as err:
-        raise ModelError(f"{directory / CONFIG}: corrupt ({type(err).__name__})") from None
+    if isinstance(meta.get("config"), dict) and CONFIG in listed and meta.get("config_sha256") == listed[CONFIG]:
+        raw = meta["config"]
+    else:
+        import yaml
+
+        try:
+            raw = safe_yaml(contents[CONFIG].decode("utf-8"))
+        except (UnicodeDecodeError, yaml.YAMLError) as err:
+            raise ModelError(f"{directory / CONFIG}: corrupt ({type(err).__name__})") from None
     config = parse_config(raw, directory / CONFIG)
     try:
         vocab_raw = json.loads(contents[VOCAB].decode("utf-8"))
@@ -155,6 +158,10 @@ def save_model(directory: str | Path, model: Any, config: Config, vocab: Vocab, 
         **formats.stamp(formats.MODEL_DIR),
         **meta,
         "files": {name: formats.sha256(blob) for name, blob in blobs.items()},
+        # config.yaml's content for reading without a YAML parser (a faster start): used while
+        # config.yaml is the file it was copied from
+        "config": config.to_dict(),
+        "config_sha256": formats.sha256(blobs[CONFIG]),
     }
     atomic_write(directory / META, json.dumps(full_meta, indent=2, ensure_ascii=False) + "\n")
 

@@ -4,6 +4,8 @@ import hashlib
 import json
 import pickle
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ import torch
 import rnntag
 from rnntag import formats
 from rnntag.errors import ModelError
-from rnntag.model_dir import load_model
+from rnntag.model_dir import load_model, parse_config, read_model_dir
 
 LEGACY = Path(__file__).parent / "data" / "legacy"
 
@@ -135,3 +137,16 @@ def test_pickle_payload_in_weights_never_runs(trained, tmp_path):
         with pytest.raises(ModelError, match="not a valid safetensors file"):
             rnntag.load(d, runtime=runtime)
     assert not marker.exists()
+
+
+def test_loading_reads_the_config_without_a_yaml_parser(trained):
+    # meta.json keeps config.yaml's content with its checksum: tagging starts without PyYAML
+    meta = json.loads((trained[0] / "meta.json").read_text())
+    assert meta["config_sha256"] == meta["files"]["config.yaml"]
+    assert parse_config(meta["config"], "x") == read_model_dir(trained[0]).config
+    code = (
+        "import sys, rnntag\n"
+        f"rnntag.load({str(trained[0])!r}).tag('Anna lives in Berlin.')\n"
+        "assert 'yaml' not in sys.modules, 'yaml imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
