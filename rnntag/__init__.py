@@ -1,4 +1,4 @@
-"""rnntag: recurrent sequence taggers (BiLSTM/BiGRU + CRF) for named-entity recognition.
+"""rnntag: recurrent sequence taggers (BiLSTM/BiGRU + CRF) for named entities and any token-level tags.
 
     import rnntag
 
@@ -8,7 +8,8 @@
             print(entity.text, entity.type, entity.start, entity.end, entity.score)
 
 The functions behind the command line are here too: ``train``, ``resume``, ``evaluate``,
-``export``, ``predict``, ``score``. Importing the package is cheap: the names below load
+``export``, ``predict``, ``score``, ``convert``, and ``read_tagged`` (gold data in any
+format). Importing the package is cheap: the names below load
 their modules on first use, and torch is only imported by what needs it (training, export,
 the torch runtime), never by ``import rnntag``.
 """
@@ -53,23 +54,27 @@ _LAZY = {
     "score": "rnntag.scoring",
     "Scores": "rnntag.scoring",
     "read_predictions": "rnntag.prediction_file",
+    "convert": "rnntag.conversion",
+    "read_tagged": "rnntag.readers",
 }
 
 __all__ = [
     "Config", "ConfigError", "DataError", "Entity", "Evaluation", "ExportError", "InternalError", "ModelError",
     "ModelInfo", "Reporter", "RnnTagError", "Scores", "Sentence", "Tagger", "Token", "TrainResult", "TrainingDiverged",
     "TrainingInterrupted", "UsageError", "__version__", "evaluate", "export", "load",
-    "load_config", "predict", "read_info", "read_predictions", "resume", "score", "train",
+    "load_config", "predict", "read_info", "read_predictions", "resume", "score", "train", "convert", "read_tagged",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
     from rnntag.config import Config, load_config
+    from rnntag.conversion import convert
     from rnntag.evaluation import Evaluation, evaluate
     from rnntag.exporter import export
     from rnntag.info import ModelInfo, read_info
     from rnntag.loading import load
     from rnntag.prediction import predict
     from rnntag.prediction_file import read_predictions
+    from rnntag.readers import read_tagged
     from rnntag.results import Entity, Sentence, Token
     from rnntag.scoring import Scores, score
     from rnntag.tagger import Tagger

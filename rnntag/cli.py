@@ -26,7 +26,8 @@ from rnntag.errors import RnnTagError  # noqa: E402
 app = typer.Typer(
     name="rnntag",
     help=(
-        "Train, evaluate, run and ship recurrent (BiLSTM/BiGRU-CRF) sequence taggers for NER.\n\n"
+        "Train, evaluate, run and ship recurrent (BiLSTM/BiGRU-CRF) sequence taggers: named entities, "
+        "POS tags, chunks, any token-level labels.\n\n"
         "Examples:\n\n"
         "\b\n"
         "  rnntag train data/sample.train.conll --dev data/sample.dev.conll -o models/demo\n"
@@ -207,7 +208,8 @@ def _column(value: str | None) -> int | None:
 
 @app.command()
 def train(
-    train_file: Optional[Path] = typer.Argument(None, metavar="TRAIN", help="Training data (CoNLL columns; .gz or - for stdin)."),
+    train_file: Optional[Path] = typer.Argument(
+        None, metavar="TRAIN", help="Training data: CoNLL columns, CoNLL-U or span JSONL (.gz or - for stdin)."),
     dev: Optional[Path] = typer.Option(None, "--dev", help="Dev data for early stopping. Default: a deterministic 10% of TRAIN."),
     output: Path = typer.Option(Path("model"), "-o", "--output", help="Model directory to write."),
     config_file: Optional[Path] = typer.Option(None, "--config", help="YAML config (see --print-config)."),
@@ -247,13 +249,20 @@ def train(
     nproc: int = typer.Option(1, "--nproc", min=1, help="Train with N processes on this machine (starts torchrun)."),
     print_config: bool = typer.Option(False, "--print-config", help="Print the effective config as YAML and exit."),
 ) -> None:
-    """Train a tagger on CoNLL data; the best model by dev entity-F1 is kept.
+    """Train a tagger on entities or any tags.
+
+    The best model by dev score is kept: entity F1, or token accuracy for a token-level tag
+    set (POS tags, any labels).
 
     Examples:
 
     \b
       rnntag train data/sample.train.conll --dev data/sample.dev.conll -o models/demo
       rnntag train train.txt --dev valid.txt -o models/ner --cell gru --epochs 40 --seed 2
+      rnntag train train.txt --dev valid.txt -o models/pos --tag-column 1   # POS: a tag set
+      rnntag train ud-train.conllu --dev ud-dev.conllu -o models/upos       # CoNLL-U, UPOS
+      rnntag train doccano.jsonl -o models/spans                            # span JSONL
+      rnntag train new.conll -o models/tuned --init models/ner --lr 0.0005  # fine-tune
       rnntag train --print-config > my.yaml   # edit, then: rnntag train train.txt --config my.yaml
       rnntag train --resume models/ner        # continue an interrupted run
       rnntag train train.txt --dev valid.txt -o models/ner --nproc 2           # 2 processes (torchrun)
@@ -388,7 +397,7 @@ def _show_scores(scores: Any, as_json: bool, title: str) -> None:
 @app.command("eval")
 def eval_(
     model_dir: Path = typer.Argument(..., metavar="MODEL", help=MODEL_HELP),
-    data: Path = typer.Argument(..., metavar="DATA", help="Gold CoNLL data (.gz or - for stdin)."),
+    data: Path = typer.Argument(..., metavar="DATA", help="Gold data: CoNLL, CoNLL-U or span JSONL (.gz or - for stdin)."),
     as_json: bool = typer.Option(False, "--json", help="Print metrics as JSON to stdout."),
     output: Optional[Path] = typer.Option(None, "--output", help="Write 'token gold pred' lines to this file."),
     strict: bool = typer.Option(False, "--strict", help="seqeval strict mode (default: conlleval rules)."),
@@ -403,7 +412,9 @@ def eval_(
     runtime: str = typer.Option("auto", "--runtime", help="auto or numpy (torch-free) or torch."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --output file."),
 ) -> None:
-    """Score a model on gold data: entity P/R/F1 per type, micro/macro averages, token accuracy.
+    """Score a model on gold data.
+
+    Entity P/R/F1 per type (per tag for a token-level tag set), averages, token accuracy.
 
     Examples:
 
@@ -565,9 +576,10 @@ def convert(
     align: str = typer.Option("strict", "--align", metavar="strict|expand", help=ALIGN_HELP),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
 ) -> None:
-    """Convert tagged data between CoNLL, CoNLL-U and span JSONL, and between tag schemes.
+    """Convert between formats and tag schemes.
 
-    Streams: a sentence at a time, whatever the file size.
+    Tagged data between CoNLL, CoNLL-U and span JSONL, and entity tags between IOB1, IOB2 and
+    BIOES. Streams: a sentence at a time, whatever the file size.
 
     Examples:
 

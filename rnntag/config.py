@@ -43,7 +43,7 @@ def positive(default: Any) -> Any:
 
 
 def non_negative(default: Any) -> Any:
-    return _rule(default, lambda v: None if v >= 0 else f"must not be negative, got {v}")
+    return _rule(default, lambda v: None if v is None or v >= 0 else f"must not be negative, got {v}")
 
 
 def fraction(default: Any) -> Any:

@@ -52,7 +52,7 @@ def convert(
     span JSONL input gives IOB2)."""
     from rnntag.fileio import atomic_open, check_output
 
-    target = to or (format_by_name(output) if output is not None and str(output) != "-" else None)
+    target = to or (_named(output) if output is not None and str(output) != "-" else None)
     if target is None:
         raise UsageError("give --to conll, conllu or jsonl (or an output file name ending in one of them)")
     if target not in FORMATS:
@@ -93,6 +93,12 @@ def convert(
     scheme_out = out_scheme or (("IOB2" if opened.format == "jsonl" else detected) if entities else schemes.TAGS)
     notes = tuple(n for n in (alignment.note(name),) if n)
     return Converted(stats[0], stats[1], opened.format, target, scheme_out, notes)
+
+
+def _named(path: str | Path) -> str | None:
+    """The output format a file name says (``.conll`` too, which reading sniffs instead)."""
+    name = str(path).lower().removesuffix(".gz")
+    return "conll" if name.endswith(".conll") else format_by_name(path)
 
 
 class _Writer:

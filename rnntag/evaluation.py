@@ -84,7 +84,7 @@ def evaluate(
     if scheme == "auto" and not tagger.vocab.is_entities:
         scheme = schemes.TAGS
     gold = read_tagged(data, tag_column=tag_column, token_column=token_column, scheme=scheme, strict=strict_tags,
-                       align=align)
+                       align=align, entities_only=tagger.vocab.is_entities)
     result = evaluate_sentences(
         tagger, [s.tokens for s in gold.sentences], [list(s.tags) for s in gold.sentences], gold.scheme, strict)
     return replace(result, notes=gold.notes)

@@ -148,15 +148,21 @@ class Spelling:
         return tag
 
 
+def _entity_shaped(tag: str) -> bool:
+    """``O``, or one letter and a dash (``B-PER``, ``U-PER``, even a broken ``B-``): a tag
+    meant as an entity tag, valid or not."""
+    return tag in ("O", "o") or (len(tag) > 1 and tag[1] == "-" and tag[0].isalpha())
+
+
 def _entity_like(tag_seqs: Sequence[Sequence[str]]) -> bool:
-    """Whether a tag column holds entity tags: at least ENTITY_SHARE of its tags are ``O``
-    or P-TYPE with P in B, I, E, S, and (unless every tag is O) some have a prefix."""
+    """Whether a tag column holds entity tags: at least ENTITY_SHARE of its tags look like
+    entity tags (``_entity_shaped``), and (unless every tag is O) some have a prefix."""
     counts = Counter(tag for seq in tag_seqs for tag in seq)
     total = sum(counts.values())
     if not total:
         return True
-    shaped = {t: n for t, n in counts.items() if _parse(t) is not None}
-    prefixed = any(_parse(t)[0] != "O" for t in shaped)  # type: ignore[index]
+    shaped = {t: n for t, n in counts.items() if _entity_shaped(t)}
+    prefixed = any(t not in ("O", "o") for t in shaped)
     return sum(shaped.values()) >= ENTITY_SHARE * total and (prefixed or len(shaped) == len(counts))
 
 
@@ -269,8 +275,18 @@ def check_tags(
     chosen = detect_scheme(seqs, entities_only) if auto else normalize_scheme(scheme)
     if chosen == TAGS:
         return TagCheck(TAGS)
+    if entities_only and auto and not _entity_like(seqs):
+        odd = Counter(t for seq in seqs for t in seq if not _entity_shaped(t))
+        sent, i = next((s, i) for s in sentences for i, t in enumerate(s.tags or ()) if not _entity_shaped(t))
+        examples = ", ".join(repr(t) for t, _ in odd.most_common(3))
+        raise DataError(
+            f"tag {(sent.tags or ())[i]!r} is not an entity tag: this column holds a token-level tag set "
+            f"(tags such as {examples}) where entity tags are expected; check --tag-column",
+            path, sent.lines[i] if i < len(sent.lines) else None,
+        )
     label = f"{'detected ' if auto else ''}scheme {chosen}"
-    hint = "; if this column holds a token-level tag set (POS tags, any labels), give --scheme tags"
+    hint = ("; this column does not hold entity tags: check --tag-column" if entities_only else
+            "; if this column holds a token-level tag set (POS tags, any labels), give --scheme tags")
     slips = 0
     first: tuple[str, int | None] | None = None
 

@@ -105,15 +105,13 @@ class Scores:
         gold/predicted/correct_entities, strict, scheme. A token-level tag set: token_accuracy,
         per_tag (precision, recall, f1, support, predicted, correct of each tag), macro,
         tokens, sentences, scheme ("TAGS")."""
+        macro = {"precision": float(self.macro_precision), "recall": float(self.macro_recall),
+                 "f1": float(self.macro_f1)}
         if not self.is_entities:
             return {
                 "token_accuracy": float(self.token_accuracy),
                 "per_tag": _per_type_json(self),
-                "macro": {
-                    "precision": float(self.macro_precision),
-                    "recall": float(self.macro_recall),
-                    "f1": float(self.macro_f1),
-                },
+                "macro": macro,
                 "tokens": self.n_tokens,
                 "sentences": self.n_sentences,
                 "scheme": self.scheme,
@@ -124,11 +122,7 @@ class Scores:
             "f1": float(self.f1),
             "token_accuracy": float(self.token_accuracy),
             "per_type": _per_type_json(self),
-            "macro": {
-                "precision": float(self.macro_precision),
-                "recall": float(self.macro_recall),
-                "f1": float(self.macro_f1),
-            },
+            "macro": macro,
             "tokens": self.n_tokens,
             "sentences": self.n_sentences,
             "gold_entities": self.n_gold,

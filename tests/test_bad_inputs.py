@@ -337,17 +337,18 @@ CASES: list[Case] = [
     C("eval_tag_bare_type", "eval {m} {d}/bare_type.conll", "{d}/bare_type.conll:4: tag 'PER'"),
     C("eval_tag_garbage", "eval {m} {d}/garbage.conll --output {o}/p.txt", "{d}/garbage.conll:4: tag 'blah'",
       out="{o}/p.txt"),
-    C("train_tag_lowercase", TRAIN.replace("ok", "lower_tag"), "{d}/lower_tag.conll:1: tag 'b-per'", out="{o}/m"),
     C("score_bad_predicted_tag", "score {d}/preds_badtag.txt", "{d}/preds_badtag.txt:3: invalid predicted tag 'X-'"),
     C("score_bioes_predictions_iob_gold", "score {d}/preds_bioes_vs_iob.txt --strict",
       "{d}/preds_bioes_vs_iob.txt:2: predicted tag 'E-PER' is BIOES"),
-    C("train_iob1_iob2_mix", TRAIN.replace("ok", "mixed"), "{d}/mixed.conll:5: mix of IOB1 and IOB2", out="{o}/m"),
-    C("eval_iob1_iob2_mix", "eval {m} {d}/mixed.conll", "{d}/mixed.conll:5: mix of IOB1 and IOB2"),
-    C("train_scheme_iob2_on_iob1", TRAIN.replace("ok", "iob1") + " --scheme IOB2",
+    C("train_iob1_iob2_mix_strict", TRAIN.replace("ok", "mixed") + " --strict-tags",
+      "{d}/mixed.conll:1: tag 'I-PER' at sentence start is not allowed in IOB2", out="{o}/m"),
+    C("eval_iob1_iob2_mix_strict", "eval {m} {d}/mixed.conll --strict-tags",
+      "{d}/mixed.conll:1: tag 'I-PER' at sentence start is not allowed in IOB2"),
+    C("train_scheme_iob2_on_iob1", TRAIN.replace("ok", "iob1") + " --scheme IOB2 --strict-tags",
       "{d}/iob1.conll:1: tag 'I-PER' at sentence start is not allowed in IOB2", out="{o}/m"),
-    C("train_bioes_bad_transition", TRAIN.replace("ok", "bioes_bad"),
+    C("train_bioes_bad_transition", TRAIN.replace("ok", "bioes_bad") + " --strict-tags",
       "{d}/bioes_bad.conll:5: tag 'O' after 'B-PER' is not allowed in BIOES", out="{o}/m"),
-    C("eval_bioes_ends_inside_entity", "eval {m} {d}/bioes_end.conll",
+    C("eval_bioes_ends_inside_entity", "eval {m} {d}/bioes_end.conll --strict-tags",
       "{d}/bioes_end.conll:5: tag 'I-PER' at sentence end is not allowed in BIOES"),
     C("train_missing_file", TRAIN.replace("ok", "nothere"), "{d}/nothere.conll: no such file", out="{o}/m"),
     C("train_missing_dev", TRAIN + " --dev {d}/nodev.conll", "{d}/nodev.conll: no such file", out="{o}/m"),
@@ -439,9 +440,9 @@ CASES: list[Case] = [
     C("train_dropout_1", TRAIN + " --dropout 1.0", "must be in [0, 1), got 1.0", "dropout", out="{o}/m"),
     C("train_scheme_unknown", TRAIN + " --scheme IOB3", "unknown tag scheme 'IOB3'", out="{o}/m"),
     C("train_no_data", "train -o {o}/m", "missing TRAIN file", out="{o}/m"),
-    C("predict_input_xml", "predict {m} --input xml -o {o}/o.txt", "--input must be text, tokens or conll, not 'xml'",
+    C("predict_input_xml", "predict {m} --input xml -o {o}/o.txt", "--input must be text, tokens, conll or conllu, not 'xml'",
       out="{o}/o.txt"),
-    C("predict_format_csv", "predict {m} --format csv -o {o}/o.txt", "--format must be conll, jsonl or inline, not 'csv'",
+    C("predict_format_csv", "predict {m} --format csv -o {o}/o.txt", "--format must be conll, conllu, jsonl or inline, not 'csv'",
       out="{o}/o.txt"),
     C("predict_runtime_gpu", "predict {m} --runtime gpu", "runtime must be one of auto, numpy, torch, not 'gpu'"),
     C("export_format_tflite", "export {m} --format tflite -o {o}/exp", "--format must be one of numpy, onnx, torchscript",
@@ -537,8 +538,8 @@ def test_force_does_not_destroy_existing_output_when_input_is_bad(zoo, tmp_path)
     out.write_text("precious\n")
     r = invoke("predict", zoo["m"], f"{zoo['d']}/nul.conll", "--input", "conll", "-o", out, "--force")
     assert_clean_error(r, [f"{zoo['d']}/nul.conll:3: NUL byte"], out, before=b"precious\n")
-    r = invoke("eval", zoo["m"], f"{zoo['d']}/mixed.conll", "--output", out, "--force")
-    assert_clean_error(r, ["mix of IOB1 and IOB2"], out, before=b"precious\n")
+    r = invoke("eval", zoo["m"], f"{zoo['d']}/mixed.conll", "--output", out, "--force", "--strict-tags")
+    assert_clean_error(r, ["not allowed in IOB2"], out, before=b"precious\n")
 
 
 def test_export_force_over_existing_keeps_it_when_model_is_bad(zoo, tmp_path):

@@ -91,7 +91,7 @@ def test_conllu_round_trips_unchanged(tmp_path):
     convert(src, tmp_path / "b.conllu")
     assert (tmp_path / "b.conllu").read_text() == CONLLU
     convert(src, tmp_path / "x.conll", tag_column=4)
-    assert (tmp_path / "x.conll").read_text() == "Do\tVBP\nn't\tRB\ngo\tVB\n.\t.\n\n"
+    assert (tmp_path / "x.conll").read_text() == "-DOCSTART-\n\nDo\tVBP\nn't\tRB\ngo\tVB\n.\t.\n\n"  # newdoc
     convert(src, tmp_path / "p.jsonl")  # a tag set: tags, no entities
     record = json.loads((tmp_path / "p.jsonl").read_text())
     assert record["tags"] == ["AUX", "PART", "VERB", "PUNCT"] and "entities" not in record
@@ -125,7 +125,7 @@ def test_errors(tmp_path):
     with pytest.raises(UsageError, match="token-level tag set"):
         convert(pos, tmp_path / "x.conll", scheme="IOB2")
     bad = tmp_path / "bad.conll"
-    bad.write_text("a O\n" * 30 + "b B_PER\n")
+    bad.write_text("a B-PER\n" + "a O\n" * 29 + "b B_PER\n")
     with pytest.raises(DataError, match="bad.conll:31: tag 'B_PER'"):
         convert(bad, tmp_path / "x.conll", scheme="IOB2")
     assert not (tmp_path / "x.conll").exists()  # nothing half-written

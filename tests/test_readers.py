@@ -52,7 +52,7 @@ def test_conllu_by_name_and_by_content(tmp_path, name):
     assert first.tokens == ("Do", "n't", "go", "to", "New", "York", ".")  # FORM; no range, no empty node
     assert first.tags == ("AUX", "PART", "VERB", "ADP", "PROPN", "PROPN", "PUNCT")  # UPOS
     assert first.lines == (5, 6, 7, 9, 10, 11, 12) and first.starts_document and not second.starts_document
-    assert second.tokens == ("Hi",) and second.lines == (16,)
+    assert second.tokens == ("Hi",) and second.lines == (15,)
 
 
 def test_conllu_tag_and_token_columns(tmp_path):
@@ -76,7 +76,7 @@ def test_conllu_written_back_unchanged_but_the_tag_column(tmp_path):
         (CONLLU.replace("\tAUX\t", "\t_\t"), 5, r"no tag \(_\) in column UPOS \(3\)"),
         (CONLLU.replace("4\tto\tto\tADP", "4\tto\tADP"), 9, "expected 10 tab-separated CoNLL-U columns, found 9"),
         (CONLLU.replace("4\tto\tto\tADP", "x\tto\tto\tADP"), 9, "bad CoNLL-U ID 'x'"),
-        (CONLLU.replace("1\tDo\tdo", "1 Do do").replace("\t", " ", 9), 5, "columns must be separated by tabs"),
+        (CONLLU.replace("\t", " ", 9), 4, "columns must be separated by tabs"),
     ],
 )
 def test_conllu_errors_name_the_line(tmp_path, text, line, match):
@@ -135,7 +135,7 @@ def test_a_span_across_a_sentence_break_keeps_the_sentences_together(tmp_path):
         ({"text": TEXT, "label": [[0, 3, "PER"]]}, r"span \[0, 3, 'PER'\] \('Ang'\): its end is inside the token 'Angela'"),
         ({"text": TEXT, "label": [[2, 13, "PER"]]}, "its start is inside the token 'Angela'"),
         ({"text": TEXT, "label": [[0, 13, "PER"], [7, 21, "X"]]}, "overlapping spans"),
-        ({"text": TEXT, "label": [[40, 60, "PER"]]}, r"offset past the end of the text \(length 52\)"),
+        ({"text": TEXT, "label": [[40, 60, "PER"]]}, r"offset past the end of the text \(length 53\)"),
         ({"text": TEXT, "label": [[5, 5, "PER"]]}, "start must be before end"),
         ({"text": TEXT, "label": [[0, "5", "PER"]]}, "start and end must be integers"),
         ({"text": TEXT, "label": [[0, 6, "a b"]]}, "label must be a non-empty string without whitespace"),

@@ -86,7 +86,8 @@ def test_token_level_eval_table_json_and_inline(tagset):
 def test_entity_model_refuses_token_level_gold_and_back(trained, tagset):
     paths, model, _ = tagset
     r = CliRunner().invoke(app, ["eval", str(trained[0]), str(paths["dev"])])
-    assert r.exit_code == 2 and "holds a token-level tag set" in r.stderr and "model tags entities" in r.stderr
+    assert r.exit_code == 2 and f"{paths['dev']}:" in r.stderr and "holds a token-level tag set" in r.stderr
+    assert "entity tags are expected; check --tag-column" in r.stderr
 
 
 def test_scheme_tags_forces_a_tag_set_on_entity_data(tiny, tmp_path):
@@ -102,14 +103,16 @@ def test_lowercase_prefixes_come_back_as_the_file_spelled_them(tiny, tmp_path):
     lower = {}
     for split in ("train", "dev"):
         lower[split] = tmp_path / f"{split}.conll"
-        lower[split].write_text(retag(tiny[split].read_text(), lambda _, tag: tag.lower()))
+        lower[split].write_text(retag(tiny[split].read_text(), lambda _, tag: tag[0].lower() + tag[1:]))  # b-PER, o
     train(lower["train"], tmp_path / "m", load_config(tiny["config"]), dev_path=lower["dev"])
     tagger = rnntag.load(tmp_path / "m")
-    assert tagger.scheme == "IOB2" and set(tagger.labels) == {"loc", "misc", "org", "per"}
+    assert tagger.scheme == "IOB2" and set(tagger.labels) == {"LOC", "MISC", "ORG", "PER"}  # types as written
     tags = {t for s in tagger.tag_tokens([s.tokens for s in read_tagged(lower["dev"]).sentences]) for t in s.tags}
-    assert tags <= {"o", "b-loc", "i-loc", "b-misc", "i-misc", "b-org", "i-org", "b-per", "i-per"} and len(tags) > 2
-    r = CliRunner().invoke(app, ["eval", str(tmp_path / "m"), str(tiny["dev"]), "--json"])  # upper-case gold
-    assert r.exit_code == 0 and json.loads(r.stdout)["f1"] > 0
+    assert tags <= {"o", "b-LOC", "i-LOC", "b-MISC", "i-MISC", "b-ORG", "i-ORG", "b-PER", "i-PER"} and len(tags) > 2
+    upper = CliRunner().invoke(app, ["eval", str(tmp_path / "m"), str(tiny["dev"]), "--json"])  # B-PER gold
+    lowered = CliRunner().invoke(app, ["eval", str(tmp_path / "m"), str(lower["dev"]), "--json"])
+    assert upper.exit_code == lowered.exit_code == 0
+    assert json.loads(upper.stdout) == json.loads(lowered.stdout) and json.loads(upper.stdout)["f1"] > 0
 
 
 def test_annotation_slips_warn_once_and_strict_tags_refuses(tiny, tmp_path):
@@ -211,7 +214,7 @@ def test_init_fine_tunes_a_trained_model_and_extends_its_vocabulary(trained, tin
 def test_init_starts_from_the_weights_not_from_scratch(trained, tiny, tmp_path):
     # zero epochs of learning (lr 0): the fine-tuned model tags exactly as the one it started from
     out = tmp_path / "same"
-    cfg = load_config(tiny["config"]).override("train", epochs=1, lr=1e-12, average=0.0)
+    cfg = load_config(tiny["config"]).override("train", epochs=1, lr=1e-12, min_lr=0.0)
     train(tiny["train"], out, cfg, dev_path=tiny["dev"], init=trained[0])
     sents = [s.tokens for s in read_tagged(tiny["test"]).sentences]
     before = [s.tags for s in rnntag.load(trained[0]).tag_tokens(sents)]
