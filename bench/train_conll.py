@@ -1,13 +1,14 @@
 """Train the default config on CoNLL-2003 train with valid as dev; print JSON figures.
 
     python bench/train_conll.py [--data ../shared/data/conll2003] [--out bench/out/conll-default]
-                                [--seed 1] [--tag-column N] [--set section.key=value ...]
+                                [--seed 1] [--tag-column N] [--train-sentences N] [--set section.key=value ...]
 
 ``--tag-column``: 3 (the default, the last) is NER; 1 the POS tags (a token-level tag set:
 token accuracy), 2 the chunks (IOB2 spans: chunk F1). Prints {"dev_metric", "dev_score",
 "dev_f1" (entities and chunks), "best_epoch", "epochs", "train_seconds", "train_minutes",
 "train_tokens_per_second", "peak_rss_mb", "model_dir", "per_epoch_dev_score", ...} to stdout;
-progress goes to stderr.
+progress goes to stderr. ``--train-sentences N`` trains on the first N sentences of train
+only (a small corpus), still scored on all of valid.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ def main() -> None:
     parser.add_argument("--out", default="bench/out/conll-default")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--tag-column", type=int, default=None, help="1: POS, 2: chunks, 3 (default): NER")
+    parser.add_argument("--train-sentences", type=int, default=None, help="the first N sentences of train only")
     parser.add_argument("--set", action="append", default=[], help="override, e.g. model.hidden=256")
     args = parser.parse_args()
 
@@ -51,13 +53,23 @@ def main() -> None:
     from rnntag.training import train
 
     data = Path(args.data)
+    train_file = data / "train.txt"
+    if args.train_sentences:
+        import tempfile
+
+        blocks = [b for b in train_file.read_text(encoding="utf-8").split("\n\n") if b.strip()
+                  and not b.strip().startswith("-DOCSTART-")]
+        subset = Path(tempfile.mkdtemp()) / f"train{args.train_sentences}.txt"
+        subset.write_text("\n\n".join(blocks[: args.train_sentences]) + "\n\n", encoding="utf-8")
+        train_file = subset
     start = time.perf_counter()
-    result = train(data / "train.txt", args.out, config, dev_path=data / "valid.txt", force=True, reporter=_RichReporter())
+    result = train(train_file, args.out, config, dev_path=data / "valid.txt", force=True, reporter=_RichReporter())
     wall = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     entities = result.dev_metric == "F1"
     print(json.dumps({
         "tag_column": config.data.tag_column,
+        "train_sentences": args.train_sentences or "all",
         "dev_metric": result.dev_metric,
         "dev_score": round(100 * result.best_dev_score, 2),
         **({"dev_f1": round(100 * result.best_dev_f1, 2)} if entities else {}),

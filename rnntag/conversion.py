@@ -74,8 +74,7 @@ def convert(
     if out_scheme is not None and not entities:
         raise UsageError(f"{name} holds a token-level tag set, not entity tags: --scheme does not apply")
     spelling = schemes.Spelling.of(s.tags or () for s in head)
-    writer = _Writer(opened.format, target, out_scheme or (detected if entities else schemes.TAGS), entities,
-                     spelling, tag_column, name)
+    writer = _Writer(opened.format, target, out_scheme or detected, entities, spelling, tag_column, name)
     stats = [0, 0]
 
     def write(out: IO[str]) -> None:
@@ -90,7 +89,7 @@ def convert(
     else:
         with atomic_open(output, "w") as handle:
             write(handle)
-    scheme_out = out_scheme or (("IOB2" if opened.format == "jsonl" else detected) if entities else schemes.TAGS)
+    scheme_out = out_scheme or detected
     notes = tuple(n for n in (alignment.note(name),) if n)
     return Converted(stats[0], stats[1], opened.format, target, scheme_out, notes)
 
@@ -117,8 +116,6 @@ class _Writer:
             if not schemes.is_tag(tag):
                 raise DataError(f"tag {tag!r} is not O or B-/I-/E-/S-TYPE (the file's first sentences hold entity tags)",
                                 self.name, line)
-        if self.source == "jsonl" and self.scheme == "IOB2":
-            return tags
         converted = schemes.render_spans(schemes.spans(tags, "BIOES"), len(tags), self.scheme)
         return [self.spelling(t) for t in converted]
 

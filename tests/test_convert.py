@@ -137,3 +137,13 @@ def test_cli_convert_streams_stdin_to_stdout(tmp_path):
     assert "EU\tNNP\tB-NP\tS-ORG" in r.stdout
     r = CliRunner().invoke(app, ["convert", str(DATA / "sample.dev.conll"), "-o", str(tmp_path / "d.jsonl")])
     assert r.exit_code == 0 and "-> jsonl (IOB2) in" in r.stderr
+
+
+def test_jsonl_with_bioes_tags_converts_back_to_iob2(tmp_path):
+    src = DATA / "sample.dev.conll"
+    convert(src, tmp_path / "b.jsonl", scheme="BIOES")
+    assert "S-" in (tmp_path / "b.jsonl").read_text() or "E-" in (tmp_path / "b.jsonl").read_text()
+    back = convert(tmp_path / "b.jsonl", tmp_path / "back.conll", scheme="IOB2")
+    assert back.scheme == "IOB2" and tags_of(tmp_path / "back.conll") == tags_of(src)
+    kept = convert(tmp_path / "b.jsonl", tmp_path / "kept.conll")  # no --scheme: the tags as they are
+    assert kept.scheme == "BIOES" and read_tagged(tmp_path / "kept.conll").scheme == "BIOES"

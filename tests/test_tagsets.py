@@ -90,6 +90,7 @@ def test_entity_model_refuses_token_level_gold_and_back(trained, tagset):
     assert "entity tags are expected; check --tag-column" in r.stderr
 
 
+@pytest.mark.slow
 def test_scheme_tags_forces_a_tag_set_on_entity_data(tiny, tmp_path):
     r = CliRunner().invoke(app, ["train", str(tiny["train"]), "--dev", str(tiny["dev"]), "-o", str(tmp_path / "m"),
                                  "--config", str(tiny["config"]), "--scheme", "tags", "--epochs", "1"])
@@ -99,6 +100,7 @@ def test_scheme_tags_forces_a_tag_set_on_entity_data(tiny, tmp_path):
     assert info.scheme == "TAGS" and "B-PER" in info.labels
 
 
+@pytest.mark.slow
 def test_lowercase_prefixes_come_back_as_the_file_spelled_them(tiny, tmp_path):
     lower = {}
     for split in ("train", "dev"):
@@ -115,6 +117,7 @@ def test_lowercase_prefixes_come_back_as_the_file_spelled_them(tiny, tmp_path):
     assert json.loads(upper.stdout) == json.loads(lowered.stdout) and json.loads(upper.stdout)["f1"] > 0
 
 
+@pytest.mark.slow
 def test_annotation_slips_warn_once_and_strict_tags_refuses(tiny, tmp_path):
     text = tiny["train"].read_text()
     slipped = re.sub(r"\bB-LOC\b", "I-LOC", text, count=3)  # three entities now open with I- in an IOB2 file
@@ -164,6 +167,7 @@ def test_predict_writes_conllu_back_with_the_prediction_in_the_tag_column(tagset
     assert r.exit_code == 0 and json.loads(r.stdout)["token_accuracy"] == 1.0
 
 
+@pytest.mark.slow
 def test_span_jsonl_trains_and_predict_jsonl_reads_back_with_the_same_entities(trained, tiny, tmp_path):
     # a span-JSONL corpus made from the tiny CoNLL data
     jsonl = tmp_path / "train.jsonl"
@@ -195,6 +199,7 @@ def test_sample_data_holds_no_slips():
         assert read_tagged(DATA / f"sample.{split}.conll").check.slips == 0
 
 
+@pytest.mark.slow
 def test_init_fine_tunes_a_trained_model_and_extends_its_vocabulary(trained, tiny, tmp_path):
     base = rnntag.load(trained[0])
     new = tmp_path / "new.conll"
@@ -211,6 +216,7 @@ def test_init_fine_tunes_a_trained_model_and_extends_its_vocabulary(trained, tin
     assert meta["training"]["init"] == str(trained[0])
 
 
+@pytest.mark.slow
 def test_init_starts_from_the_weights_not_from_scratch(trained, tiny, tmp_path):
     # zero epochs of learning (lr 0): the fine-tuned model tags exactly as the one it started from
     out = tmp_path / "same"
@@ -221,6 +227,7 @@ def test_init_starts_from_the_weights_not_from_scratch(trained, tiny, tmp_path):
     assert [s.tags for s in rnntag.load(out).tag_tokens(sents)] == before
 
 
+@pytest.mark.slow
 def test_init_refuses_unknown_tags_unless_added(trained, tiny, tmp_path):
     new = tmp_path / "new.conll"
     new.write_text("Zorblat B-PRODUCT\nrocks O\n\n" * 20 + "Anna B-PER\nsings O\n\n" * 20)
