@@ -18,9 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
+# the child's own high-water mark (VmHWM starts afresh at exec; ru_maxrss would carry the parent's over)
 PEAK = (
-    "import atexit, resource, sys\n"
-    "atexit.register(lambda: sys.stderr.write('PEAK %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+    "import atexit, sys\n"
+    "hwm = lambda: next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM'))\n"
+    "atexit.register(lambda: sys.stderr.write('PEAK %d\\n' % hwm()))\n"
     "sys.argv = ['rnntag', 'convert', *sys.argv[1:]]\n"
     "from rnntag.cli import main\n"
     "main()\n"
@@ -53,7 +55,9 @@ def main() -> None:
         d = Path(tmp)
         big = d / "big.conll"
         text = Path(args.data).read_text(encoding="utf-8")
-        big.write_text(text * args.copies, encoding="utf-8")
+        with big.open("w", encoding="utf-8") as out:
+            for _ in range(args.copies):
+                out.write(text)
         n_tokens = sum(1 for line in text.splitlines() if line.strip() and not line.startswith("-DOCSTART-"))
         out = {"tokens": n_tokens * args.copies, "input_mb": round(big.stat().st_size / 2**20)}
         out["conll_to_jsonl_bioes"] = run([str(big), "-o", str(d / "big.jsonl"), "--scheme", "BIOES"])
