@@ -133,8 +133,12 @@ def record_sentences(
     where = (name, lineno)
     text = record.get("text")
     if not isinstance(text, str):
-        raise DataError('missing "text" string' if text is None else f'"text" must be a string, not {type(text).__name__}',
-                        *where)
+        if text is None:
+            keys = ", ".join(sorted(record)[:6]) or "none"
+            raise DataError(
+                f'missing "text" string (keys: {keys}): span JSONL records are {{"text": ..., "label"/"entities"/'
+                '"spans": ...}; other JSON needs converting first', *where)
+        raise DataError(f'"text" must be a string, not {type(text).__name__}', *where)
     if "tokens" in record:
         groups = [_given_tokens(record, text, where)]
         tags = record.get("tags")
