@@ -426,6 +426,7 @@ def eval_(
 
     def body() -> None:
         from rnntag.conll import display_path, write_conll
+        from rnntag.errors import UsageError
         from rnntag.evaluation import evaluate
         from rnntag.fileio import check_output
 
@@ -443,6 +444,10 @@ def eval_(
                 file=sys.stderr,
             )
         if output is not None:
+            spaced = next((t for sent in result.tokens for t in sent if t.split() != [t]), None)
+            if spaced is not None:
+                raise UsageError(f"--output writes 'token gold pred' columns, which cannot hold the token {spaced!r} "
+                                 f"of {display_path(data)} (it holds whitespace)")
             rows = [list(zip(t, g, p)) for t, g, p in zip(result.tokens, result.gold, result.predictions)]
             write_conll(str(output), rows, sep=" ")
         _show_scores(result.scores, as_json, f"{display_path(data)} ({result.scheme}{', strict' if strict else ''})")
@@ -574,6 +579,7 @@ def convert(
     tag_column: Optional[str] = typer.Option(None, "--tag-column", metavar="N|upos|xpos", help=TAG_COLUMN_HELP),
     token_column: Optional[int] = typer.Option(None, "--token-column", metavar="N", min=0, help=TOKEN_COLUMN_HELP),
     align: str = typer.Option("strict", "--align", metavar="strict|expand", help=ALIGN_HELP),
+    strict_tags: bool = typer.Option(False, "--strict-tags", help=STRICT_TAGS_HELP),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
 ) -> None:
     """Convert between formats and tag schemes.
@@ -594,7 +600,7 @@ def convert(
         from rnntag.conversion import convert as run_convert
 
         result = run_convert(str(source), output, to=to, scheme=scheme, tag_column=_column(tag_column),
-                             token_column=token_column, align=align, force=force)
+                             token_column=token_column, align=align, force=force, strict_tags=strict_tags)
         for note in result.notes:
             print(f"rnntag: {note}", file=sys.stderr)
         if output is not None and str(output) != "-":

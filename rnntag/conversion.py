@@ -45,11 +45,13 @@ class Converted:
 def convert(
     source: str | Path, output: str | Path | None = None, *, to: str | None = None, scheme: str | None = None,
     tag_column: int | None = None, token_column: int | None = None, align: str = "strict", force: bool = False,
+    strict_tags: bool = False,
 ) -> Converted:
     """Convert the tagged file ``source`` (``-`` is stdin) into ``output`` (``-`` or None:
     stdout; written atomically, an existing file needs ``force``) in format ``to`` (default:
     what ``output``'s name says) and entity scheme ``scheme`` (default: the tags as they are;
-    span JSONL input gives IOB2)."""
+    span JSONL input gives IOB2). Annotation slips (``schemes.tag_problems``) are counted into
+    a warning in ``Converted.notes``, or refused with ``strict_tags``."""
     from rnntag.fileio import atomic_open, check_output
 
     target = to or (_named(output) if output is not None and str(output) != "-" else None)
@@ -74,7 +76,7 @@ def convert(
     if out_scheme is not None and not entities:
         raise UsageError(f"{name} holds a token-level tag set, not entity tags: --scheme does not apply")
     spelling = schemes.Spelling.of(s.tags or () for s in head)
-    writer = _Writer(opened.format, target, out_scheme or detected, entities, spelling, tag_column, name)
+    writer = _Writer(opened.format, target, detected, out_scheme, entities, spelling, tag_column, name, strict_tags)
     stats = [0, 0]
 
     def write(out: IO[str]) -> None:
@@ -90,7 +92,8 @@ def convert(
         with atomic_open(output, "w") as handle:
             write(handle)
     scheme_out = out_scheme or detected
-    notes = tuple(n for n in (alignment.note(name),) if n)
+    slips = schemes.TagCheck(detected, slips=writer.slips, first_slip=writer.first_slip).slip_warning(name)
+    notes = tuple(n for n in (alignment.note(name), slips) if n)
     return Converted(stats[0], stats[1], opened.format, target, scheme_out, notes)
 
 
@@ -101,10 +104,14 @@ def _named(path: str | Path) -> str | None:
 
 
 class _Writer:
-    def __init__(self, source: str, target: str, scheme: str, entities: bool, spelling: schemes.Spelling,
-                 tag_column: int | None, name: str):
-        self.source, self.target, self.scheme, self.entities = source, target, scheme, entities
-        self.spelling, self.name = spelling, name
+    def __init__(self, source: str, target: str, detected: str, scheme: str | None, entities: bool,
+                 spelling: schemes.Spelling, tag_column: int | None, name: str, strict: bool):
+        self.source, self.target, self.detected, self.entities = source, target, detected, entities
+        self.out_scheme = scheme  # None: the tags as they are
+        self.scheme = scheme or detected
+        self.spelling, self.name, self.strict = spelling, name, strict
+        self.slips = 0
+        self.first_slip: tuple[str, int | None] | None = None
         self.tag_column = conllu.UPOS if tag_column is None else tag_column  # of CoNLL-U output
         self.conll_tag = -1 if tag_column is None else tag_column  # of CoNLL input
 
@@ -112,10 +119,17 @@ class _Writer:
         tags = list(sent.tags or ())
         if not self.entities:
             return tags
-        for tag, line in zip(tags, sent.lines):
-            if not schemes.is_tag(tag):
-                raise DataError(f"tag {tag!r} is not O or B-/I-/E-/S-TYPE (the file's first sentences hold entity tags)",
+        for i, problem, malformed in schemes.tag_problems(tags, self.detected):
+            line = sent.lines[i] if i < len(sent.lines) else None
+            if malformed:
+                raise DataError(f"{problem} (the file's first sentences hold {self.detected} entity tags)",
                                 self.name, line)
+            if self.strict:
+                raise DataError(problem, self.name, line)
+            self.slips += 1
+            self.first_slip = self.first_slip or (problem, line)
+        if self.out_scheme is None:
+            return tags
         converted = schemes.render_spans(schemes.spans(tags, "BIOES"), len(tags), self.scheme)
         return [self.spelling(t) for t in converted]
 
@@ -135,6 +149,10 @@ class _Writer:
             return header + "\n".join(rows) + "\n\n"
         header = "".join(line + "\n\n" for i, line in sent.extras if i == -1) if self.source == "conll" else (
             "-DOCSTART-\n\n" if sent.starts_document and self.source == "conllu" else "")
+        for token, line in zip(sent.tokens, sent.lines):
+            if token.split() != [token]:
+                raise DataError(f"token {token!r} holds whitespace, which CoNLL columns cannot hold: "
+                                "convert to conllu or jsonl instead", self.name, line)
         if self.source == "conll":
             index = self.conll_tag % len(sent.columns[0])
             rows = [(*cols[:index], tag, *cols[index + 1:]) for cols, tag in zip(sent.columns, tags)]

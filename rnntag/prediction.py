@@ -167,9 +167,13 @@ def predict_stream(tagger: Tagger, items: Iterable[Item], fmt: str, out: IO[str]
     if fmt not in FORMATS:
         raise UsageError(f"--format must be {', '.join(FORMATS[:-1])} or {FORMATS[-1]}, not {fmt!r}")
     stats = Stats()
-    if fmt == "conllu":
+    conllu = fmt == "conllu"
+    if conllu:
         fmt = "conll"
     for chunk in chunks(items):
+        if conllu and chunk[0].sentence is None:
+            raise UsageError(f"--format conllu writes CoNLL-U input back, and {chunk[0].where} is not CoNLL-U: "
+                             "give --format conll")
         text, preds = format_chunk(tagger, chunk, fmt, columns)
         for item, pred in zip(chunk, preds):
             stats.sentences += 1

@@ -22,7 +22,7 @@ constraints are returned as plain index data.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -285,7 +285,7 @@ def check_tags(
             path, sent.lines[i] if i < len(sent.lines) else None,
         )
     label = f"{'detected ' if auto else ''}scheme {chosen}"
-    hint = ("; this column does not hold entity tags: check --tag-column" if entities_only else
+    hint = ("; entity tags are expected here: fix the tag, or check --tag-column" if entities_only else
             "; if this column holds a token-level tag set (POS tags, any labels), give --scheme tags")
     slips = 0
     first: tuple[str, int | None] | None = None
@@ -301,21 +301,30 @@ def check_tags(
         first = first or (problem, line_of(sent, i))
 
     for sent in sentences:
-        tags = sent.tags or ()
-        prev: str | None = None
-        prev_p: tuple[str, str] | None = None
-        for i, tag in enumerate(tags):
-            cur = _parse(tag, _PREFIXES[chosen])
-            if cur is None:
-                raise DataError(f"tag {tag!r} is not O or {_PREFIX_TEXT[chosen]} ({label}){hint}", path, line_of(sent, i))
-            problem = _transition_problem(chosen, prev, prev_p, tag, cur)
-            if problem:
-                slip(problem, sent, i)
-            prev, prev_p = tag, cur
-        if chosen == "BIOES" and prev_p is not None and not _bioes_step(prev_p, None):
-            slip(f"tag {prev!r} at sentence end is not allowed in BIOES (an entity ends with E- or S-)",
-                 sent, len(tags) - 1)
+        for i, problem, malformed in tag_problems(sent.tags or (), chosen):
+            if malformed:
+                raise DataError(f"{problem} ({label}){hint}", path, line_of(sent, i))
+            slip(problem, sent, i)
     return TagCheck(chosen, Spelling.of(seqs), slips, first)
+
+
+def tag_problems(tags: Sequence[str], scheme: str) -> Iterator[tuple[int, str, bool]]:
+    """What the entity ``scheme`` does not allow in one sentence's ``tags``: (token index,
+    message, malformed). A malformed tag (not ``O`` or ``P-TYPE`` with a prefix of the
+    scheme) ends the sentence's check; the others are annotation slips."""
+    prev: str | None = None
+    prev_p: tuple[str, str] | None = None
+    for i, tag in enumerate(tags):
+        cur = _parse(tag, _PREFIXES[scheme])
+        if cur is None:
+            yield i, f"tag {tag!r} is not O or {_PREFIX_TEXT[scheme]}", True
+            return
+        problem = _transition_problem(scheme, prev, prev_p, tag, cur)
+        if problem:
+            yield i, problem, False
+        prev, prev_p = tag, cur
+    if scheme == "BIOES" and prev_p is not None and not _bioes_step(prev_p, None):
+        yield len(tags) - 1, f"tag {prev!r} at sentence end is not allowed in BIOES (an entity ends with E- or S-)", False
 
 
 def check_sequences(seqs: Sequence[Sequence[str]], scheme: str, which: str) -> None:

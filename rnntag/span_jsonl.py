@@ -63,6 +63,9 @@ def iter_records(lines: Iterable[tuple[int, str]], path: str) -> Iterator[tuple[
             hint = ""
             if lineno == 1 and line.lstrip().startswith("["):
                 hint = "; this looks like one JSON document (an array), not JSON lines: write one object a line"
+            elif lineno == 1 and line.lstrip().startswith("{"):
+                hint = ("; if this is one JSON object spread over several lines, write each record on one line "
+                        "(JSON lines)")
             raise DataError(f"not valid JSON ({err.msg} at column {err.colno}){hint}", name, lineno) from None
         if not isinstance(record, dict):
             raise DataError(f"expected a JSON object a line (span JSONL), found a JSON {type(record).__name__}",
@@ -163,8 +166,14 @@ def record_sentences(
             first, last = starts.get(start), ends.get(end)
             if first is None or last is None:
                 first, last = _snap(toks, start, end, label, text, align, where, alignment)
-            token_spans.append((label, first, last + 1))
-        tags = render_spans(token_spans, len(toks), "IOB2")
+            if token_spans and first < token_spans[-1][2]:
+                _, _, _, s0, e0 = token_spans[-1]
+                raise DataError(
+                    f"spans [{s0}, {e0}, {token_spans[-1][0]!r}] ({text[s0:e0]!r}) and [{start}, {end}, {label!r}] "
+                    f"({text[start:end]!r}) overlap once --align expand snaps them to token boundaries "
+                    f"(both take the token {toks[first].text!r})", *where)
+            token_spans.append((label, first, last + 1, start, end))
+        tags = render_spans([span[:3] for span in token_spans], len(toks), "IOB2")
         out.append(_sentence(toks, tuple(tags), lineno, k == 0))
     return out
 

@@ -15,6 +15,7 @@ directory whenever it improves. Dev is scored through the same ``Tagger`` as pre
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import random
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from rnntag import schemes
-from rnntag.config import Config
+from rnntag.config import Config, ModelConfig
 from rnntag.conll import ConllSentence
 from rnntag.errors import TrainingDiverged, TrainingInterrupted, UsageError
 from rnntag.fileio import atomic_write, check_output
@@ -316,6 +317,14 @@ def train(
         from rnntag.model_dir import load_model
 
         base = load_model(init)
+        if config.model != ModelConfig():  # a config file's model section: the network is init's
+            given, kept = dataclasses.asdict(config.model), dataclasses.asdict(base.config.model)
+            default = dataclasses.asdict(ModelConfig())
+            differ = [f"{k}: {given[k]!r} (it has {kept[k]!r})" for k in given
+                      if given[k] != default[k] and given[k] != kept[k] and k != "embeddings"]
+            if differ:
+                raise UsageError(f"--init keeps the network of {init}; the config's model section differs: "
+                                 + "; ".join(differ))
         config = replace(config, model=base.config.model,
                          data=replace(config.data, lowercase=base.vocab.lowercase, normalize_digits=base.vocab.normalize_digits))
     data, note = read_data(train_path, dev_path, config)

@@ -147,3 +147,26 @@ def test_jsonl_with_bioes_tags_converts_back_to_iob2(tmp_path):
     assert back.scheme == "IOB2" and tags_of(tmp_path / "back.conll") == tags_of(src)
     kept = convert(tmp_path / "b.jsonl", tmp_path / "kept.conll")  # no --scheme: the tags as they are
     assert kept.scheme == "BIOES" and read_tagged(tmp_path / "kept.conll").scheme == "BIOES"
+
+
+def test_slips_are_left_as_they_are_and_counted_unless_strict(tmp_path):
+    src = tmp_path / "slips.conll"
+    src.write_text("Anna B-PER\nLee I-PER\nin O\nLagos I-LOC\n\nRome B-LOC\n\nParis B-LOC\n\n")
+    result = convert(src, tmp_path / "same.conll")
+    assert (tmp_path / "same.conll").read_text() == src.read_text().replace(" ", "\t")  # no --scheme: untouched
+    assert len(result.notes) == 1 and result.notes[0].startswith(f"warning: 1 annotation slip in {src}")
+    assert f"{src}:4: tag 'I-LOC' after 'O'" in result.notes[0]
+    convert(src, tmp_path / "b.conll", scheme="IOB2")  # re-encoded as conlleval reads it
+    assert "Lagos\tB-LOC" in (tmp_path / "b.conll").read_text()
+    with pytest.raises(DataError, match=f"{src}:4: tag 'I-LOC'"):
+        convert(src, tmp_path / "c.conll", strict_tags=True)
+    assert not (tmp_path / "c.conll").exists()
+
+
+def test_tokens_with_spaces_cannot_become_conll_columns(tmp_path):
+    src = tmp_path / "s.conllu"
+    src.write_text("1\tThe the\t_\tDET\t_\t_\t_\t_\t_\t_\n2\tcat\t_\tNOUN\t_\t_\t_\t_\t_\t_\n\n")
+    with pytest.raises(DataError, match=f"{src}:1: token 'The the' holds whitespace.*conllu or jsonl"):
+        convert(src, tmp_path / "x.conll")
+    convert(src, tmp_path / "x.jsonl")  # JSONL and CoNLL-U hold it
+    assert read_tagged(tmp_path / "x.jsonl").sentences[0].tokens == ("The the", "cat")

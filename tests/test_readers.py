@@ -159,6 +159,19 @@ def test_align_expand_snaps_edges_outward_and_counts_them(tmp_path):
                           f"(first at {path}:1, span [1, 10, 'PER'] ('ngela Mer'))",)
 
 
+def test_align_expand_refuses_spans_that_then_overlap(tmp_path):
+    text = "Angela Merkel met Macron."
+    path = write(tmp_path, "d.jsonl", jsonl({"text": text, "label": [[0, 9, "PER"], [10, 13, "LOC"]]}))
+    with pytest.raises(DataError, match=r"overlap once --align expand snaps them.*the token 'Merkel'") as err:
+        read_tagged(path, align="expand")
+    assert err.value.line == 1
+
+
+def test_pretty_printed_json_object_gets_a_hint(tmp_path):
+    with pytest.raises(DataError, match="one JSON object spread over several lines"):
+        read_tagged(write(tmp_path, "a.jsonl", json.dumps({"text": "x", "label": []}, indent=2)))
+
+
 def test_records_with_their_own_tokens_and_tags(tmp_path):
     record = {"text": "New York-based firm", "tokens": ["New", "York-based", "firm"], "tags": ["ADJ", "ADJ", "NOUN"]}
     entities = {"text": "New York-based", "tokens": [{"text": "New", "start": 0, "end": 3},

@@ -158,6 +158,10 @@ def test_predict_writes_conllu_back_with_the_prediction_in_the_tag_column(tagset
         assert r.exit_code == 0, r.output
         assert r.stdout == CONLLU.replace("Angela\t_\t_", "Angela\t_\tTITLE").replace("met\t_\t_", "met\t_\tLOW") \
             .replace("\tfriends\t_\t_", "\tfriends\t_\tLOW").replace("\t.\t_\t_", "\t.\t_\tSYM")
+    plain = tmp_path / "plain.conll"
+    plain.write_text("Angela\nmet\n\n")
+    r = CliRunner().invoke(app, ["predict", str(model), str(plain), "--input", "conll", "--format", "conllu"])
+    assert r.exit_code == 2 and "is not CoNLL-U" in r.stderr and r.stdout == ""
     r = CliRunner().invoke(app, ["predict", str(model), str(src), "--input", "conll", "--tag-column", "xpos"])
     assert "1\tAngela\t_\t_\tTITLE\t" in r.stdout
     gold = tmp_path / "gold.conllu"
@@ -240,3 +244,7 @@ def test_init_refuses_unknown_tags_unless_added(trained, tiny, tmp_path):
     assert "PRODUCT" in tuned.labels and set(rnntag.load(trained[0]).labels) < set(tuned.labels)
     r = CliRunner().invoke(app, args + ["--hidden", "8", "--force"])
     assert r.exit_code == 2 and "--init keeps the network" in r.stderr
+    big = tmp_path / "big.yaml"
+    big.write_text("model:\n  hidden: 64\n")
+    r = CliRunner().invoke(app, args + ["--config", str(big), "--force", "--add-tags"])
+    assert r.exit_code == 2 and "the config's model section differs: hidden: 64" in r.stderr
