@@ -93,6 +93,8 @@ def convert(
             write(handle)
     scheme_out = out_scheme or detected
     slips = schemes.TagCheck(detected, slips=writer.slips, first_slip=writer.first_slip).slip_warning(name)
+    if slips and out_scheme is None:  # the tags were copied, not re-encoded
+        slips = slips.replace("read as conlleval reads them", "copied as they are")
     notes = tuple(n for n in (alignment.note(name), slips) if n)
     return Converted(stats[0], stats[1], opened.format, target, scheme_out, notes)
 
