@@ -60,7 +60,10 @@ def _run(fn: Callable[[], Any]) -> None:
     try:
         fn()
     except RnnTagError as err:
-        print(f"rnntag: error: {err}", file=sys.stderr)
+        from rnntag.errors import TrainingInterrupted
+
+        kind = "interrupted" if isinstance(err, TrainingInterrupted) else "error"
+        print(f"rnntag: {kind}: {err}", file=sys.stderr)
         raise typer.Exit(err.exit_code) from None
     except KeyboardInterrupt:
         print("rnntag: interrupted", file=sys.stderr)
@@ -120,6 +123,7 @@ class _RichReporter:
         self.tokens = 0
         self.batches = 0
         self.start = 0.0
+        self.header_shown = False
 
     def message(self, text: str) -> None:
         self.console.print(text, markup=False)
@@ -159,7 +163,8 @@ class _RichReporter:
             self.progress.stop()
             self.progress = None
         entities = "dev_f1" in record
-        if record["epoch"] == 1:
+        if not self.header_shown:  # the first epoch of this run (a resumed run starts later)
+            self.header_shown = True
             dev = f"{'dev P':>6}  {'dev R':>6}  {'dev F1':>6}" if entities else f"{'dev acc':>7}  {'macro F1':>8}"
             self.console.print(
                 f"{'epoch':>5}  {'loss':>8}  {dev}  {'tok/s':>7}  {'sec':>5}  lr",
@@ -639,7 +644,8 @@ def export(
         size = sum(p.stat().st_size for p in Path(output).iterdir())
         print(
             f"Exported {model_dir} as {fmt} to {output} ({size / 1e6:.1f} MB); verified on "
-            f"{check['sentences']} sentences ({check['tokens']} tokens): identical tags, "
+            f"{check['sentences']} sentence{'s' if check['sentences'] != 1 else ''} ({check['tokens']} tokens): "
+            "identical tags, "
             f"largest emission difference {check['max_emission_difference']:.1e}",
             file=sys.stderr,
         )

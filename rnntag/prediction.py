@@ -5,7 +5,8 @@ Input kinds:
 - ``text``: raw text; sentences and tokens with character offsets from ``rnntag.text``
   (offsets count the characters of the decoded input, every line end read as one ``\\n``).
 - ``tokens``: one sentence a line, tokens separated by whitespace.
-- ``conll``: CoNLL columns; the prediction is appended as a new last column. A CoNLL-U file
+- ``conll``: CoNLL columns; the prediction is appended as a new last column, and the
+  ``-DOCSTART-`` lines are kept. A CoNLL-U file
   (by its ``.conllu`` name or its content) is read as CoNLL-U (``conllu``): FORM is the token,
   and the output is CoNLL-U again, comments, multiword tokens and empty nodes as they were,
   with the prediction in the tag column (default UPOS).
@@ -47,6 +48,7 @@ class Item:
     spans: tuple[Token, ...] | None = None  # text input: tokens with offsets into the whole input
     columns: tuple[tuple[str, ...], ...] | None = None  # conll input
     sentence: ConllSentence | None = None  # conllu input: the sentence as read, to write it back
+    header: tuple[str, ...] = ()  # conll input: the -DOCSTART- line before the sentence, written back
 
 
 @dataclass
@@ -102,7 +104,8 @@ def read_items(path: str, kind: str, max_tokens: int = MAX_TOKENS, columns: Colu
             if source.format == "conllu":
                 yield Item(s.tokens, f"{name}:{s.lines[0]}", columns=s.columns, sentence=s)
             else:
-                yield Item(s.tokens, f"{name}:{s.lines[0]}", columns=s.columns)
+                yield Item(s.tokens, f"{name}:{s.lines[0]}", columns=s.columns,
+                           header=tuple(line for i, line in s.extras if i == -1))
     elif kind == "tokens":
         name = display_path(path)
         for lineno, line in open_lines(path):
@@ -137,7 +140,7 @@ def _conll(item: Item, pred: Prediction, tag_column: int | None = None) -> str:
 
         return format_sentence(item.sentence, pred.tags, UPOS if tag_column is None else tag_column)
     if item.columns is not None:
-        rows = ["\t".join((*cols, tag)) for cols, tag in zip(item.columns, pred.tags)]
+        rows = [*(line + "\n" for line in item.header), *("\t".join((*cols, tag)) for cols, tag in zip(item.columns, pred.tags))]
     else:
         rows = [f"{tok}\t{tag}" for tok, tag in zip(item.tokens, pred.tags)]
     return "\n".join(rows) + "\n\n"

@@ -166,3 +166,13 @@ def test_predict_without_torch(trained, tmp_path):
                        input="John Smith lives in Paris.\n", capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["tokens"][0]["text"] == "John"
+
+
+def test_conll_input_keeps_its_docstart_lines(trained, tmp_path):
+    src = tmp_path / "d.conll"
+    src.write_text("-DOCSTART- -X- O\n\nJohn NNP\nran VBD\n\n-DOCSTART- -X- O\n\nAnna NNP\n\n")
+    r = CliRunner().invoke(app, ["predict", str(trained[0]), str(src), "--input", "conll"])
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert lines[:2] == ["-DOCSTART- -X- O", ""] and lines[2].startswith("John\tNNP\t")
+    assert lines[5:7] == ["-DOCSTART- -X- O", ""] and lines[7].startswith("Anna\tNNP\t")

@@ -85,6 +85,8 @@ def test_resume_through_the_cli_and_of_a_finished_run(tiny, tmp_path):
     assert r.exit_code == 2 and "--epochs 2:" in r.stderr and "already run 2 epochs" in r.stderr
     r = CliRunner().invoke(app, ["train", "--resume", str(model_dir), "--epochs", "3"])  # a finished run, one more epoch
     assert r.exit_code == 0, r.output
+    rows = [x.split() for x in r.stderr.splitlines() if x.split()[:1] in (["epoch"], ["3"])]
+    assert [row[0] for row in rows] == ["epoch", "3"]  # the table's header before its first row
     assert [json.loads(x)["epoch"] for x in (model_dir / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]
     r = CliRunner().invoke(app, ["train", "--resume", str(model_dir)])  # the raised limit is remembered
     assert r.exit_code == 0 and "already finished (it ran its 3 epochs)" in r.stderr, r.stderr
@@ -103,6 +105,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_models(tiny, tmp_path):
     assert proc.returncode == 130, err
     lines = [x for x in err.splitlines() if x.startswith("rnntag:")]
     assert len(lines) == 1 and "interrupted during epoch" in lines[0] and "--resume" in lines[0]
+    assert lines[0].startswith("rnntag: interrupted: ") and "error" not in lines[0]
     assert "Traceback" not in err
     load_model(model_dir)
     from rnntag.checkpoint import load_checkpoint
