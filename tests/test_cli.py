@@ -194,7 +194,8 @@ def test_predict_conll_keeps_columns_and_pipes_into_score(cli_model, tiny, tmp_p
     tagged = tmp_path / "tagged.conll"
     r = run("predict", out, tiny["test"], "--input", "conll", "-o", tagged)
     assert r.exit_code == 0, r.output
-    first = tagged.read_text().splitlines()[0].split()
+    first = [x for x in tagged.read_text().splitlines() if x.strip() and not x.startswith("-DOCSTART-")][0].split()
+    assert tagged.read_text().startswith("-DOCSTART-") == tiny["test"].read_text().startswith("-DOCSTART-")
     src = [x for x in tiny["test"].read_text().splitlines() if x.strip() and not x.startswith("-DOCSTART-")][0].split()
     assert first[:-1] == src and len(first) == len(src) + 1
     direct = json.loads(run("eval", out, tiny["test"], "--json").stdout)
