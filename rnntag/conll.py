@@ -58,6 +58,16 @@ class ConllSentence:
     def __len__(self) -> int:
         return len(self.tokens)
 
+    @classmethod
+    def from_rows(
+        cls, rows: Sequence[tuple[str, ...]], lines: Sequence[int], token: int, tag: int | None,
+        starts_document: bool = False, extras: Sequence[tuple[int, str]] = (),
+    ) -> ConllSentence:
+        """A sentence from its token lines' columns: the token in column ``token``, the tag in
+        column ``tag`` (None: no tags)."""
+        tags = None if tag is None else tuple(r[tag] for r in rows)
+        return cls(tuple(r[token] for r in rows), tags, tuple(rows), tuple(lines), starts_document, tuple(extras))
+
 
 def display_path(path: PathLike) -> str:
     """The name used for ``path`` in messages: ``"<stdin>"`` for ``"-"``."""
@@ -221,10 +231,9 @@ def _sentences(
 
     def flush() -> ConllSentence:
         nonlocal new_document
-        tags = None if tag_column is None else tuple(r[tag_index] for r in rows)
         extras = ((-1, docstart),) if new_document else ()
-        sent = ConllSentence(tuple(r[token_column] for r in rows), tags, tuple(rows), tuple(linenos), new_document,
-                             extras)
+        sent = ConllSentence.from_rows(rows, linenos, token_column, None if tag_column is None else tag_index,
+                                       new_document, extras)
         rows.clear()
         linenos.clear()
         new_document = False

@@ -62,9 +62,7 @@ def iter_sentences(
 
     def flush() -> ConllSentence:
         nonlocal new_document
-        tags = None if tag_column is None else tuple(r[tag_column] for r in rows)
-        sent = ConllSentence(tuple(r[token_column] for r in rows), tags, tuple(rows), tuple(linenos), new_document,
-                             tuple(extras))
+        sent = ConllSentence.from_rows(rows, linenos, token_column, tag_column, new_document, extras)
         rows.clear()
         linenos.clear()
         extras.clear()

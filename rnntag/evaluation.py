@@ -35,20 +35,16 @@ def evaluate_sentences(
     data; otherwise a DataError."""
     if tagger.vocab.is_entities != schemes.is_entity_scheme(scheme):
         what = "a token-level tag set" if tagger.vocab.is_entities else "entity tags"
-        raise DataError(
-            f"the gold data holds {what} ({'scheme ' + scheme if scheme != schemes.TAGS else 'scheme TAGS'}), "
-            f"but the model tags {'entities' if tagger.vocab.is_entities else 'a token-level tag set'}"
-            + ("; check --tag-column" if tagger.vocab.is_entities else "; check --tag-column or give --scheme tags")
-        )
+        model = "entities" if tagger.vocab.is_entities else "a token-level tag set"
+        raise DataError(f"the gold data holds {what} (scheme {scheme}), but the model tags {model}; check --tag-column")
     preds = [p.tags for p in tagger.predict(tokens, scores=False, scheme=scheme)]
-    seen = schemes.entity_types(gold) if tagger.vocab.is_entities else {t for g in gold for t in g}
     return Evaluation(
         scores=score(gold, preds, scheme=scheme, strict=strict),
         tokens=[tuple(t) for t in tokens],
         gold=[list(g) for g in gold],
         predictions=preds,
         scheme=scheme,
-        unknown_types=tuple(sorted(seen - set(tagger.vocab.labels))),
+        unknown_types=tuple(tagger.vocab.unseen_labels(gold)),
     )
 
 

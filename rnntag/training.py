@@ -360,12 +360,8 @@ def train(
     if dist.is_main:
         _create_output(model_dir)
         (model_dir / CHECKPOINT).unlink(missing_ok=True)
-    if vocab.is_entities:
-        unseen = sorted(schemes.entity_types(s.tags for s in data.dev) - set(vocab.entity_types))
-        what = "entity types"
-    else:
-        unseen = sorted({t for s in data.dev for t in s.tags} - set(vocab.tags))
-        what = "tags"
+    unseen = vocab.unseen_labels(s.tags for s in data.dev)
+    what = "entity types" if vocab.is_entities else "tags"
     if unseen:
         reporter.message(f"warning: dev has {what} never seen in training: {', '.join(unseen)}")
     run = build(model_dir, config, vocab, data, reporter, target, amp, dist, vectors,

@@ -102,6 +102,13 @@ class Vocab:
         """The entity types (none for a token-level tag set)."""
         return sorted(schemes.entity_types([self.tags])) if self.is_entities else []
 
+    def unseen_labels(self, tag_seqs: Iterable[Sequence[str]]) -> list[str]:
+        """The labels of some tag sequences (entity types, or tags for a tag set) that this
+        vocabulary does not have, sorted."""
+        seqs = list(tag_seqs)
+        seen = schemes.entity_types(seqs) if self.is_entities else {t for seq in seqs for t in seq}
+        return sorted(seen - set(self.labels))
+
     @property
     def labels(self) -> list[str]:
         """What the model tells apart: the entity types, or the tags of a token-level tag set."""
