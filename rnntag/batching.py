@@ -17,7 +17,10 @@ class Batch:
     chars: torch.Tensor  # shape: (batch, time, max_word_len) long
     lengths: torch.Tensor  # shape: (batch,) long, on the CPU
     mask: torch.Tensor  # shape: (batch, time) bool
-    tags: torch.Tensor | None  # shape: (batch, time) long; 0 at padding
+    tags: torch.Tensor | None  # shape: (batch, sentence time) long; 0 at padding
+    # document context: row b's own sentence is at positions offsets[b] + 0 .. tag_mask[b].sum() - 1
+    offsets: torch.Tensor | None = None  # shape: (batch,) long; None: every row is all sentence
+    tag_mask: torch.Tensor | None = None  # shape: (batch, sentence time) bool; None: ``mask``
 
     def to(self, device: torch.device) -> Batch:
         def move(t: torch.Tensor | None) -> torch.Tensor | None:
@@ -25,14 +28,29 @@ class Batch:
 
         return Batch(
             move(self.words), move(self.cases), move(self.chars), self.lengths, move(self.mask), move(self.tags),
+            move(self.offsets), move(self.tag_mask),
         )
+
+    def tagged(self, emissions: torch.Tensor) -> torch.Tensor:
+        """The emissions (batch, time, tags) of each row's own sentence: (batch, sentence time, tags)."""
+        if self.offsets is None:
+            return emissions
+        assert self.tag_mask is not None
+        steps = torch.arange(self.tag_mask.shape[1], device=emissions.device)
+        index = (self.offsets[:, None] + steps[None, :]).clamp(max=emissions.shape[1] - 1)
+        return emissions.gather(1, index.unsqueeze(2).expand(-1, -1, emissions.shape[2]))
 
 
 def to_batch(padded: Padded) -> Batch:
     lengths = torch.from_numpy(padded.lengths)
     mask = torch.arange(padded.types.shape[1])[None, :] < lengths[:, None]
     tags = None if padded.tags is None else torch.from_numpy(padded.tags)
+    offsets = tag_mask = None
+    if padded.offsets is not None:
+        offsets = torch.from_numpy(padded.offsets)
+        own = torch.from_numpy(padded.tagged_lengths)
+        tag_mask = torch.arange(int(own.max()))[None, :] < own[:, None]
     return Batch(
         torch.from_numpy(padded.words), torch.from_numpy(padded.cases), torch.from_numpy(padded.chars),
-        lengths, mask, tags,
+        lengths, mask, tags, offsets, tag_mask,
     )

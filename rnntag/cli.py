@@ -187,6 +187,8 @@ MODEL_HELP = "A model directory (rnntag train) or an export (rnntag export)."
 TAG_COLUMN_HELP = ("Tag column: 0-based, negative from the end, or a CoNLL-U column name (upos, xpos, ...). "
                    "Default: the last (CoNLL), UPOS (CoNLL-U).")
 TOKEN_COLUMN_HELP = "Token column, 0-based. Default: 0 (CoNLL), FORM (CoNLL-U)."
+CONTEXT_HELP = ("A model trained with document context reads each sentence with its document's neighbours "
+                "(documents: -DOCSTART-, # newdoc, a JSONL record, an input file); --no-context: each alone.")
 SCHEME_HELP = ("Tag scheme of the data: auto, IOB1, IOB2, BIOES (entities), or tags (a token-level tag set: "
                "POS, chunks as labels, any tags). auto tells entity tags from a tag set.")
 STRICT_TAGS_HELP = ("Refuse annotation slips (an I- that starts an entity in IOB2 data...) instead of reading them "
@@ -415,6 +417,7 @@ def eval_(
     max_tokens: Optional[int] = typer.Option(
         None, "--max-tokens", min=1, help="Tag longer sentences in pieces of at most N tokens (default: whole)."),
     runtime: str = typer.Option("auto", "--runtime", help="auto or numpy (torch-free) or torch."),
+    context: bool = typer.Option(True, "--context/--no-context", help=CONTEXT_HELP),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --output file."),
 ) -> None:
     """Score a model on gold data.
@@ -438,7 +441,7 @@ def eval_(
         check_output(output, force)
         result = evaluate(model_dir, str(data), strict=strict, tag_column=_column(tag_column), token_column=token_column,
                           scheme=scheme, strict_tags=strict_tags, align=align, runtime=runtime,
-                          batch_size=batch_size, max_tokens=max_tokens)
+                          batch_size=batch_size, max_tokens=max_tokens, context=context)
         for note in result.notes:
             print(f"rnntag: {note}", file=sys.stderr)
         if result.unknown_types:
@@ -542,6 +545,7 @@ def predict(
     max_tokens: int = typer.Option(
         300, "--max-tokens", min=1, help="Tag a longer sentence in consecutive pieces of at most this many tokens."),
     runtime: str = typer.Option("auto", "--runtime", help="auto or numpy (torch-free, fast start) or torch."),
+    context: bool = typer.Option(True, "--context/--no-context", help=CONTEXT_HELP),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
 ) -> None:
     """Tag text, token lines or CoNLL files with a trained model or an export.
@@ -560,7 +564,7 @@ def predict(
         paths = [str(p) for p in inputs] if inputs else ["-"]
         stats = run_predict(model_dir, paths, input_kind, fmt, output, force=force, runtime=runtime,
                             batch_size=batch_size, max_tokens=max_tokens, token_column=token_column,
-                            tag_column=_column(tag_column))
+                            tag_column=_column(tag_column), context=context)
         if stats.long:
             print(
                 f"rnntag: note: {stats.long} sentence{'s' if stats.long != 1 else ''} longer than {max_tokens} tokens "

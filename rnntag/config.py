@@ -106,6 +106,9 @@ class ModelConfig:
     embeddings: str | None = None  # pretrained vectors (GloVe / word2vec text or binary, .gz)
     freeze_embeddings: bool = False  # keep the pretrained vectors fixed
     pretrained_words: int = non_negative(200000)  # words of the vectors file kept beyond the training words
+    # document context: a sentence is read with up to this many tokens of its document on
+    # each side (read, not tagged; rnntag.context); 0: every sentence alone
+    context: int = non_negative(0)
 
     def check(self) -> tuple[str, str] | None:
         return None

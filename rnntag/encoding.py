@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from rnntag.context import Window
 from rnntag.vocab import PAD_ID, Vocab
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -54,7 +55,24 @@ class Padded:
     types: np.ndarray  # shape: (batch, time) int64, 0 at padding
     lengths: np.ndarray  # shape: (batch,) int64, each >= 1
     table: TypeTable
-    tags: np.ndarray | None  # shape: (batch, time) int64, 0 at padding
+    tags: np.ndarray | None  # shape: (batch, sentence time) int64, 0 at padding: the tagged tokens'
+    # document context (``rnntag.context``): row b's own sentence is its positions
+    # offsets[b] .. offsets[b] + sentence_lengths[b]; None: every row is all sentence
+    offsets: np.ndarray | None = None  # shape: (batch,) int64
+    sentence_lengths: np.ndarray | None = None  # shape: (batch,) int64
+
+    @property
+    def tagged_lengths(self) -> np.ndarray:  # shape: (batch,): the tagged tokens of each row
+        return self.lengths if self.sentence_lengths is None else self.sentence_lengths
+
+    def tagged(self, emissions: np.ndarray) -> np.ndarray:
+        """The emissions (batch, time, tags) of the tagged tokens only: (batch, sentence time,
+        tags), each row's sentence from its first position; padding meaningless."""
+        if self.offsets is None:
+            return emissions
+        steps = np.arange(int(self.sentence_lengths.max()))
+        index = np.minimum(self.offsets[:, None] + steps[None, :], emissions.shape[1] - 1)
+        return np.take_along_axis(emissions, index[:, :, None], axis=1)
 
     @property
     def words(self) -> np.ndarray:  # shape: (batch, time) int64
@@ -74,8 +92,8 @@ class Padded:
         return np.arange(self.types.shape[1])[None, :] < self.lengths[:, None]
 
     @property
-    def num_tokens(self) -> int:
-        return int(self.lengths.sum())
+    def num_tokens(self) -> int:  # the tagged tokens
+        return int(self.tagged_lengths.sum())
 
 
 @dataclass(frozen=True)
@@ -92,8 +110,12 @@ class Encoded:
     def lengths(self) -> list[int]:
         return [len(s) for s in self.sentences]
 
-    def batch(self, rows: Sequence[int]) -> Padded:
-        """The sentences ``rows`` (each non-empty) as one padded batch, in that order."""
+    def batch(self, rows: Sequence[int], windows: Sequence[Window] | None = None) -> Padded:
+        """The sentences ``rows`` (each non-empty) as one padded batch, in that order; with
+        ``windows`` (``rnntag.context``, one per sentence of this encoding) each row is the
+        sentence's window, and the tags are those of its own tokens."""
+        if windows is not None:
+            return self._windows([windows[r] for r in rows])
         lengths = np.array([len(self.sentences[r]) for r in rows], dtype=np.int64)
         types = np.zeros((len(rows), int(lengths.max())), dtype=np.int64)
         tags = None if self.tags is None else np.zeros_like(types)
@@ -103,6 +125,18 @@ class Encoded:
             if tags is not None:
                 tags[i, :n] = self.tags[r]
         return Padded(types, lengths, self.table, tags)
+
+    def _windows(self, chosen: Sequence[Window]) -> Padded:
+        lengths = np.array([w.length for w in chosen], dtype=np.int64)
+        own = np.array([len(self.sentences[w.sentence]) for w in chosen], dtype=np.int64)
+        types = np.zeros((len(chosen), int(lengths.max())), dtype=np.int64)
+        tags = None if self.tags is None else np.zeros((len(chosen), int(own.max())), dtype=np.int64)
+        for i, w in enumerate(chosen):
+            types[i, : lengths[i]] = np.concatenate([self.sentences[s][a:b] for s, a, b in w.parts])
+            if tags is not None:
+                tags[i, : own[i]] = self.tags[w.sentence]
+        offsets = np.array([w.offset for w in chosen], dtype=np.int64)
+        return Padded(types, lengths, self.table, tags, offsets, own)
 
 
 def encode(sentences: Sequence[Sequence[str]], vocab: Vocab, bioes_tags: Sequence[Sequence[str]] | None = None) -> Encoded:

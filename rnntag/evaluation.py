@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rnntag import schemes
-from rnntag.errors import DataError
+from rnntag.errors import DataError, UsageError
 from rnntag.scoring import Scores, score
 from rnntag.tagger import Tagger
 
@@ -29,6 +29,7 @@ class Evaluation:
 
 def evaluate_sentences(
     tagger: Tagger, tokens: Sequence[Sequence[str]], gold: Sequence[Sequence[str]], scheme: str, strict: bool = False,
+    documents: Sequence[int] | None = None,
 ) -> Evaluation:
     """Tag ``tokens`` and score the tags against ``gold`` (in ``scheme``). A model of
     entities scores entity gold data, a model of a token-level tag set (TAGS) tag-set gold
@@ -37,7 +38,7 @@ def evaluate_sentences(
         what = "a token-level tag set" if tagger.vocab.is_entities else "entity tags"
         model = "entities" if tagger.vocab.is_entities else "a token-level tag set"
         raise DataError(f"the gold data holds {what} (scheme {scheme}), but the model tags {model}; check --tag-column")
-    preds = [p.tags for p in tagger.predict(tokens, scores=False, scheme=scheme)]
+    preds = [p.tags for p in tagger.predict(tokens, scores=False, scheme=scheme, documents=documents)]
     return Evaluation(
         scores=score(gold, preds, scheme=scheme, strict=strict),
         tokens=[tuple(t) for t in tokens],
@@ -61,6 +62,7 @@ def evaluate(
     runtime: str = "auto",
     batch_size: int | None = None,
     max_tokens: int | None = None,
+    context: bool = True,
 ) -> Evaluation:
     """Tag the gold file ``data`` (CoNLL, CoNLL-U or span JSONL; ``-`` is stdin) with ``model`` (a path for
     ``rnntag.load``, or a ``Tagger``) and score it: entity P/R/F1 per type (conlleval rules,
@@ -69,18 +71,25 @@ def evaluate(
     (``scheme``: or given); annotation slips are read as conlleval reads them and reported in
     ``Evaluation.notes`` (``strict_tags``: refused). ``tag_column``, ``token_column`` and
     ``align`` as in ``readers.read_tagged``. Sentences are tagged whole unless
-    ``max_tokens`` (or the given Tagger's) sets a limit."""
+    ``max_tokens`` (or the given Tagger's) sets a limit. Documents are the gold file's
+    (``-DOCSTART-``, ``# newdoc``, records; ``context=False``: every sentence alone)."""
     from rnntag.loading import load
     from rnntag.readers import read_tagged
 
     if isinstance(model, Tagger):
         tagger = model
+        if not context:
+            raise UsageError("context=False is an option of loading: rnntag.load(path, context=False)")
     else:
-        tagger = load(model, runtime, max_tokens=max_tokens, **({"batch_size": batch_size} if batch_size else {}))
+        tagger = load(model, runtime, max_tokens=max_tokens, context=context,
+                      **({"batch_size": batch_size} if batch_size else {}))
     if scheme == "auto" and not tagger.vocab.is_entities:
         scheme = schemes.TAGS
     gold = read_tagged(data, tag_column=tag_column, token_column=token_column, scheme=scheme, strict=strict_tags,
                        align=align, entities_only=tagger.vocab.is_entities)
+    from rnntag.context import document_ids
+
     result = evaluate_sentences(
-        tagger, [s.tokens for s in gold.sentences], [list(s.tags) for s in gold.sentences], gold.scheme, strict)
+        tagger, [s.tokens for s in gold.sentences], [list(s.tags) for s in gold.sentences], gold.scheme, strict,
+        document_ids(s.starts_document for s in gold.sentences))
     return replace(result, notes=gold.notes)

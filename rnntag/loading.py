@@ -26,12 +26,14 @@ _EXPORT_RUNTIME = {"numpy": "numpy", "onnx": "onnxruntime", "torchscript": "torc
 
 
 def load(
-    path: str | Path, runtime: str = "auto", *, batch_size: int = BATCH_SIZE, max_tokens: int | None = MAX_TOKENS
+    path: str | Path, runtime: str = "auto", *, batch_size: int = BATCH_SIZE, max_tokens: int | None = MAX_TOKENS,
+    context: bool = True,
 ) -> Tagger:
     """Load a tagger from a model directory (``rnntag train``) or an export (``rnntag export``).
 
     ``batch_size``: sentences tagged together at most; ``max_tokens``: a longer sentence is
-    tagged in consecutive pieces of at most this many tokens (None: every sentence whole). Raises ``ModelError`` for a
+    tagged in consecutive pieces of at most this many tokens (None: every sentence whole);
+    ``context=False``: every sentence alone, even for a model trained with document context. Raises ``ModelError`` for a
     missing, corrupt, foreign or too-new model and ``UsageError`` for a runtime it cannot
     run on (or one that is not installed).
     """
@@ -41,8 +43,12 @@ def load(
         raise UsageError("batch_size and max_tokens must be positive")
     options = {"batch_size": batch_size, "max_tokens": max_tokens}
     if (Path(path) / "manifest.json").is_file():  # export_dir.MANIFEST, without importing it for model dirs
-        return _load_export(Path(path), runtime, options)
-    return _load_model_dir(Path(path), runtime, options)
+        tagger = _load_export(Path(path), runtime, options)
+    else:
+        tagger = _load_model_dir(Path(path), runtime, options)
+    if not context:
+        tagger.context = 0
+    return tagger
 
 
 def _load_model_dir(path: Path, runtime: str, options: dict) -> Tagger:
@@ -65,7 +71,7 @@ def _load_model_dir(path: Path, runtime: str, options: dict) -> Tagger:
     weights = weight_arrays(files)
     network = NumpyNetwork(files.config.model, weights, *sizes, where=str(path / WEIGHTS))
     return Tagger(network, Decoder.from_weights(files.config.model.decoder, weights), files.vocab, info,
-                  runtime="numpy", **options)
+                  runtime="numpy", context=files.config.model.context, **options)
 
 
 def _load_export(path: Path, runtime: str, options: dict) -> Tagger:
@@ -92,7 +98,7 @@ def _load_export(path: Path, runtime: str, options: dict) -> Tagger:
         network = OnnxNetwork(blob, path / name) if kind == "onnx" else TorchScriptNetwork(blob, path / name)
         decoder = _decoder_file(export.contents[DECODER_FILE], path / DECODER_FILE, model.decoder, len(export.vocab.tags))
         _probe(network, export.vocab, path / name)
-    return Tagger(network, decoder, export.vocab, export.info, runtime=own, **options)
+    return Tagger(network, decoder, export.vocab, export.info, runtime=own, context=model.context, **options)
 
 
 def _decoder_file(blob: bytes, path: Path, kind: str, tags: int) -> Decoder:
@@ -125,4 +131,4 @@ def torch_tagger(model: Any, config: Config, vocab: Vocab, info: ModelInfo, **op
 
     arrays = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items() if k.startswith("decoder.")}
     return Tagger(TorchNetwork(model), Decoder.from_weights(config.model.decoder, arrays), vocab, info,
-                  runtime="torch", **options)
+                  runtime="torch", context=config.model.context, **options)

@@ -206,5 +206,7 @@ class Network(nn.Module):
         return self(batch.words, batch.cases, batch.chars, batch.lengths)
 
     def loss(self, batch: Batch) -> torch.Tensor:
+        """The decoder's loss over each row's own sentence (its window's context is read, not tagged)."""
         assert batch.tags is not None
-        return self.decoder.loss(self.emissions(batch), batch.tags, batch.mask)
+        mask = batch.mask if batch.tag_mask is None else batch.tag_mask
+        return self.decoder.loss(batch.tagged(self.emissions(batch)), batch.tags, mask)

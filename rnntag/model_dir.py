@@ -48,7 +48,10 @@ class ModelFiles:
 
 
 def parse_config(raw: Any, where: str | Path) -> Config:
-    """A saved config (plain data) as a Config; a bad one is the artifact's fault (ModelError)."""
+    """A saved config (plain data) as a Config; a bad one is the artifact's fault (ModelError).
+    A model saved before ``model.context`` existed read every sentence alone: context 0."""
+    if isinstance(raw, dict) and isinstance(raw.get("model"), dict) and "context" not in raw["model"]:
+        raw = {**raw, "model": {**raw["model"], "context": 0}}
     try:
         return config_from_dict(raw, str(where))
     except ConfigError as err:

@@ -49,6 +49,7 @@ class Item:
     columns: tuple[tuple[str, ...], ...] | None = None  # conll input
     sentence: ConllSentence | None = None  # conllu input: the sentence as read, to write it back
     header: tuple[str, ...] = ()  # conll input: the -DOCSTART- line before the sentence, written back
+    starts_document: bool = False  # the first sentence of a document (of a file, or after a document mark)
 
 
 @dataclass
@@ -79,6 +80,13 @@ def _text_items(path: str, max_tokens: int) -> Iterator[Item]:
 
     name = display_path(path)
     seg = Segmenter(max_tokens)
+    first = True
+
+    def item(text: str, toks: list[Token]) -> Item:
+        nonlocal first
+        new, first = first, False
+        return Item(tuple(t.text for t in toks), f"{name}, character {toks[0].start}", text, tuple(toks), starts_document=new)
+
     for _, line in open_lines(path):
         if line.strip():
             sents = seg.add(line + "\n")
@@ -86,9 +94,9 @@ def _text_items(path: str, max_tokens: int) -> Iterator[Item]:
             sents = seg.paragraph_end()
             seg.skip(len(line) + 1)
         for text, toks in sents:
-            yield Item(tuple(t.text for t in toks), f"{name}, character {toks[0].start}", text, tuple(toks))
+            yield item(text, toks)
     for text, toks in seg.paragraph_end():
-        yield Item(tuple(t.text for t in toks), f"{name}, character {toks[0].start}", text, tuple(toks))
+        yield item(text, toks)
 
 
 def read_items(path: str, kind: str, max_tokens: int = MAX_TOKENS, columns: Columns = Columns()) -> Iterator[Item]:
@@ -100,19 +108,22 @@ def read_items(path: str, kind: str, max_tokens: int = MAX_TOKENS, columns: Colu
         if source.format == "jsonl":
             raise UsageError(f"{name} is span JSONL, not CoNLL columns: tag its texts with --input text, "
                              "or turn it into CoNLL with rnntag convert")
-        for s in iter_sentences(source, tags=False, token_column=columns.token):
+        for k, s in enumerate(iter_sentences(source, tags=False, token_column=columns.token)):
+            new = s.starts_document or k == 0
             if source.format == "conllu":
-                yield Item(s.tokens, f"{name}:{s.lines[0]}", columns=s.columns, sentence=s)
+                yield Item(s.tokens, f"{name}:{s.lines[0]}", columns=s.columns, sentence=s, starts_document=new)
             else:
                 yield Item(s.tokens, f"{name}:{s.lines[0]}", columns=s.columns,
-                           header=tuple(line for i, line in s.extras if i == -1))
+                           header=tuple(line for i, line in s.extras if i == -1), starts_document=new)
     elif kind == "tokens":
         name = display_path(path)
+        first = True
         for lineno, line in open_lines(path):
             check_no_inner_cr(line, name, lineno)  # one sentence a line
             tokens = tuple(line.split())
             if tokens:
-                yield Item(tokens, f"{name}:{lineno}")
+                yield Item(tokens, f"{name}:{lineno}", starts_document=first)
+                first = False
     elif kind == "text":
         yield from _text_items(path, max_tokens)
     else:
@@ -146,16 +157,19 @@ def _conll(item: Item, pred: Prediction, tag_column: int | None = None) -> str:
     return "\n".join(rows) + "\n\n"
 
 
-def format_chunk(tagger: Tagger, chunk: Sequence[Item], fmt: str, columns: Columns = Columns()) -> tuple[str, list[Prediction]]:
-    """The chunk's sentences tagged and formatted as ``fmt``."""
+def format_chunk(
+    tagger: Tagger, chunk: Sequence[Item], fmt: str, columns: Columns = Columns(),
+    before: Sequence[Item] = (), after: Sequence[Item] = (), documents: Sequence[int] | None = None,
+) -> tuple[str, list[Prediction]]:
+    """The chunk's sentences tagged and formatted as ``fmt``. ``before`` and ``after``: the
+    sentences around the chunk, read as context only; ``documents``: the document of each
+    sentence of before + chunk + after (None: one document)."""
+    every = [item.tokens for item in (*before, *chunk, *after)]
+    preds = tagger.predict(every, scores=fmt == "jsonl", documents=documents, before=len(before), after=len(after))
     if fmt == "jsonl":
-        if all(item.spans is not None for item in chunk):
-            sentences = tagger.tag_text_sentences([(item.text, item.spans) for item in chunk])  # type: ignore[misc]
-        else:
-            sentences = tagger.tag_tokens([item.tokens for item in chunk])
-        text = "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in sentences)
-        return text, [Prediction(list(s.tags), [], [], s.pieces) for s in sentences]
-    preds = tagger.predict([item.tokens for item in chunk], scores=False)
+        sentences = [tagger.text_sentence(item.text, item.spans, pred) if item.spans is not None  # type: ignore[arg-type]
+                     else tagger.tokens_sentence(item.tokens, pred) for item, pred in zip(chunk, preds)]
+        return "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in sentences), preds
     if fmt == "inline":
         if tagger.tags_entities:
             return "".join(_inline(item, pred) for item, pred in zip(chunk, preds)), preds
@@ -165,19 +179,71 @@ def format_chunk(tagger: Tagger, chunk: Sequence[Item], fmt: str, columns: Colum
     return "".join(_conll(item, pred, columns.tag) for item, pred in zip(chunk, preds)), preds
 
 
+def _in_context(items: Iterable[Item], width: int) -> Iterator[tuple[list[Item], list[Item], list[Item], list[int]]]:
+    """(before, chunk, after, documents) for each chunk of ``items``: with document context
+    (``width`` tokens), the sentences just before and after the chunk that its windows can
+    read, and the document number of every sentence of the three. One chunk is read ahead."""
+    numbered = _numbered(items)
+    groups = chunks_of(numbered)
+    previous: list[tuple[int, Item]] = []
+    current = next(groups, None)
+    while current is not None:
+        following = next(groups, None)
+        before = _tail(previous, width, current[0][0]) if width else []
+        after = _head(following or [], width, current[-1][0]) if width else []
+        every = [*before, *current, *after]
+        yield [i for _, i in before], [i for _, i in current], [i for _, i in after], [d for d, _ in every]
+        previous, current = current, following
+
+
+def _numbered(items: Iterable[Item]) -> Iterator[tuple[int, Item]]:
+    doc = -1
+    for item in items:
+        doc += item.starts_document or doc < 0
+        yield doc, item
+
+
+def chunks_of(numbered: Iterable[tuple[int, Item]]) -> Iterator[list[tuple[int, Item]]]:
+    return tagger_chunks(numbered, lambda pair: len(pair[1].tokens), CHUNK_TOKENS)
+
+
+def _tail(items: Sequence[tuple[int, Item]], width: int, doc: int) -> list[tuple[int, Item]]:
+    """The last sentences of ``items`` in document ``doc`` holding at least ``width`` tokens."""
+    out: list[tuple[int, Item]] = []
+    need = width
+    for pair in reversed(items):
+        if need <= 0 or pair[0] != doc:
+            break
+        out.append(pair)
+        need -= len(pair[1].tokens)
+    return out[::-1]
+
+
+def _head(items: Sequence[tuple[int, Item]], width: int, doc: int) -> list[tuple[int, Item]]:
+    out: list[tuple[int, Item]] = []
+    need = width
+    for pair in items:
+        if need <= 0 or pair[0] != doc:
+            break
+        out.append(pair)
+        need -= len(pair[1].tokens)
+    return out
+
+
 def predict_stream(tagger: Tagger, items: Iterable[Item], fmt: str, out: IO[str], columns: Columns = Columns()) -> Stats:
-    """Tag ``items`` chunk by chunk and write them to ``out`` in ``fmt``."""
+    """Tag ``items`` chunk by chunk (with document context, each chunk with the sentences
+    around it that its windows read) and write them to ``out`` in ``fmt``."""
     if fmt not in FORMATS:
         raise UsageError(f"--format must be {', '.join(FORMATS[:-1])} or {FORMATS[-1]}, not {fmt!r}")
     stats = Stats()
     conllu = fmt == "conllu"
     if conllu:
         fmt = "conll"
-    for chunk in chunks(items):
+    for before, chunk, after, documents in _in_context(items, tagger.context):
         if conllu and chunk[0].sentence is None:
             raise UsageError(f"--format conllu writes CoNLL-U input back, and {chunk[0].where} is not CoNLL-U: "
                              "give --format conll")
-        text, preds = format_chunk(tagger, chunk, fmt, columns)
+        text, preds = format_chunk(tagger, chunk, fmt, columns, before, after, documents)
         for item, pred in zip(chunk, preds):
             stats.sentences += 1
             stats.tokens += len(item.tokens)
@@ -202,11 +268,14 @@ def predict(
     max_tokens: int | None = None,
     token_column: int | None = None,
     tag_column: int | None = None,
+    context: bool = True,
 ) -> Stats:
     """Tag every input file (``-`` is stdin) into ``output`` (written atomically; an existing
     file needs ``force``) or stdout. ``model`` is a path (``rnntag.load`` with ``runtime``,
     ``batch_size``, ``max_tokens``) or a loaded ``Tagger``. ``token_column``: where CoNLL
-    input holds the token; ``tag_column``: the CoNLL-U column the prediction goes in."""
+    input holds the token; ``tag_column``: the CoNLL-U column the prediction goes in;
+    ``context=False``: every sentence alone (a model trained with document context reads a
+    sentence with its neighbours in the same document, ``rnntag.context``)."""
     from rnntag.fileio import atomic_open, check_output
     from rnntag.loading import load
 
@@ -220,9 +289,11 @@ def predict(
     check_output(output, force)
     if isinstance(model, Tagger):
         tagger = model
+        if not context:
+            raise UsageError("context=False is an option of loading: rnntag.load(path, context=False)")
     else:
         options = {k: v for k, v in (("batch_size", batch_size), ("max_tokens", max_tokens)) if v is not None}
-        tagger = load(model, runtime, **options)
+        tagger = load(model, runtime, context=context, **options)
 
     columns = Columns(token_column, tag_column)
     if fmt == "conllu" and input not in ("conll", "conllu"):

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import accumulate, repeat
 from operator import add
 from typing import TypeVar
 
 from rnntag import schemes
 from rnntag.backends import Network
+from rnntag.context import windows
 from rnntag.decoding import Decoder
 from rnntag.encoding import bucket_order, encode
 from rnntag.errors import UsageError
@@ -57,6 +58,7 @@ class Tagger:
     def __init__(
         self, network: Network, decoder: Decoder, vocab: Vocab, info: ModelInfo, *,
         batch_size: int = BATCH_SIZE, max_tokens: int | None = MAX_TOKENS, runtime: str = "numpy",
+        context: int = 0,
     ):
         if batch_size < 1 or (max_tokens is not None and max_tokens < 1):
             raise UsageError("batch_size and max_tokens must be positive")
@@ -67,6 +69,7 @@ class Tagger:
         self.batch_size = batch_size
         self.max_tokens = max_tokens
         self.runtime = runtime  # what computes the emissions: numpy, torch, onnxruntime, torchscript
+        self.context = context  # tokens of document context on each side (model.context)
         self._paths: dict[tuple[str, bool], schemes.BioesPaths | schemes.LabelPaths] = {}
 
     def __repr__(self) -> str:
@@ -91,8 +94,9 @@ class Tagger:
 
     # -- the public API ---------------------------------------------------------------------
     def tag(self, text: str) -> list[Sentence]:
-        """Tag raw text of any length: sentences from syntok, tokens by rnntag's rules
-        (``rnntag.text``), offsets into ``text``; a blank line always ends a sentence."""
+        """Tag raw text of any length (one document): sentences from syntok, tokens by
+        rnntag's rules (``rnntag.text``), offsets into ``text``; a blank line always ends a
+        sentence."""
         from rnntag.text import sentences
 
         if not isinstance(text, str):
@@ -100,8 +104,8 @@ class Tagger:
         return self.tag_text_sentences(list(sentences(text, self.max_tokens or MAX_TOKENS)))
 
     def tag_tokens(self, sentences: Iterable[Sequence[str]]) -> list[Sentence]:
-        """Tag pre-tokenised sentences. Each ``Sentence.text`` is its tokens joined by single
-        spaces, and offsets index that text."""
+        """Tag pre-tokenised sentences (consecutive sentences of one document). Each
+        ``Sentence.text`` is its tokens joined by single spaces, and offsets index that text."""
         sentences = list(sentences)
         for tokens in sentences:
             if isinstance(tokens, str) or not all(isinstance(t, str) and t and not t.isspace() for t in tokens):
@@ -109,11 +113,11 @@ class Tagger:
                     "tag_tokens() takes a list of sentences, each a list of non-empty token strings; "
                     f"got {str(tokens)[:60]!r}"
                 )
-        return [self._sentence(tokens, pred) for tokens, pred in zip(sentences, self.predict(sentences))]
+        return [self.tokens_sentence(tokens, pred) for tokens, pred in zip(sentences, self.predict(sentences))]
 
     def pipe(self, texts: Iterable[str], batch_size: int = 256) -> Iterator[list[Sentence]]:
-        """Tag a stream of texts, yielding each text's sentences in order. At most
-        ``batch_size`` texts (or about CHUNK_TOKENS tokens) are held at a time."""
+        """Tag a stream of texts (each its own document), yielding each text's sentences in
+        order. At most ``batch_size`` texts (or about CHUNK_TOKENS tokens) are held at a time."""
         from rnntag.text import sentences
 
         def split(text: str) -> list[tuple[str, list[Token]]]:
@@ -125,31 +129,53 @@ class Tagger:
             yield from self._by_text(group)
 
     def _by_text(self, pending: list[list[tuple[str, list[Token]]]]) -> Iterator[list[Sentence]]:
-        tagged = iter(self.tag_text_sentences([s for sents in pending for s in sents]))
+        flat = [s for sents in pending for s in sents]
+        documents = [d for d, sents in enumerate(pending) for _ in sents]  # each text is a document
+        preds = iter(self.predict([[t.text for t in toks] for _, toks in flat], documents=documents))
+        tagged = iter([self.text_sentence(text, toks, next(preds)) for text, toks in flat])
         for sents in pending:
             yield [next(tagged) for _ in sents]
 
     def tag_text_sentences(self, sents: Sequence[tuple[str, Sequence[Token]]]) -> list[Sentence]:
-        """Sentences already split from raw text (``rnntag.text``): each (its text, its
-        tokens with offsets into the whole input), tagged."""
-        out = []
-        for (text, toks), pred in zip(sents, self.predict([[t.text for t in s] for _, s in sents])):
-            start = toks[0].start
-            out.append(Sentence(text, start, tuple(toks), tuple(pred.tags), _entities(text, start, toks, pred), pred.pieces))
-        return out
+        """Sentences already split from raw text (``rnntag.text``), consecutive sentences of
+        one document: each (its text, its tokens with offsets into the whole input), tagged."""
+        preds = self.predict([[t.text for t in s] for _, s in sents])
+        return [self.text_sentence(text, toks, pred) for (text, toks), pred in zip(sents, preds)]
+
+    def text_sentence(self, text: str, toks: Sequence[Token], pred: Prediction) -> Sentence:
+        """A sentence of raw text (its tokens' offsets index the whole input) with its prediction."""
+        start = toks[0].start
+        return Sentence(text, start, tuple(toks), tuple(pred.tags), _entities(text, start, toks, pred), pred.pieces)
 
     # -- the engine -------------------------------------------------------------------------
-    def predict(self, sentences: Sequence[Sequence[str]], scores: bool = True, scheme: str | None = None) -> list[Prediction]:
+    def predict(
+        self, sentences: Sequence[Sequence[str]], scores: bool = True, scheme: str | None = None,
+        documents: Sequence[int] | None = None, before: int = 0, after: int = 0,
+    ) -> list[Prediction]:
         """Tags (in ``scheme``, default the model's, spelled as its training data spelled
         them) and scored entity spans for each sentence, in order; empty sentences give empty
-        predictions."""
+        predictions. ``documents``: each sentence's document (consecutive sentences of one
+        document are read as each other's context when the model was trained with
+        ``model.context``); None: the sentences are consecutive sentences of one document.
+        The first ``before`` and the last ``after`` sentences are context only: read with
+        the others, not tagged, not returned (a stream passes its neighbours this way)."""
+        if before < 0 or after < 0 or before + after > len(sentences):
+            raise UsageError("before and after must count sentences of the input")
         paths = self._paths_for(scheme or self.vocab.scheme)
         limit = self.max_tokens or max(1, max(map(len, sentences), default=1))
-        pieces = [tokens[start : start + limit] for tokens in sentences for start in range(0, len(tokens), limit)]
-        decoded = [d for group in chunks(pieces, len, CHUNK_TOKENS) for d in self._decode(group, scores)]
+        pieces: list[Sequence[str]] = []
+        piece_docs: list[int] = []
+        tagged: list[bool] = []
+        end = len(sentences) - after
+        for i, tokens in enumerate(sentences):
+            for start in range(0, len(tokens), limit):
+                pieces.append(tokens[start : start + limit])
+                piece_docs.append(0 if documents is None else documents[i])
+                tagged.append(before <= i < end)
+        decoded = self._decode(pieces, piece_docs, tagged, scores)
         out: list[Prediction] = []
-        k = 0
-        for tokens in sentences:
+        k = sum(math.ceil(len(tokens) / limit) for tokens in sentences[:before])  # the context's pieces
+        for tokens in sentences[before:end]:
             n = math.ceil(len(tokens) / limit)
             ids: list[int] = []
             spans: list[tuple[str, int, int]] = []
@@ -167,33 +193,64 @@ class Tagger:
             out.append(Prediction(paths.tags(ids, spans), spans, probs, max(n, 1)))
         return out
 
-    def _decode(self, pieces: Sequence[Sequence[str]], scores: bool) -> list[tuple[list[int], list, list[float]]]:
+    def _decode(
+        self, pieces: Sequence[Sequence[str]], docs: Sequence[int], tagged: Sequence[bool], scores: bool,
+    ) -> list[tuple[list[int], list, list[float]]]:
         """(BIOES tag-id path, entity spans, entity probabilities) of each piece (each at most
-        max_tokens long)."""
-        result: list[tuple[list[int], list, list[float]] | None] = [None] * len(pieces)
-        todo = [i for i, p in enumerate(pieces) if len(p)]
-        for i, p in enumerate(pieces):
-            if not len(p):
-                result[i] = ([], [], [])
-        encoded = encode([pieces[i] for i in todo], self.vocab)
+        max_tokens long, of document ``docs[i]``; those not ``tagged`` are context only and
+        come back empty), about CHUNK_TOKENS at a time; with document context each piece is
+        read in its window (``rnntag.context``)."""
+        result: list[tuple[list[int], list, list[float]]] = [([], [], [])] * len(pieces)
+        todo = [i for i, p in enumerate(pieces) if len(p)]  # the non-empty pieces; k indexes this list
+        all_windows = None
+        if self.context:
+            all_windows = windows([len(pieces[i]) for i in todo], [docs[i] for i in todo], self.context)
+        targets = [k for k, i in enumerate(todo) if tagged[i]]
+        for group in chunks(targets, lambda k: len(pieces[todo[k]]), CHUNK_TOKENS):
+            where: dict[int, int] = {}
+            if all_windows is None:
+                chosen, group_windows = group, None
+            else:  # the group's sentences and every sentence their windows read
+                chosen = sorted({s for k in group for s, _, _ in all_windows[k].parts})
+                where = {s: j for j, s in enumerate(chosen)}
+                group_windows = [replace(all_windows[k], sentence=where[k],
+                                         parts=tuple((where[s], a, b) for s, a, b in all_windows[k].parts))
+                                 for k in group]
+            encoded = encode([pieces[todo[k]] for k in chosen], self.vocab)
+            rows_of = [where[k] for k in group] if group_windows is not None else list(range(len(group)))
+            for k, decoded in zip(group, self._decode_encoded(encoded, rows_of, group_windows, scores)):
+                result[todo[k]] = decoded
+        return result
+
+    def _decode_encoded(self, encoded, rows_of: list[int], group_windows, scores: bool) -> list[tuple[list[int], list, list[float]]]:
+        """Decode the sentences ``rows_of`` of ``encoded`` (in that order)."""
         bioes = self._paths_for("BIOES" if self.vocab.is_entities else schemes.TAGS, spelled=False)
         scores = scores and self.vocab.is_entities
-        for rows in bucket_order(encoded.lengths(), self.batch_size, max_tokens=BATCH_TOKENS):
-            padded = encoded.batch(rows)
-            emissions = self.network.emissions(padded)
-            best = self.decoder.best_paths(emissions, padded.lengths)
-            lengths = padded.lengths.tolist()
-            paths = [best[j, :n].tolist() for j, n in enumerate(lengths)]
+        lengths_all = encoded.lengths()
+        if group_windows is None:
+            lengths = [lengths_all[r] for r in rows_of]
+        else:
+            lengths = [w.length for w in group_windows]
+        out: list = [None] * len(rows_of)
+        for batch_rows in bucket_order(lengths, self.batch_size, max_tokens=BATCH_TOKENS):
+            if group_windows is None:
+                padded = encoded.batch([rows_of[j] for j in batch_rows])
+            else:
+                padded = encoded.batch(list(range(len(batch_rows))), [group_windows[j] for j in batch_rows])
+            emissions = padded.tagged(self.network.emissions(padded))
+            own = padded.tagged_lengths
+            best = self.decoder.best_paths(emissions, own)
+            paths = [best[j, :n].tolist() for j, n in enumerate(own.tolist())]
             spans = [bioes.spans(p) for p in paths]
             if scores:
                 inclusive = [[(s, e - 1) for _, s, e in row] for row in spans]
-                logp = self.decoder.span_log_probs(emissions, padded.lengths, best, inclusive)
+                logp = self.decoder.span_log_probs(emissions, own, best, inclusive)
                 probs = [[min(1.0, math.exp(v)) for v in row] for row in logp]
             else:
                 probs = [[] for _ in paths]
-            for r, path, sp, pr in zip(rows, paths, spans, probs):
-                result[todo[r]] = (path, sp, pr)
-        return result  # type: ignore[return-value]
+            for j, path, sp, pr in zip(batch_rows, paths, spans, probs):
+                out[j] = (path, sp, pr)
+        return out
 
     def _paths_for(self, scheme: str, spelled: bool = True) -> schemes.BioesPaths | schemes.LabelPaths:
         key = (schemes.normalize_scheme(scheme), spelled)
@@ -203,7 +260,7 @@ class Tagger:
         return self._paths[key]
 
     # -- results ----------------------------------------------------------------------------
-    def _sentence(self, tokens: Sequence[str], pred: Prediction) -> Sentence:
+    def tokens_sentence(self, tokens: Sequence[str], pred: Prediction) -> Sentence:
         """A pre-tokenised sentence: its text is the tokens joined by single spaces."""
         lengths = list(map(len, tokens))
         starts = list(accumulate((n + 1 for n in lengths[:-1]), initial=0))

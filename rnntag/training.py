@@ -174,6 +174,9 @@ class Data:
     dev_scheme: str
     sources: dict[str, Any]  # the files, for meta.json and for resuming
     spelling: schemes.Spelling = schemes.PLAIN  # how the training file spells its tags
+    # each sentence's document (rnntag.context.document_ids over its file); None: one document
+    train_documents: list[int] | None = None
+    dev_documents: list[int] | None = None
 
 
 @dataclass
@@ -189,6 +192,7 @@ class Run:
     device: Any  # torch.device
     amp: bool
     encoded: Any  # encoding.Encoded: the training sentences
+    windows: Any  # each training sentence's context.Window (model.context), or None
     model: Any
     rows: _TrainedRows
     optimizer: Any
@@ -257,17 +261,26 @@ def read_data(train_path: str | Path, dev_path: str | Path | None, config: Confi
         tags = scheme == schemes.TAGS
         dev_gold = read_tagged(dev_path, scheme=schemes.TAGS if tags else "auto", entities_only=not tags, **read)
         notes.extend(dev_gold.notes)
-        data = Data(list(sentences), scheme, dev_gold.sentences, dev_gold.scheme, sources, gold.check.spelling)
+        data = Data(list(sentences), scheme, dev_gold.sentences, dev_gold.scheme, sources, gold.check.spelling,
+                    _documents(sentences), _documents(dev_gold.sentences))
     else:
         if len(sentences) < 2:
             raise UsageError(f"{sources['train_file']}: too few sentences to hold out a dev set; give --dev")
         train_sents, dev = split_dev(sentences, d.dev_fraction)
+        docs = dict(zip(map(id, sentences), _documents(sentences)))  # a held-out sentence keeps its document
         notes.insert(0,
             f"No --dev given: holding out {len(dev)} of {len(sentences)} sentences "
             f"({d.dev_fraction:.0%} of {sources['train_file']}, deterministic) as dev."
         )
-        data = Data(train_sents, scheme, dev, scheme, sources, gold.check.spelling)
+        data = Data(train_sents, scheme, dev, scheme, sources, gold.check.spelling,
+                    [docs[id(x)] for x in train_sents], [docs[id(x)] for x in dev])
     return data, "\n".join(n for n in notes if n) or None
+
+
+def _documents(sentences: Sequence[ConllSentence]) -> list[int]:
+    from rnntag.context import document_ids
+
+    return document_ids(s.starts_document for s in sentences)
 
 
 def _internal(data: Data) -> list[list[str]]:
@@ -499,6 +512,11 @@ def build(model_dir: Path, config: Config, vocab: Vocab, data: Data, reporter: R
     train_tokens = [s.tokens for s in data.train]
     encoded = encode(train_tokens, vocab, _internal(data))
     # every word id a training batch can hold is below this (extra pretrained words come after)
+    windows = None
+    if config.model.context:
+        from rnntag.context import windows as make_windows
+
+        windows = make_windows(encoded.lengths(), data.train_documents, config.model.context)
     reachable = 1 + max(UNK_ID, int(encoded.table.words.max()))
     rows = _TrainedRows(model.word_embed, reachable)
     optimizer = make_optimizer(model, config)
@@ -533,7 +551,7 @@ def build(model_dir: Path, config: Config, vocab: Vocab, data: Data, reporter: R
         # that _TrainedRows keeps out of the optimiser
         "parameters": parameter_count(weight_layout(config.model, len(vocab.words), len(vocab.chars), len(vocab.tags))),
     }
-    return Run(model_dir, config, vocab, data, reporter, dist, device, amp, encoded, model, rows, optimizer,
+    return Run(model_dir, config, vocab, data, reporter, dist, device, amp, encoded, windows, model, rows, optimizer,
                scheduler, scaler, average, step_module, singles, rng, gen, meta)
 
 
@@ -641,7 +659,8 @@ def epoch_batches(run: Run) -> list[list[int]]:
     from rnntag.encoding import bucket_order
 
     size = run.config.train.batch_size // run.dist.world
-    return shard(bucket_order(run.encoded.lengths(), size, run.rng, max_tokens=128 * size), run.dist)
+    lengths = run.encoded.lengths() if run.windows is None else [w.length for w in run.windows]
+    return shard(bucket_order(lengths, size, run.rng, max_tokens=128 * size), run.dist)
 
 
 def run_epoch(run: Run, epoch: int) -> dict[str, Any]:
@@ -653,7 +672,7 @@ def run_epoch(run: Run, epoch: int) -> dict[str, Any]:
     run.reporter.epoch_start(epoch, run.config.train.epochs, len(order))
     loss_sum, tokens, begin = 0.0, 0, time.perf_counter()
     for rows in order:
-        padded = run.encoded.batch(rows)
+        padded = run.encoded.batch(rows, run.windows)
         value = train_step(run, padded)
         loss_sum += value * len(rows)
         tokens += padded.num_tokens
@@ -691,7 +710,7 @@ def _score_once(run: Run) -> tuple[Any, float]:
         with run.rows.whole():
             d = run.data
             scores = evaluate_sentences(dev_tagger(run), [s.tokens for s in d.dev], [list(s.tags) for s in d.dev],
-                                        d.dev_scheme).scores
+                                        d.dev_scheme, documents=d.dev_documents).scores
     return scores, broadcast(None if scores is None else scores.f1, run.dist)
 
 

@@ -1,0 +1,98 @@
+"""Document context (model.context): windows, and document invariance of emissions and tags."""
+
+import numpy as np
+import pytest
+import torch
+
+from rnntag.batching import to_batch
+from rnntag.context import Window, document_ids, windows
+from rnntag.encoding import encode
+from tests.helpers import eager_tagger, random_network, sentences, small_vocab
+
+
+def test_document_ids_open_a_document_at_each_mark():
+    assert document_ids([False, False, True, False, True]) == [0, 0, 1, 1, 2]
+    assert document_ids([True, False, True]) == [0, 0, 1]
+    assert document_ids([]) == []
+
+
+def test_a_window_takes_its_document_neighbours_up_to_the_width():
+    lengths = [3, 5, 2, 4, 6]
+    docs = [0, 0, 0, 0, 1]
+    w = windows(lengths, docs, 4)
+    # sentence 2: 4 tokens before it (the last 4 of sentence 1), 4 after it (all of sentence 3)
+    assert w[2] == Window(2, ((1, 1, 5), (2, 0, 2), (3, 0, 4)), 4)
+    # sentence 0: nothing before, 4 of sentence 1 after
+    assert w[0] == Window(0, ((0, 0, 3), (1, 0, 4)), 0)
+    # sentence 1 reaches back over the whole of sentence 0 (3 tokens): never past the document's start
+    assert w[1] == Window(1, ((0, 0, 3), (1, 0, 5), (2, 0, 2), (3, 0, 2)), 3)
+    # sentence 3 stops at its document's end; sentence 4 is a document alone
+    assert w[3] == Window(3, ((1, 3, 5), (2, 0, 2), (3, 0, 4)), 4)
+    assert w[4] == Window(4, ((4, 0, 6),), 0)
+    assert [x.length for x in w] == [7, 12, 10, 8, 6]
+
+
+def test_width_zero_is_every_sentence_alone():
+    assert windows([2, 3], None, 0) == [Window(0, ((0, 0, 2),), 0), Window(1, ((1, 0, 3),), 0)]
+
+
+def test_a_windowed_batch_tags_only_the_sentence_itself():
+    vocab = small_vocab(0)
+    sents = sentences(6, seed=3, max_len=9)
+    tags = [["O"] * len(s) for s in sents]
+    enc = encode(sents, vocab, tags)
+    ws = windows(enc.lengths(), None, 5)
+    padded = enc.batch([2, 0], ws)
+    assert padded.lengths.tolist() == [ws[2].length, ws[0].length]
+    assert padded.tagged_lengths.tolist() == [len(sents[2]), len(sents[0])]
+    assert padded.tags.shape == (2, max(len(sents[2]), len(sents[0])))
+    # the sentence's own tokens sit at its offset in the window
+    own = padded.types[0, ws[2].offset : ws[2].offset + len(sents[2])]
+    assert (own == enc.sentences[2]).all()
+    emissions = np.arange(padded.types.size, dtype=np.float32).reshape(*padded.types.shape, 1)
+    assert padded.tagged(emissions)[0, : len(sents[2]), 0].tolist() == own_positions(padded, 0)
+
+
+def own_positions(padded, row):
+    start = int(padded.offsets[row])
+    width = padded.types.shape[1]
+    return [float(row * width + start + t) for t in range(int(padded.tagged_lengths[row]))]
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_a_sentence_depends_on_its_document_not_on_its_batch(cell):
+    """Document invariance: the tags and emissions of a document's sentences are the same
+    tagged alone and tagged among other documents, in any order and batch size."""
+    vocab = small_vocab(1)
+    model, config = random_network(vocab, 1, cell=cell, context=6)
+    tagger = eager_tagger(model, vocab, config)
+    assert tagger.context == 6
+    doc = sentences(7, seed=4, max_len=12)
+    others = sentences(30, seed=5, max_len=25)
+    alone = tagger.predict(doc, documents=[0] * len(doc))
+    mixed_sents = others[:10] + doc + others[10:]
+    mixed_docs = [1] * 10 + [0] * len(doc) + [2] * 20
+    tagger.batch_size = 5
+    mixed = tagger.predict(mixed_sents, documents=mixed_docs)[10 : 10 + len(doc)]
+    assert [p.tags for p in alone] == [p.tags for p in mixed]
+    for a, b in zip(alone, mixed):
+        np.testing.assert_allclose(a.scores, b.scores, atol=1e-5)
+    # and the context is read: without it (every sentence its own document) the scores change
+    apart = tagger.predict(doc, documents=list(range(len(doc))))
+    assert any(not np.allclose(a.scores, b.scores, atol=1e-4) for a, b in zip(alone, apart) if a.spans == b.spans)
+
+
+def test_training_batches_of_windows_give_the_loss_of_the_sentences_alone_when_context_is_empty():
+    """With every sentence its own document the windows are the sentences: the same loss."""
+    vocab = small_vocab(2)
+    model, _ = random_network(vocab, 2, context=4)
+    sents = sentences(12, seed=6, max_len=10)
+    tags = [["O"] * len(s) for s in sents]
+    enc = encode(sents, vocab, tags)
+    alone = windows(enc.lengths(), list(range(len(sents))), 4)
+    with torch.no_grad():
+        a = model.loss(to_batch(enc.batch(range(len(sents)), alone)))
+        b = model.loss(to_batch(enc.batch(range(len(sents)))))
+        together = model.loss(to_batch(enc.batch(range(len(sents)), windows(enc.lengths(), None, 4))))
+    assert torch.allclose(a, b, atol=1e-5)
+    assert not torch.allclose(a, together, atol=1e-4)
