@@ -26,9 +26,9 @@ from typing import TypeVar
 
 from rnntag import schemes
 from rnntag.backends import Network
-from rnntag.context import windows
+from rnntag.context import Window, windows
 from rnntag.decoding import Decoder
-from rnntag.encoding import bucket_order, encode
+from rnntag.encoding import Encoded, bucket_order, encode
 from rnntag.errors import UsageError
 from rnntag.info import ModelInfo
 from rnntag.results import Entity, Sentence, Token
@@ -222,8 +222,11 @@ class Tagger:
                 result[todo[k]] = decoded
         return result
 
-    def _decode_encoded(self, encoded, rows_of: list[int], group_windows, scores: bool) -> list[tuple[list[int], list, list[float]]]:
-        """Decode the sentences ``rows_of`` of ``encoded`` (in that order)."""
+    def _decode_encoded(
+        self, encoded: Encoded, rows_of: list[int], group_windows: list[Window] | None, scores: bool,
+    ) -> list[tuple[list[int], list, list[float]]]:
+        """Decode the sentences ``rows_of`` of ``encoded`` (in that order); with
+        ``group_windows`` (one per sentence decoded, indexing ``encoded``), each in its window."""
         bioes = self._paths_for("BIOES" if self.vocab.is_entities else schemes.TAGS, spelled=False)
         scores = scores and self.vocab.is_entities
         lengths_all = encoded.lengths()
