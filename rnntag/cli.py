@@ -234,7 +234,7 @@ def train(
         None, "--freeze-embeddings/--tune-embeddings", help="Keep pretrained vectors fixed, or fine-tune them (default)."
     ),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Maximum epochs."),
-    patience: Optional[int] = typer.Option(None, "--patience", help="Early-stopping patience (epochs)."),
+    patience: Optional[int] = typer.Option(None, "--patience", help="Early-stopping patience, in rounds (dev scorings: every epoch on large data)."),
     lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Sentences per batch."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (same seed, data and config: same result on CPU)."),

@@ -139,8 +139,13 @@ def _fill(section: Any, defaults: dict[str, Any]) -> Any:
 class TrainConfig:
     """The optimisation recipe."""
 
-    epochs: int = positive(30)
-    patience: int = non_negative(5)  # epochs without dev F1 improvement before stopping
+    # the most epochs; null: 30 rounds (below), so small data trains for more epochs
+    epochs: int | None = positive(None)
+    # dev is scored, and the schedule and early stopping step, once a round: the fewest whole
+    # epochs that make at least this many updates (one epoch on 12,800 sentences or more:
+    # CoNLL-2003; five on 2,700). Patience and lr_patience count rounds. 0: every epoch
+    round_updates: int = non_negative(400)
+    patience: int = non_negative(5)  # rounds without dev improvement before stopping
     batch_size: int = positive(32)
     optimizer: Optimizer = "adam"  # fused Adam; see README "Accuracy" for why not NAdam
     lr: float = positive(0.002)
@@ -148,7 +153,7 @@ class TrainConfig:
     clip: float = non_negative(1.0)  # gradient-norm clipping; 0 disables it
     schedule: Schedule = "plateau"  # plateau: halve lr when dev F1 stalls one epoch
     lr_decay: float = within(0.5, 0.0, 1.0, low_open=True, high_open=False)  # factor of the plateau or exponential schedule
-    lr_patience: int = non_negative(0)  # plateau: epochs of stalled dev F1 tolerated before the cut
+    lr_patience: int = non_negative(0)  # plateau: rounds of stalled dev F1 tolerated before the cut
     # plateau: each cut also puts back the best weights so far; null: on without pretrained
     # vectors, off with them (_BY_VECTORS)
     reload_best: bool | None = None

@@ -35,6 +35,8 @@ from rnntag.model_dir import CHECKPOINT, METRICS, build_model, read_model_dir, s
 from rnntag.readers import read_tagged
 from rnntag.vocab import UNK_ID, Vocab, singletons
 
+DEFAULT_ROUNDS = 30  # the most rounds when train.epochs is null
+
 
 class Reporter:
     """Receives progress events: notes and warnings, each epoch's batches and its record.
@@ -193,6 +195,8 @@ class Run:
     amp: bool
     encoded: Any  # encoding.Encoded: the training sentences
     windows: Any  # each training sentence's context.Window (model.context), or None
+    round_epochs: int  # epochs per round (dev scored once a round: train.round_updates)
+    max_epochs: int  # train.epochs, or 30 rounds
     model: Any
     rows: _TrainedRows
     optimizer: Any
@@ -451,7 +455,7 @@ def resume(model_dir: str | Path, reporter: Reporter | None = None, device: str 
     run.best_f1, run.best_epoch, run.bad_epochs = progress["best_f1"], progress["best_epoch"], progress["bad_epochs"]
     run.epoch = progress["epoch"]
     _write_metrics(model_dir / METRICS, run.history)
-    reason = stop_reason(run) or (f"it ran its {config.train.epochs} epochs" if run.epoch >= config.train.epochs else None)
+    reason = stop_reason(run) or (f"it ran its {run.max_epochs} epochs" if run.epoch >= run.max_epochs else None)
     if reason:
         reporter.message(f"{model_dir}: this run had already finished ({reason[0].lower() + reason[1:].rstrip('.')}); "
                          "nothing to resume.")
@@ -491,7 +495,7 @@ def build(model_dir: Path, config: Config, vocab: Vocab, data: Data, reporter: R
     generators, seeded from the config."""
     import torch
 
-    from rnntag.encoding import encode
+    from rnntag.encoding import bucket_order, encode
 
     t = config.train
     torch.manual_seed(t.seed)
@@ -551,18 +555,24 @@ def build(model_dir: Path, config: Config, vocab: Vocab, data: Data, reporter: R
         # that _TrainedRows keeps out of the optimiser
         "parameters": parameter_count(weight_layout(config.model, len(vocab.words), len(vocab.chars), len(vocab.tags))),
     }
-    return Run(model_dir, config, vocab, data, reporter, dist, device, amp, encoded, windows, model, rows, optimizer,
+    lengths = encoded.lengths() if windows is None else [w.length for w in windows]
+    size = t.batch_size // dist.world
+    batches = max(1, len(bucket_order(lengths, size, random.Random(0), max_tokens=128 * size)) // dist.world)
+    round_epochs = max(1, math.ceil(t.round_updates / batches)) if t.round_updates else 1
+    max_epochs = t.epochs or DEFAULT_ROUNDS * round_epochs
+    return Run(model_dir, config, vocab, data, reporter, dist, device, amp, encoded, windows, round_epochs, max_epochs,
+               model, rows, optimizer,
                scheduler, scaler, average, step_module, singles, rng, gen, meta)
 
 
 def fit(run: Run) -> TrainResult:
-    """Train epoch after epoch until a stop (see ``stop_reason``) or ``train.epochs``."""
-    t = run.config.train
+    """Train round after round (each ``run.round_epochs`` epochs, dev scored at its end) until
+    a stop (see ``stop_reason``) or the most epochs."""
     start = time.perf_counter()
     run.tokens = 0
     try:
-        while run.epoch < t.epochs and stop_reason(run) is None:
-            record = run_epoch(run, run.epoch + 1)
+        while run.epoch < run.max_epochs and stop_reason(run) is None:
+            record = run_round(run)
             scores, f1, live_f1 = score_dev(run)
             record.update(_dev_fields(run, scores, f1))
             improved = f1 > run.best_f1
@@ -663,26 +673,30 @@ def epoch_batches(run: Run) -> list[list[int]]:
     return shard(bucket_order(lengths, size, run.rng, max_tokens=128 * size), run.dist)
 
 
-def run_epoch(run: Run, epoch: int) -> dict[str, Any]:
-    """Train one epoch; returns its record (epoch, loss, lr, seconds, tokens/s)."""
+def run_round(run: Run) -> dict[str, Any]:
+    """Train one round: ``run.round_epochs`` epochs (fewer at the end of ``max_epochs``);
+    returns its record (epoch: the round's last, loss, lr, seconds, tokens/s)."""
     from rnntag.distributed import total
 
     run.model.train()
-    order = epoch_batches(run)
-    run.reporter.epoch_start(epoch, run.config.train.epochs, len(order))
-    loss_sum, tokens, begin = 0.0, 0, time.perf_counter()
-    for rows in order:
-        padded = run.encoded.batch(rows, run.windows)
-        value = train_step(run, padded)
-        loss_sum += value * len(rows)
-        tokens += padded.num_tokens
-        run.reporter.batch_end(value, padded.num_tokens)
+    last = min(run.epoch + run.round_epochs, run.max_epochs)
+    loss_sum, tokens, sentences, begin = 0.0, 0, 0, time.perf_counter()
+    for epoch in range(run.epoch + 1, last + 1):
+        order = epoch_batches(run)
+        run.reporter.epoch_start(epoch, run.max_epochs, len(order))
+        for rows in order:
+            padded = run.encoded.batch(rows, run.windows)
+            value = train_step(run, padded)
+            loss_sum += value * len(rows)
+            tokens += padded.num_tokens
+            run.reporter.batch_end(value, padded.num_tokens)
+        sentences += sum(len(b) for b in order)
     seconds = time.perf_counter() - begin
     tokens = int(total(tokens, run.dist))  # every rank's tokens
     run.tokens += tokens
     return {
-        "epoch": epoch,
-        "loss": loss_sum / max(1, sum(len(b) for b in order)),
+        "epoch": last,
+        "loss": loss_sum / max(1, sentences),
         "lr": run.optimizer.param_groups[0]["lr"],
         "seconds": seconds,
         "tokens_per_second": tokens / seconds if seconds > 0 else 0.0,
@@ -791,7 +805,8 @@ def stop_reason(run: Run) -> str | None:
     """Why training stops now (early stopping, the learning rate spent), or None."""
     t = run.config.train
     if run.bad_epochs >= t.patience:
-        return f"Early stopping: no dev {dev_metric(run.vocab)} improvement for {t.patience} epochs."
+        rounds = f"{t.patience} epochs" if run.round_epochs == 1 else f"{t.patience} rounds of {run.round_epochs} epochs"
+        return f"Early stopping: no dev {dev_metric(run.vocab)} improvement for {rounds}."
     if run.optimizer.param_groups[0]["lr"] < t.min_lr:  # later epochs would barely move
         return f"Stopping: the learning rate fell below train.min_lr ({t.min_lr:g})."
     return None

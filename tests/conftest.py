@@ -22,6 +22,7 @@ model:
   layers: 1
 train:
   epochs: 6
+  round_updates: 0  # dev after every epoch (tests/test_train.py tests rounds)
   patience: 3
   batch_size: 16
   lr: 0.01

@@ -1,5 +1,6 @@
 """Training behaviour: determinism, early stopping, dev hold-out, divergence, schemes."""
 
+import dataclasses
 import json
 
 import pytest
@@ -171,3 +172,31 @@ def test_reload_best_continues_from_the_best_weights_after_a_cut(tiny, tmp_path)
     resumed = resume(tmp_path / "reload", epochs=9)
     assert [r["dev_f1"] for r in resumed.history] == [r["dev_f1"] for r in whole.history]
     assert whole.history[-1]["lr"] == 0.005
+
+
+def test_small_data_trains_in_rounds_of_several_epochs(tiny, tmp_path):
+    """On small data a round is several epochs (at least train.round_updates updates): dev is
+    scored, and the schedule and patience step, once a round; with epochs null a run may
+    take 30 rounds."""
+    from rnntag.config import load_config
+    from rnntag.training import train
+
+    # 400 sentences in batches of 16: 25 updates an epoch, so 60 updates take 3 epochs
+    cfg = load_config(tiny["config"]).override("train", round_updates=60, epochs=7, patience=30)
+    result = train(tiny["train"], tmp_path / "m", cfg, dev_path=tiny["dev"])
+    assert [r["epoch"] for r in result.history] == [3, 6, 7]  # the last round is cut at train.epochs
+    lines = (tmp_path / "m" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(x)["epoch"] for x in lines] == [3, 6, 7]
+
+
+def test_rounds_default_to_thirty_and_count_patience(tiny, tmp_path, monkeypatch):
+    from rnntag import training
+    from rnntag.config import load_config
+
+    cfg = load_config(tiny["config"]).override("train", round_updates=30, patience=1, lr=1e-9, min_lr=0.0)
+    cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, epochs=None))
+    result = training.train(tiny["train"], tmp_path / "m", cfg, dev_path=tiny["dev"])
+    # 30 updates take 2 epochs; with lr 1e-9 nothing improves after the first round: the second stops it
+    assert [r["epoch"] for r in result.history] == [2, 4]
+    checkpoint = json.loads((tmp_path / "m" / "meta.json").read_text())
+    assert checkpoint["config"]["train"]["epochs"] is None
