@@ -187,6 +187,7 @@ MODEL_HELP = "A model directory (rnntag train) or an export (rnntag export)."
 TAG_COLUMN_HELP = ("Tag column: 0-based, negative from the end, or a CoNLL-U column name (upos, xpos, ...). "
                    "Default: the last (CoNLL), UPOS (CoNLL-U).")
 TOKEN_COLUMN_HELP = "Token column, 0-based. Default: 0 (CoNLL), FORM (CoNLL-U)."
+PATIENCE_HELP = "Early-stopping patience in rounds (dev scorings; a round is an epoch on large data)."
 CONTEXT_HELP = ("A model trained with document context reads each sentence with its document's neighbours "
                 "(documents: -DOCSTART-, # newdoc, a JSONL record, an input file); --no-context: each alone.")
 SCHEME_HELP = ("Tag scheme of the data: auto, IOB1, IOB2, BIOES (entities), or tags (a token-level tag set: "
@@ -234,7 +235,7 @@ def train(
         None, "--freeze-embeddings/--tune-embeddings", help="Keep pretrained vectors fixed, or fine-tune them (default)."
     ),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Maximum epochs."),
-    patience: Optional[int] = typer.Option(None, "--patience", help="Early-stopping patience, in rounds (dev scorings: every epoch on large data)."),
+    patience: Optional[int] = typer.Option(None, "--patience", help=PATIENCE_HELP),
     lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Sentences per batch."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (same seed, data and config: same result on CPU)."),

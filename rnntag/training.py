@@ -607,7 +607,7 @@ def fit(run: Run) -> TrainResult:
         model_dir=run.model_dir,
         best_epoch=run.best_epoch,
         best_dev_score=run.best_f1,
-        epochs_run=len(run.history),
+        epochs_run=run.epoch,  # epochs, not rounds (a round may be several)
         train_seconds=elapsed,
         tokens_per_second=run.tokens / elapsed if elapsed > 0 else 0.0,
         history=run.history,

@@ -96,3 +96,43 @@ def test_training_batches_of_windows_give_the_loss_of_the_sentences_alone_when_c
         together = model.loss(to_batch(enc.batch(range(len(sents)), windows(enc.lengths(), None, 4))))
     assert torch.allclose(a, b, atol=1e-5)
     assert not torch.allclose(a, together, atol=1e-4)
+
+
+def test_a_stream_reads_context_across_its_chunks(monkeypatch, tmp_path):
+    """``rnntag predict`` tags a long document chunk by chunk; a sentence at a chunk's edge
+    still reads its neighbours in the chunk before or after: the same tags as all at once."""
+    import io
+
+    from rnntag import prediction
+
+    vocab = small_vocab(3)
+    model, config = random_network(vocab, 3, context=8)
+    tagger = eager_tagger(model, vocab, config)
+    sents = sentences(60, seed=8, max_len=15, long=20)
+    whole = tagger.predict(sents)
+    (tmp_path / "in.txt").write_text("".join(" ".join(s) + "\n" for s in sents))
+    monkeypatch.setattr(prediction, "CHUNK_TOKENS", 37)  # many chunks, edges inside the document
+    out = io.StringIO()
+    items = prediction.read_items(str(tmp_path / "in.txt"), "tokens")
+    prediction.predict_stream(tagger, items, "conll", out)
+    blocks = [b for b in out.getvalue().split("\n\n") if b.strip()]
+    assert [[line.split("\t")[1] for line in b.splitlines()] for b in blocks] == [p.tags for p in whole]
+    tagger.context = 0  # and the stream does read the context: alone, some tags differ
+    assert [p.tags for p in tagger.predict(sents)] != [p.tags for p in whole]
+
+
+def test_a_model_trained_with_context_keeps_it_through_saving_and_export(tiny, tmp_path):
+    import rnntag
+    from rnntag.config import load_config
+    from rnntag.exporter import export
+    from rnntag.training import train
+
+    cfg = load_config(tiny["config"]).override("model", context=5).override("train", epochs=1)
+    train(tiny["train"], tmp_path / "m", cfg, dev_path=tiny["dev"])
+    loaded = rnntag.load(tmp_path / "m")
+    assert loaded.context == 5 and rnntag.load(tmp_path / "m", context=False).context == 0
+    export(tmp_path / "m", "numpy", tmp_path / "e")
+    exported = rnntag.load(tmp_path / "e")
+    assert exported.context == 5
+    text = "Peter Blackburn said on Thursday . BRUSSELS 1996-08-22 . The European Commission met in Paris ."
+    assert [s.tags for s in exported.tag(text)] == [s.tags for s in loaded.tag(text)]
