@@ -27,8 +27,10 @@ class Network(Protocol):
         ...
 
 
-def _inputs(padded: Padded) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    return padded.words, padded.cases, padded.chars, padded.lengths
+def _inputs(padded: Padded) -> tuple[np.ndarray, ...]:
+    """The network's inputs: words, cases, chars, lengths, and with document pooling groups."""
+    base = (padded.words, padded.cases, padded.chars, padded.lengths)
+    return base if padded.groups is None else (*base, padded.groups)
 
 
 def require_torch(what: str) -> Any:
@@ -81,8 +83,7 @@ class OnnxNetwork:
             raise ModelError(f"{path}: not a loadable ONNX model ({type(err).__name__})") from None
 
     def emissions(self, padded: Padded) -> np.ndarray:
-        words, cases, chars, lengths = _inputs(padded)
-        feed = {"words": words, "cases": cases, "chars": chars, "lengths": lengths}
+        feed = dict(zip(("words", "cases", "chars", "lengths", "groups"), _inputs(padded)))
         return self.session.run(["emissions"], feed)[0]
 
 

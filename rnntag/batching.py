@@ -21,6 +21,7 @@ class Batch:
     # document context: row b's own sentence is at positions offsets[b] + 0 .. tag_mask[b].sum() - 1
     offsets: torch.Tensor | None = None  # shape: (batch,) long; None: every row is all sentence
     tag_mask: torch.Tensor | None = None  # shape: (batch, sentence time) bool; None: ``mask``
+    groups: torch.Tensor | None = None  # shape: (batch, time) long: document pooling groups, 0 at padding
 
     def to(self, device: torch.device) -> Batch:
         def move(t: torch.Tensor | None) -> torch.Tensor | None:
@@ -28,7 +29,7 @@ class Batch:
 
         return Batch(
             move(self.words), move(self.cases), move(self.chars), self.lengths, move(self.mask), move(self.tags),
-            move(self.offsets), move(self.tag_mask),
+            move(self.offsets), move(self.tag_mask), move(self.groups),
         )
 
     def tagged(self, emissions: torch.Tensor) -> torch.Tensor:
@@ -52,5 +53,5 @@ def to_batch(padded: Padded) -> Batch:
         tag_mask = torch.arange(int(own.max()))[None, :] < own[:, None]
     return Batch(
         torch.from_numpy(padded.words), torch.from_numpy(padded.cases), torch.from_numpy(padded.chars),
-        lengths, mask, tags, offsets, tag_mask,
+        lengths, mask, tags, offsets, tag_mask, None if padded.groups is None else torch.from_numpy(padded.groups),
     )

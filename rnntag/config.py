@@ -109,6 +109,9 @@ class ModelConfig:
     # document context: a sentence is read with up to this many tokens of its document on
     # each side (read, not tagged; rnntag.context); 0: every sentence alone
     context: int = non_negative(0)
+    # document pooling: each token also gets the mean of the encoder states of every token of
+    # the same (normalised) word within up to this many tokens of its document; 0: none
+    doc_pool: int = non_negative(0)
 
     def check(self) -> tuple[str, str] | None:
         return None

@@ -76,3 +76,18 @@ def windows(lengths: Sequence[int], documents: Sequence[int] | None, width: int)
         offset = sum(e - s for _, s, e in before)
         out.append(Window(i, (*before, (i, 0, lengths[i]), *after), offset))
     return out
+
+
+def pools(lengths: Sequence[int], documents: Sequence[int] | None, max_tokens: int) -> list[int]:
+    """Document pooling (``model.doc_pool``): the pool of each sentence, consecutive
+    sentences of one document taken greedily up to ``max_tokens`` tokens (a longer sentence
+    is a pool alone). Pools are numbered from 0 in order; they depend on the document alone."""
+    doc = documents if documents is not None else [0] * len(lengths)
+    out: list[int] = []
+    pool, size = -1, 0
+    for i, n in enumerate(lengths):
+        if pool < 0 or doc[i] != doc[i - 1] or size + n > max_tokens:
+            pool, size = pool + 1, 0
+        out.append(pool)
+        size += n
+    return out

@@ -12,7 +12,7 @@ and keep them in ``TypeTable.derived``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +42,7 @@ class TypeTable:
     cases: np.ndarray  # shape: (types,) int64
     chars: np.ndarray  # shape: (types, width) int64, 0-padded
     char_lengths: np.ndarray  # shape: (types,) int64, 0 for padding
+    keys: np.ndarray | None = None  # shape: (types,) int64: one id per normalised word form (0: padding)
     derived: dict[str, Any] = field(default_factory=dict)  # per-type results a backend computed
 
     def __len__(self) -> int:
@@ -60,6 +61,8 @@ class Padded:
     # offsets[b] .. offsets[b] + sentence_lengths[b]; None: every row is all sentence
     offsets: np.ndarray | None = None  # shape: (batch,) int64
     sentence_lengths: np.ndarray | None = None  # shape: (batch,) int64
+    # document pooling: positions with the same group (1..) are pooled together; 0 at padding
+    groups: np.ndarray | None = None  # shape: (batch, time) int64
 
     @property
     def tagged_lengths(self) -> np.ndarray:  # shape: (batch,): the tagged tokens of each row
@@ -110,12 +113,24 @@ class Encoded:
     def lengths(self) -> list[int]:
         return [len(s) for s in self.sentences]
 
-    def batch(self, rows: Sequence[int], windows: Sequence[Window] | None = None) -> Padded:
+    def batch(self, rows: Sequence[int], windows: Sequence[Window] | None = None,
+              pools: Sequence[int] | None = None) -> Padded:
         """The sentences ``rows`` (each non-empty) as one padded batch, in that order; with
         ``windows`` (``rnntag.context``, one per sentence of this encoding) each row is the
-        sentence's window, and the tags are those of its own tokens."""
-        if windows is not None:
-            return self._windows([windows[r] for r in rows])
+        sentence's window, and the tags are those of its own tokens; with ``pools`` (one per
+        sentence) the batch's ``groups`` join each word's positions within a pool."""
+        padded = self._windows([windows[r] for r in rows]) if windows is not None else self._plain(rows)
+        if pools is None:
+            return padded
+        assert self.table.keys is not None
+        pool_of = np.array([pools[r] for r in rows], dtype=np.int64)
+        keys = self.table.keys[padded.types]  # shape: (batch, time); 0 at padding
+        pair = pool_of[:, None] * (int(self.table.keys.max()) + 1) + keys
+        _, groups = np.unique(pair, return_inverse=True)
+        groups = groups.reshape(keys.shape) + 1
+        return replace(padded, groups=np.where(keys > 0, groups, 0))
+
+    def _plain(self, rows: Sequence[int]) -> Padded:
         lengths = np.array([len(self.sentences[r]) for r in rows], dtype=np.int64)
         types = np.zeros((len(rows), int(lengths.max())), dtype=np.int64)
         tags = None if self.tags is None else np.zeros_like(types)
@@ -156,10 +171,13 @@ def encode(sentences: Sequence[Sequence[str]], vocab: Vocab, bioes_tags: Sequenc
     cases = np.zeros(len(parts) + 1, dtype=np.int64)
     words[1:] = [p[0] for p in parts]
     cases[1:] = [p[1] for p in parts]
+    forms: dict[str, int] = {}
+    keys = np.zeros(len(parts) + 1, dtype=np.int64)
+    keys[1:] = [forms.setdefault(vocab.normalize(t), len(forms) + 1) for t in index]
     tags = None
     if bioes_tags is not None:
         tags = [np.array([vocab.tag_id(t) for t in seq], dtype=np.int64) for seq in bioes_tags]
-    return Encoded(TypeTable(words, cases, matrix, lengths), rows, tags)
+    return Encoded(TypeTable(words, cases, matrix, lengths, keys), rows, tags)
 
 
 def bucket_order(

@@ -41,11 +41,17 @@ def _state(model: Any) -> dict[str, np.ndarray]:
     return {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
 
 
-def _example_inputs(vocab: Any) -> tuple:
+def _example_inputs(vocab: Any, pooled: bool) -> tuple:
+    """Inputs to trace the network with; with document pooling, its groups too."""
     import torch
 
-    padded = encode([["Example", "sentence", "."], ["Hi"]], vocab).batch([0, 1])
-    return tuple(torch.from_numpy(a) for a in (padded.words, padded.cases, padded.chars, padded.lengths))
+    padded = encode([["Example", "sentence", "."], ["Hi", "example"]], vocab).batch([0, 1], None, [0, 0] if pooled else None)
+    arrays = (padded.words, padded.cases, padded.chars, padded.lengths) + ((padded.groups,) if pooled else ())
+    return tuple(torch.from_numpy(a) for a in arrays)
+
+
+def _input_names(model: Any) -> list[str]:
+    return ["words", "cases", "chars", "lengths"] + (["groups"] if model.doc_pool else [])
 
 
 def _write_numpy(out: Path, model: Any, vocab: Any) -> list[str]:
@@ -72,13 +78,16 @@ def _write_onnx(out: Path, model: Any, vocab: Any) -> list[str]:
         "cases": {0: "batch", 1: "time"},
         "chars": {0: "batch", 1: "time", 2: "width"},
         "lengths": {0: "batch"},
+        "groups": {0: "batch", 1: "time"},
         "emissions": {0: "batch", 1: "time"},
     }
+    names = _input_names(model)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            model, _example_inputs(vocab), str(out / NETWORK_FILE["onnx"]), input_names=["words", "cases", "chars", "lengths"],
-            output_names=["emissions"], dynamic_axes=axes, opset_version=17, dynamo=False,
+            model, _example_inputs(vocab, model.doc_pool), str(out / NETWORK_FILE["onnx"]), input_names=names,
+            output_names=["emissions"], dynamic_axes={k: v for k, v in axes.items() if k in names or k == "emissions"},
+            opset_version=17, dynamo=False,
         )
     return [NETWORK_FILE["onnx"]]
 
@@ -88,7 +97,7 @@ def _write_torchscript(out: Path, model: Any, vocab: Any) -> list[str]:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        traced = torch.jit.trace(model, _example_inputs(vocab), check_trace=False)
+        traced = torch.jit.trace(model, _example_inputs(vocab, model.doc_pool), check_trace=False)
         traced.save(str(out / NETWORK_FILE["torchscript"]))
     return [NETWORK_FILE["torchscript"]]
 
@@ -119,10 +128,18 @@ def sample_sentences(vocab: Any, n: int = 240, seed: int = 0) -> list[list[str]]
 def verify(exported: Tagger, eager: Tagger, sentences: list[list[str]], batch_size: int = 37) -> tuple[float, int]:
     """(largest emission difference, sentences whose tags differ) of ``exported`` against
     the ``eager`` model."""
+    from rnntag.context import pools
+    from rnntag.tagger import BATCH_TOKENS, pool_batches
+
     encoded = encode(sentences, eager.vocab)
     worst = 0.0
-    for rows in bucket_order(encoded.lengths(), batch_size):
-        padded = encoded.batch(rows)
+    pooled = pools(encoded.lengths(), None, eager.doc_pool) if eager.doc_pool else None
+    if pooled is None:
+        order = bucket_order(encoded.lengths(), batch_size)
+    else:
+        order = pool_batches(encoded.lengths(), pooled, batch_size, BATCH_TOKENS)
+    for rows in order:
+        padded = encoded.batch(rows, None, pooled)
         want = eager.network.emissions(padded)
         got = exported.network.emissions(padded)
         for i, n in enumerate(padded.lengths.tolist()):

@@ -73,7 +73,7 @@ def weight_layout(config: ModelConfig, words: int, chars: int, tags: int) -> dic
     if c.layer_norm:
         layout["norm.weight"] = (2 * c.hidden,)
         layout["norm.bias"] = (2 * c.hidden,)
-    layout["out.weight"] = (tags, 2 * c.hidden)
+    layout["out.weight"] = (tags, (4 if c.doc_pool else 2) * c.hidden)
     layout["out.bias"] = (tags,)
     if c.decoder == "crf":
         layout["decoder.transitions"] = (tags, tags)

@@ -71,7 +71,8 @@ def _load_model_dir(path: Path, runtime: str, options: dict) -> Tagger:
     weights = weight_arrays(files)
     network = NumpyNetwork(files.config.model, weights, *sizes, where=str(path / WEIGHTS))
     return Tagger(network, Decoder.from_weights(files.config.model.decoder, weights), files.vocab, info,
-                  runtime="numpy", context=files.config.model.context, **options)
+                  runtime="numpy", context=files.config.model.context,
+                  doc_pool=files.config.model.doc_pool, **options)
 
 
 def _load_export(path: Path, runtime: str, options: dict) -> Tagger:
@@ -97,8 +98,9 @@ def _load_export(path: Path, runtime: str, options: dict) -> Tagger:
 
         network = OnnxNetwork(blob, path / name) if kind == "onnx" else TorchScriptNetwork(blob, path / name)
         decoder = _decoder_file(export.contents[DECODER_FILE], path / DECODER_FILE, model.decoder, len(export.vocab.tags))
-        _probe(network, export.vocab, path / name)
-    return Tagger(network, decoder, export.vocab, export.info, runtime=own, context=model.context, **options)
+        _probe(network, export.vocab, path / name, bool(model.doc_pool))
+    return Tagger(network, decoder, export.vocab, export.info, runtime=own, context=model.context,
+                  doc_pool=model.doc_pool, **options)
 
 
 def _decoder_file(blob: bytes, path: Path, kind: str, tags: int) -> Decoder:
@@ -112,12 +114,13 @@ def _decoder_file(blob: bytes, path: Path, kind: str, tags: int) -> Decoder:
     return Decoder.from_arrays(kind, arrays)
 
 
-def _probe(network, vocab, path: Path) -> None:
+def _probe(network, vocab, path: Path, pooled: bool = False) -> None:
     """One tiny sentence through an exported graph: its emissions must score every tag."""
     from rnntag.encoding import encode
 
     try:
-        emissions = network.emissions(encode([[vocab.words[-1], vocab.chars[-1], "Probe"]], vocab).batch([0]))
+        encoded = encode([[vocab.words[-1], vocab.chars[-1], "Probe"]], vocab)
+        emissions = network.emissions(encoded.batch([0], None, [0] if pooled else None))
     except Exception as err:  # the runtime's own exception types
         raise ModelError(f"{path}: the network does not run on the vocabulary ({type(err).__name__})") from None
     if emissions.shape[-1] != len(vocab.tags):
@@ -131,4 +134,5 @@ def torch_tagger(model: Any, config: Config, vocab: Vocab, info: ModelInfo, **op
 
     arrays = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items() if k.startswith("decoder.")}
     return Tagger(TorchNetwork(model), Decoder.from_weights(config.model.decoder, arrays), vocab, info,
-                  runtime="torch", context=config.model.context, **options)
+                  runtime="torch", context=config.model.context,
+                  doc_pool=config.model.doc_pool, **options)

@@ -69,6 +69,20 @@ def bidirectional(rnn: nn.RNNBase, x: torch.Tensor, lengths: torch.Tensor, packe
     return torch.cat([forward, backward], dim=2)
 
 
+def pool_groups(x: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
+    """Each position's mean of x (batch, time, dim) over the positions of its group
+    (``groups`` (batch, time), ids below batch * time + 1): a scatter-add, exportable."""
+    batch, time, dim = x.shape
+    flat = x.reshape(batch * time, dim)
+    index = groups.reshape(batch * time)
+    ones = torch.ones_like(flat[:, :1])
+    # scatter_add (ONNX ScatterElements with reduction add): index_add exports as a plain scatter
+    sums = flat.new_zeros(batch * time + 1, dim + 1).scatter_add(
+        0, index.unsqueeze(1).expand(-1, dim + 1), torch.cat([flat, ones], dim=1))
+    picked = sums[index]
+    return (picked[:, :dim] / picked[:, dim:].clamp(min=1.0)).reshape(batch, time, dim)
+
+
 class LockedDropout(nn.Module):
     """Variational dropout: one mask per sequence, shared across time steps."""
 
@@ -166,7 +180,8 @@ class Network(nn.Module):
                 rnn_class(in_dim if layer == 0 else 2 * c.hidden, c.hidden, batch_first=True, bidirectional=True)
             )
         self.norm = nn.LayerNorm(2 * c.hidden) if c.layer_norm else None
-        self.out = nn.Linear(2 * c.hidden, num_tags)
+        self.doc_pool = bool(c.doc_pool)
+        self.out = nn.Linear((4 if self.doc_pool else 2) * c.hidden, num_tags)
         self.decoder = make_decoder(c.decoder, num_tags, constraints)
 
     def features(self, words: torch.Tensor, cases: torch.Tensor, chars: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -185,10 +200,13 @@ class Network(nn.Module):
             parts.append(full)
         return torch.cat(parts, dim=-1)
 
-    def forward(self, words: torch.Tensor, cases: torch.Tensor, chars: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def forward(self, words: torch.Tensor, cases: torch.Tensor, chars: torch.Tensor, lengths: torch.Tensor,
+                groups: torch.Tensor | None = None) -> torch.Tensor:
         """Emissions, shape (batch, time, tags); values at padded positions are meaningless.
 
-        words, cases: (batch, time) long; chars: (batch, time, width) long; lengths: (batch,)."""
+        words, cases: (batch, time) long; chars: (batch, time, width) long; lengths: (batch,);
+        groups (with ``model.doc_pool``): (batch, time) long, 0 at padding: the positions of
+        one group (a word within a pool of its document) are pooled together."""
         time = words.shape[1]
         mask = torch.arange(time, device=words.device)[None, :] < lengths.to(words.device)[:, None]
         x = self.dropout(self.features(words, cases, chars, mask))
@@ -200,10 +218,13 @@ class Network(nn.Module):
             x = bidirectional(rnn, x, lengths, packed=self.training)
         if self.norm is not None:
             x = self.norm(x)
+        if self.doc_pool:
+            assert groups is not None, "a network with doc_pool needs groups"
+            x = torch.cat([x, pool_groups(x, groups.to(x.device))], dim=2)
         return self.out(self.dropout(x))
 
     def emissions(self, batch: Batch) -> torch.Tensor:
-        return self(batch.words, batch.cases, batch.chars, batch.lengths)
+        return self(batch.words, batch.cases, batch.chars, batch.lengths, batch.groups)
 
     def loss(self, batch: Batch) -> torch.Tensor:
         """The decoder's loss over each row's own sentence (its window's context is read, not tagged)."""

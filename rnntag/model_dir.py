@@ -50,8 +50,9 @@ class ModelFiles:
 def parse_config(raw: Any, where: str | Path) -> Config:
     """A saved config (plain data) as a Config; a bad one is the artifact's fault (ModelError).
     A model saved before ``model.context`` existed read every sentence alone: context 0."""
-    if isinstance(raw, dict) and isinstance(raw.get("model"), dict) and "context" not in raw["model"]:
-        raw = {**raw, "model": {**raw["model"], "context": 0}}
+    if isinstance(raw, dict) and isinstance(raw.get("model"), dict):
+        missing = {k: 0 for k in ("context", "doc_pool") if k not in raw["model"]}
+        raw = {**raw, "model": {**raw["model"], **missing}}
     try:
         return config_from_dict(raw, str(where))
     except ConfigError as err:

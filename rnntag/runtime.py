@@ -85,6 +85,19 @@ def linear(x: np.ndarray, weight_t: np.ndarray, bias: np.ndarray | None = None) 
     return y.reshape(*x.shape[:-1], weight_t.shape[1])
 
 
+def pool_groups(x: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Each position's mean of x (batch, time, dim) over the positions of its group
+    (``groups`` (batch, time), 0 at padding): ``model.pool_groups`` in NumPy."""
+    batch, time, dim = x.shape
+    flat = x.reshape(batch * time, dim)
+    index = groups.reshape(-1)
+    order = np.argsort(index, kind="stable")
+    ids, starts, counts = np.unique(index[order], return_index=True, return_counts=True)
+    sums = np.add.reduceat(flat[order], starts, axis=0)  # one row per group present
+    means = sums / counts[:, None].astype(np.float32)
+    return means[np.searchsorted(ids, index)].reshape(batch, time, dim).astype(np.float32)
+
+
 @dataclass(frozen=True)
 class Outputs:
     """A bidirectional layer's outputs as its loops left them: time-major, rows sorted longest
@@ -448,10 +461,15 @@ class NumpyNetwork:
         for rnn in self.rnns[1:]:
             x = outputs.whole()
             outputs = rnn.run(rnn.project(x.reshape(-1, x.shape[2]), both), positions, padded.lengths, both)
-        if not c.layer_norm:
+        if not c.layer_norm and not c.doc_pool:
             return outputs.linear(self.out_t, w["out.bias"])
         x = outputs.whole()
-        mean = x.mean(-1, keepdims=True)
-        var = ((x - mean) ** 2).mean(-1, keepdims=True)
-        x = (x - mean) / np.sqrt(var + 1e-5) * w["norm.weight"] + w["norm.bias"]
+        if c.layer_norm:
+            mean = x.mean(-1, keepdims=True)
+            var = ((x - mean) ** 2).mean(-1, keepdims=True)
+            x = (x - mean) / np.sqrt(var + 1e-5) * w["norm.weight"] + w["norm.bias"]
+        if c.doc_pool:
+            if padded.groups is None:
+                raise ModelError("a network with doc_pool needs the batch's pooling groups")
+            x = np.concatenate([x, pool_groups(x, padded.groups)], axis=2)
         return linear(x, self.out_t, w["out.bias"])

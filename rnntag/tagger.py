@@ -20,13 +20,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from itertools import accumulate, repeat
+from itertools import accumulate, groupby, repeat
 from operator import add
 from typing import TypeVar
 
 from rnntag import schemes
 from rnntag.backends import Network
-from rnntag.context import Window, windows
+from rnntag.context import Window, pools, windows
 from rnntag.decoding import Decoder
 from rnntag.encoding import Encoded, bucket_order, encode
 from rnntag.errors import UsageError
@@ -58,7 +58,7 @@ class Tagger:
     def __init__(
         self, network: Network, decoder: Decoder, vocab: Vocab, info: ModelInfo, *,
         batch_size: int = BATCH_SIZE, max_tokens: int | None = MAX_TOKENS, runtime: str = "numpy",
-        context: int = 0,
+        context: int = 0, doc_pool: int = 0,
     ):
         if batch_size < 1 or (max_tokens is not None and max_tokens < 1):
             raise UsageError("batch_size and max_tokens must be positive")
@@ -70,6 +70,7 @@ class Tagger:
         self.max_tokens = max_tokens
         self.runtime = runtime  # what computes the emissions: numpy, torch, onnxruntime, torchscript
         self.context = context  # tokens of document context on each side (model.context)
+        self.doc_pool = doc_pool  # tokens of a document pooled together (model.doc_pool)
         self._paths: dict[tuple[str, bool], schemes.BioesPaths | schemes.LabelPaths] = {}
 
     def __repr__(self) -> str:
@@ -166,13 +167,21 @@ class Tagger:
         pieces: list[Sequence[str]] = []
         piece_docs: list[int] = []
         tagged: list[bool] = []
+        piece_pools: list[int] = []
         end = len(sentences) - after
+        sentence_pools = None
+        if self.doc_pool:  # over the tagged sentences, from the first: a stream cuts its chunks at pool starts
+            own = range(before, end)
+            sentence_pools = dict(zip(own, pools([len(sentences[i]) for i in own],
+                                                 None if documents is None else [documents[i] for i in own],
+                                                 self.doc_pool)))
         for i, tokens in enumerate(sentences):
             for start in range(0, len(tokens), limit):
                 pieces.append(tokens[start : start + limit])
                 piece_docs.append(0 if documents is None else documents[i])
                 tagged.append(before <= i < end)
-        decoded = self._decode(pieces, piece_docs, tagged, scores)
+                piece_pools.append(-1 - i if sentence_pools is None or i not in sentence_pools else sentence_pools[i])
+        decoded = self._decode(pieces, piece_docs, tagged, scores, piece_pools if self.doc_pool else None)
         out: list[Prediction] = []
         k = sum(math.ceil(len(tokens) / limit) for tokens in sentences[:before])  # the context's pieces
         for tokens in sentences[before:end]:
@@ -195,18 +204,26 @@ class Tagger:
 
     def _decode(
         self, pieces: Sequence[Sequence[str]], docs: Sequence[int], tagged: Sequence[bool], scores: bool,
+        piece_pools: Sequence[int] | None = None,
     ) -> list[tuple[list[int], list, list[float]]]:
         """(BIOES tag-id path, entity spans, entity probabilities) of each piece (each at most
         max_tokens long, of document ``docs[i]``; those not ``tagged`` are context only and
         come back empty), about CHUNK_TOKENS at a time; with document context each piece is
-        read in its window (``rnntag.context``)."""
+        read in its window (``rnntag.context``); with document pooling, ``piece_pools`` are
+        the pieces' pools, and a pool is never split between chunks or batches."""
         result: list[tuple[list[int], list, list[float]]] = [([], [], [])] * len(pieces)
         todo = [i for i, p in enumerate(pieces) if len(p)]  # the non-empty pieces; k indexes this list
         all_windows = None
         if self.context:
             all_windows = windows([len(pieces[i]) for i in todo], [docs[i] for i in todo], self.context)
         targets = [k for k, i in enumerate(todo) if tagged[i]]
-        for group in chunks(targets, lambda k: len(pieces[todo[k]]), CHUNK_TOKENS):
+        if piece_pools is None:
+            groups: Iterable[list[int]] = chunks(targets, lambda k: len(pieces[todo[k]]), CHUNK_TOKENS)
+        else:
+            whole = [list(g) for _, g in groupby(targets, key=lambda k: piece_pools[todo[k]])]
+            groups = ([k for pool in c for k in pool]
+                      for c in chunks(whole, lambda pool: sum(len(pieces[todo[k]]) for k in pool), CHUNK_TOKENS))
+        for group in groups:
             where: dict[int, int] = {}
             if all_windows is None:
                 chosen, group_windows = group, None
@@ -218,15 +235,18 @@ class Tagger:
                                  for k in group]
             encoded = encode([pieces[todo[k]] for k in chosen], self.vocab)
             rows_of = [where[k] for k in group] if group_windows is not None else list(range(len(group)))
-            for k, decoded in zip(group, self._decode_encoded(encoded, rows_of, group_windows, scores)):
+            group_pools = None if piece_pools is None else [piece_pools[todo[k]] for k in group]
+            for k, decoded in zip(group, self._decode_encoded(encoded, rows_of, group_windows, scores, group_pools)):
                 result[todo[k]] = decoded
         return result
 
     def _decode_encoded(
         self, encoded: Encoded, rows_of: list[int], group_windows: list[Window] | None, scores: bool,
+        group_pools: list[int] | None = None,
     ) -> list[tuple[list[int], list, list[float]]]:
         """Decode the sentences ``rows_of`` of ``encoded`` (in that order); with
-        ``group_windows`` (one per sentence decoded, indexing ``encoded``), each in its window."""
+        ``group_windows`` (one per sentence decoded, indexing ``encoded``), each in its window;
+        with ``group_pools`` (one per sentence decoded), batches of whole pools."""
         bioes = self._paths_for("BIOES" if self.vocab.is_entities else schemes.TAGS, spelled=False)
         scores = scores and self.vocab.is_entities
         lengths_all = encoded.lengths()
@@ -235,11 +255,17 @@ class Tagger:
         else:
             lengths = [w.length for w in group_windows]
         out: list = [None] * len(rows_of)
-        for batch_rows in bucket_order(lengths, self.batch_size, max_tokens=BATCH_TOKENS):
+        if group_pools is None:
+            order = bucket_order(lengths, self.batch_size, max_tokens=BATCH_TOKENS)
+        else:
+            order = pool_batches(lengths, group_pools, self.batch_size, BATCH_TOKENS)
+        for batch_rows in order:
+            pools_of = None if group_pools is None else [group_pools[j] for j in batch_rows]
             if group_windows is None:
-                padded = encoded.batch([rows_of[j] for j in batch_rows])
+                rows = [rows_of[j] for j in batch_rows]
+                padded = encoded.batch(rows, None, None if pools_of is None else _pools_by_row(encoded, rows, pools_of))
             else:
-                padded = encoded.batch(list(range(len(batch_rows))), [group_windows[j] for j in batch_rows])
+                padded = encoded.batch(list(range(len(batch_rows))), [group_windows[j] for j in batch_rows], pools_of)
             emissions = padded.tagged(self.network.emissions(padded))
             own = padded.tagged_lengths
             best = self.decoder.best_paths(emissions, own)
@@ -279,6 +305,36 @@ def _entities(text: str, base: int, toks: Sequence[Token], pred: Prediction) -> 
         a, b = toks[s].start, toks[e - 1].end
         out.append(Entity(text[a - base : b - base], typ, a, b, p, s, e - 1))
     return tuple(out)
+
+
+def pool_batches(lengths: Sequence[int], pools: Sequence[int], batch_size: int, max_tokens: int) -> list[list[int]]:
+    """Batches of whole pools (their members' indices), pools of similar length together: a
+    batch grows while it holds at most ``batch_size`` sentences and ``max_tokens`` padded
+    tokens (a bigger pool is a batch alone)."""
+    members: dict[int, list[int]] = {}
+    for i, pool in enumerate(pools):
+        members.setdefault(pool, []).append(i)
+    order = sorted(members.values(), key=lambda m: -max(lengths[i] for i in m))
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for m in order:
+        rows = len(current) + len(m)
+        longest = max(lengths[i] for i in (*current, *m))
+        if current and (rows > batch_size or rows * longest > max_tokens):
+            batches.append(current)
+            current = []
+        current.extend(m)
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _pools_by_row(encoded: Encoded, rows: Sequence[int], pools_of: Sequence[int]) -> list[int]:
+    """``Encoded.batch`` takes one pool per sentence of the encoding: those of ``rows``."""
+    out = [0] * len(encoded)
+    for r, pool in zip(rows, pools_of):
+        out[r] = pool
+    return out
 
 
 def chunks(items: Iterable[T], size: Callable[[T], int], max_size: int, max_items: int | None = None) -> Iterator[list[T]]:

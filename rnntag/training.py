@@ -195,6 +195,7 @@ class Run:
     amp: bool
     encoded: Any  # encoding.Encoded: the training sentences
     windows: Any  # each training sentence's context.Window (model.context), or None
+    pools: list[int] | None  # each training sentence's pool (model.doc_pool), or None
     round_epochs: int  # epochs per round (dev scored once a round: train.round_updates)
     max_epochs: int  # train.epochs, or 30 rounds
     model: Any
@@ -555,12 +556,21 @@ def build(model_dir: Path, config: Config, vocab: Vocab, data: Data, reporter: R
         # that _TrainedRows keeps out of the optimiser
         "parameters": parameter_count(weight_layout(config.model, len(vocab.words), len(vocab.chars), len(vocab.tags))),
     }
+    pools = None
+    if config.model.doc_pool:
+        from rnntag.context import pools as make_pools
+
+        pools = make_pools(encoded.lengths(), data.train_documents, config.model.doc_pool)
     lengths = encoded.lengths() if windows is None else [w.length for w in windows]
     size = t.batch_size // dist.world
-    batches = max(1, len(bucket_order(lengths, size, random.Random(0), max_tokens=128 * size)) // dist.world)
+    if pools is None:
+        batches = len(bucket_order(lengths, size, random.Random(0), max_tokens=128 * size))
+    else:
+        batches = len(pool_order(pools, size, random.Random(0)))
+    batches = max(1, batches // dist.world)
     round_epochs = max(1, math.ceil(t.round_updates / batches)) if t.round_updates else 1
     max_epochs = t.epochs or DEFAULT_ROUNDS * round_epochs
-    return Run(model_dir, config, vocab, data, reporter, dist, device, amp, encoded, windows, round_epochs, max_epochs,
+    return Run(model_dir, config, vocab, data, reporter, dist, device, amp, encoded, windows, pools, round_epochs, max_epochs,
                model, rows, optimizer,
                scheduler, scaler, average, step_module, singles, rng, gen, meta)
 
@@ -669,8 +679,31 @@ def epoch_batches(run: Run) -> list[list[int]]:
     from rnntag.encoding import bucket_order
 
     size = run.config.train.batch_size // run.dist.world
+    if run.pools is not None:
+        return shard(pool_order(run.pools, size, run.rng), run.dist)
     lengths = run.encoded.lengths() if run.windows is None else [w.length for w in run.windows]
     return shard(bucket_order(lengths, size, run.rng, max_tokens=128 * size), run.dist)
+
+
+def pool_order(pools: Sequence[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Batches of whole pools (document pooling: a word is pooled over its pool, which must
+    be in one batch): the pools shuffled, then taken until a batch holds ``batch_size``
+    sentences (a bigger pool is a batch alone)."""
+    members: dict[int, list[int]] = {}
+    for i, pool in enumerate(pools):
+        members.setdefault(pool, []).append(i)
+    order = list(members)
+    rng.shuffle(order)
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for pool in order:
+        if current and len(current) + len(members[pool]) > batch_size:
+            batches.append(current)
+            current = []
+        current.extend(members[pool])
+    if current:
+        batches.append(current)
+    return batches
 
 
 def run_round(run: Run) -> dict[str, Any]:
@@ -685,7 +718,7 @@ def run_round(run: Run) -> dict[str, Any]:
         order = epoch_batches(run)
         run.reporter.epoch_start(epoch, run.max_epochs, len(order))
         for rows in order:
-            padded = run.encoded.batch(rows, run.windows)
+            padded = run.encoded.batch(rows, run.windows, run.pools)
             value = train_step(run, padded)
             loss_sum += value * len(rows)
             tokens += padded.num_tokens

@@ -136,3 +136,83 @@ def test_a_model_trained_with_context_keeps_it_through_saving_and_export(tiny, t
     assert exported.context == 5
     text = "Peter Blackburn said on Thursday . BRUSSELS 1996-08-22 . The European Commission met in Paris ."
     assert [s.tags for s in exported.tag(text)] == [s.tags for s in loaded.tag(text)]
+
+
+def test_document_pools_depend_on_the_document_alone():
+    from rnntag.context import pools
+
+    assert pools([3, 4, 2, 5, 1], [0, 0, 0, 1, 1], 7) == [0, 0, 1, 2, 2]
+    assert pools([9, 2], None, 7) == [0, 1]  # a longer sentence is a pool alone
+    assert pools([], None, 5) == []
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_document_pooling_is_document_invariant_and_numpy_matches_torch(cell):
+    """A word is pooled over its pool of its document: tags and scores of a document are the
+    same alone and among others, in the torch model and the NumPy runtime alike."""
+    from rnntag.decoding import Decoder
+    from rnntag.runtime import NumpyNetwork
+    from rnntag.tagger import Tagger
+
+    vocab = small_vocab(4)
+    model, config = random_network(vocab, 4, cell=cell, doc_pool=40)
+    eager = eager_tagger(model, vocab, config)
+    state = {k: v.detach().numpy() for k, v in model.state_dict().items()}
+    net = NumpyNetwork(config.model, state, len(vocab.words), len(vocab.chars), len(vocab.tags))
+    numpy_tagger = Tagger(net, Decoder.from_weights(config.model.decoder, state), vocab, eager.info, doc_pool=40)
+    doc = sentences(12, seed=9, max_len=12, long=15)
+    others = sentences(30, seed=10, max_len=25)
+    for tagger in (eager, numpy_tagger):
+        alone = tagger.predict(doc, documents=[0] * len(doc))
+        tagger.batch_size = 4
+        mixed = tagger.predict(others[:9] + doc + others[9:], documents=[1] * 9 + [0] * len(doc) + [2] * 21)[9 : 9 + len(doc)]
+        assert [p.tags for p in alone] == [p.tags for p in mixed]
+        for a, b in zip(alone, mixed):
+            np.testing.assert_allclose(a.scores, b.scores, atol=1e-5)
+    a, b = eager.predict(others), numpy_tagger.predict(others)
+    assert [x.tags for x in a] == [x.tags for x in b]
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(x.scores, y.scores, atol=1e-4)
+    # the pool is read: every sentence alone gives other scores
+    apart = eager.predict(doc, documents=list(range(len(doc))))
+    together = eager.predict(doc)
+    assert any(not np.allclose(p.scores, q.scores, atol=1e-4) for p, q in zip(apart, together) if p.spans == q.spans)
+
+
+def test_pooled_emissions_equal_in_torch_and_numpy():
+    from rnntag.model import pool_groups as torch_pool
+    from rnntag.runtime import pool_groups as numpy_pool
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 5, 4)).astype(np.float32)
+    groups = rng.integers(0, 6, size=(3, 5))
+    expected = np.stack([[x[groups == g].mean(0) for g in row] for row in groups])
+    np.testing.assert_allclose(numpy_pool(x, groups), expected, atol=1e-6)
+    np.testing.assert_allclose(torch_pool(torch.from_numpy(x), torch.from_numpy(groups)).numpy(), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("fmt", ["numpy", "onnx", "torchscript"])
+def test_a_pooled_model_exports_to_every_format(tiny, tmp_path_factory, fmt, pooled_model):
+    import rnntag
+    from rnntag.exporter import export
+
+    out = tmp_path_factory.mktemp("pooled") / fmt
+    if fmt == "onnx":
+        pytest.importorskip("onnxruntime")
+    export(pooled_model, fmt, out)
+    exported, own = rnntag.load(out), rnntag.load(pooled_model)
+    assert exported.doc_pool == own.doc_pool == 50
+    text = ("Peter Blackburn said on Thursday . BRUSSELS 1996-08-22 . Blackburn met the European Commission in Paris . "
+            "Paris said Blackburn .")
+    assert [s.tags for s in exported.tag(text)] == [s.tags for s in own.tag(text)]
+
+
+@pytest.fixture(scope="module")
+def pooled_model(tiny, tmp_path_factory):
+    from rnntag.config import load_config
+    from rnntag.training import train
+
+    out = tmp_path_factory.mktemp("pooled-model") / "m"
+    cfg = load_config(tiny["config"]).override("model", doc_pool=50).override("train", epochs=1)
+    train(tiny["train"], out, cfg, dev_path=tiny["dev"])
+    return out

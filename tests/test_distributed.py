@@ -22,6 +22,7 @@ model:
   hidden: 32
 train:
   epochs: 4
+  round_updates: 0  # dev after every epoch: the records below are per epoch
   patience: 4
   batch_size: 32
   lr: 0.01
