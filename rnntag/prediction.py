@@ -179,12 +179,16 @@ def format_chunk(
     return "".join(_conll(item, pred, columns.tag) for item, pred in zip(chunk, preds)), preds
 
 
-def _in_context(items: Iterable[Item], width: int) -> Iterator[tuple[list[Item], list[Item], list[Item], list[int]]]:
+def _in_context(
+    items: Iterable[Item], width: int, pool: int = 0,
+) -> Iterator[tuple[list[Item], list[Item], list[Item], list[int]]]:
     """(before, chunk, after, documents) for each chunk of ``items``: with document context
     (``width`` tokens), the sentences just before and after the chunk that its windows can
-    read, and the document number of every sentence of the three. One chunk is read ahead."""
+    read, and the document number of every sentence of the three. One chunk is read ahead.
+    With document pooling (``pool`` tokens) a chunk only ends where a pool ends, so that
+    the tagger forms the pools a whole document would have."""
     numbered = _numbered(items)
-    groups = chunks_of(numbered)
+    groups = chunks_of(numbered) if not pool else _pool_chunks(numbered, pool)
     previous: list[tuple[int, Item]] = []
     current = next(groups, None)
     while current is not None:
@@ -205,6 +209,26 @@ def _numbered(items: Iterable[Item]) -> Iterator[tuple[int, Item]]:
 
 def chunks_of(numbered: Iterable[tuple[int, Item]]) -> Iterator[list[tuple[int, Item]]]:
     return tagger_chunks(numbered, lambda pair: len(pair[1].tokens), CHUNK_TOKENS)
+
+
+def _pool_chunks(numbered: Iterable[tuple[int, Item]], pool: int) -> Iterator[list[tuple[int, Item]]]:
+    """Chunks of about CHUNK_TOKENS tokens cut only where a new pool starts (``context.pools``:
+    consecutive sentences of a document up to ``pool`` tokens)."""
+    chunk: list[tuple[int, Item]] = []
+    total = size = 0
+    for doc, item in numbered:
+        n = len(item.tokens)
+        new_pool = not chunk or doc != chunk[-1][0] or size + n > pool
+        if new_pool:
+            if total >= CHUNK_TOKENS:
+                yield chunk
+                chunk, total = [], 0
+            size = 0
+        chunk.append((doc, item))
+        total += n
+        size += n
+    if chunk:
+        yield chunk
 
 
 def _tail(items: Sequence[tuple[int, Item]], width: int, doc: int) -> list[tuple[int, Item]]:
@@ -239,7 +263,7 @@ def predict_stream(tagger: Tagger, items: Iterable[Item], fmt: str, out: IO[str]
     conllu = fmt == "conllu"
     if conllu:
         fmt = "conll"
-    for before, chunk, after, documents in _in_context(items, tagger.context):
+    for before, chunk, after, documents in _in_context(items, tagger.context, tagger.doc_pool):
         if conllu and chunk[0].sentence is None:
             raise UsageError(f"--format conllu writes CoNLL-U input back, and {chunk[0].where} is not CoNLL-U: "
                              "give --format conll")

@@ -216,3 +216,42 @@ def pooled_model(tiny, tmp_path_factory):
     cfg = load_config(tiny["config"]).override("model", doc_pool=50).override("train", epochs=1)
     train(tiny["train"], out, cfg, dev_path=tiny["dev"])
     return out
+
+
+def test_a_stream_keeps_the_pools_of_the_whole_document(monkeypatch, tmp_path):
+    import io
+
+    from rnntag import prediction
+
+    vocab = small_vocab(5)
+    model, config = random_network(vocab, 5, doc_pool=30)
+    tagger = eager_tagger(model, vocab, config)
+    sents = sentences(50, seed=11, max_len=12, long=14)
+    whole = tagger.predict(sents)
+    (tmp_path / "in.txt").write_text("".join(" ".join(s) + "\n" for s in sents))
+    monkeypatch.setattr(prediction, "CHUNK_TOKENS", 41)
+    out = io.StringIO()
+    prediction.predict_stream(tagger, prediction.read_items(str(tmp_path / "in.txt"), "tokens"), "jsonl", out)
+    import json
+
+    records = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert [r["tags"] for r in records] == [p.tags for p in whole]
+    np.testing.assert_allclose([e["score"] for r in records for e in r["entities"]],
+                               [round(s, 6) for p in whole for s in p.scores], atol=1e-5)
+
+
+def test_training_batches_hold_whole_pools():
+    import random
+
+    from rnntag.context import pools
+    from rnntag.training import pool_order
+
+    lengths = [random.Random(i).randint(1, 20) for i in range(300)]
+    docs = [i // 17 for i in range(300)]
+    pooled = pools(lengths, docs, 60)
+    batches = pool_order(pooled, 32, random.Random(1))
+    assert sorted(i for b in batches for i in b) == list(range(300))
+    for b in batches:
+        members = {pooled[i] for i in b}
+        assert {i for i in range(300) if pooled[i] in members} == set(b)  # every member of each pool
+    assert pool_order(pooled, 32, random.Random(1)) == batches
