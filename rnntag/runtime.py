@@ -87,15 +87,22 @@ def linear(x: np.ndarray, weight_t: np.ndarray, bias: np.ndarray | None = None) 
 
 def pool_groups(x: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """Each position's mean of x (batch, time, dim) over the positions of its group
-    (``groups`` (batch, time), 0 at padding): ``model.pool_groups`` in NumPy."""
+    (``groups`` (batch, time), 0 at padding): ``model.pool_groups`` in NumPy. A word seen
+    once in its pool is its own mean, so only the repeated ones are summed (sorted, reduceat)."""
     batch, time, dim = x.shape
     flat = x.reshape(batch * time, dim)
     index = groups.reshape(-1)
-    order = np.argsort(index, kind="stable")
-    ids, starts, counts = np.unique(index[order], return_index=True, return_counts=True)
-    sums = np.add.reduceat(flat[order], starts, axis=0)  # one row per group present
-    means = sums / counts[:, None].astype(np.float32)
-    return means[np.searchsorted(ids, index)].reshape(batch, time, dim).astype(np.float32)
+    counts = np.bincount(index)
+    counts[0] = 1  # padding: left as it is
+    out = flat.copy()
+    rows = np.flatnonzero(counts[index] > 1)
+    if len(rows):
+        rows = rows[np.argsort(index[rows], kind="stable")]
+        keys = index[rows]
+        starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+        means = np.add.reduceat(flat[rows], starts, axis=0) / counts[keys[starts]][:, None].astype(np.float32)
+        out[rows] = np.repeat(means, np.diff(np.append(starts, len(rows))), axis=0)
+    return out.reshape(batch, time, dim)
 
 
 @dataclass(frozen=True)
@@ -468,8 +475,11 @@ class NumpyNetwork:
             mean = x.mean(-1, keepdims=True)
             var = ((x - mean) ** 2).mean(-1, keepdims=True)
             x = (x - mean) / np.sqrt(var + 1e-5) * w["norm.weight"] + w["norm.bias"]
-        if c.doc_pool:
+        if c.doc_pool:  # the output layer over [x, pooled x], as two products
             if padded.groups is None:
                 raise ModelError("a network with doc_pool needs the batch's pooling groups")
-            x = np.concatenate([x, pool_groups(x, padded.groups)], axis=2)
+            width = x.shape[2]
+            y = linear(pool_groups(x, padded.groups), self.out_t[width:])
+            y += linear(x, self.out_t[:width], w["out.bias"])
+            return y
         return linear(x, self.out_t, w["out.bias"])
