@@ -111,3 +111,22 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_models(tiny, tmp_path):
     from rnntag.checkpoint import load_checkpoint
 
     load_checkpoint(model_dir)
+
+
+def test_a_run_in_rounds_resumes_as_if_uninterrupted(tiny, tmp_path):
+    """Rounds of several epochs: the checkpoint is written after each round, and a resumed
+    run goes on with the same rounds and ends with the same model."""
+    from rnntag.checkpoint import load_checkpoint
+    from rnntag.config import load_config
+    from rnntag.training import resume, train
+
+    cfg = load_config(tiny["config"]).override("train", round_updates=50, epochs=6, patience=10)
+    full = train(tiny["train"], tmp_path / "full", cfg, dev_path=tiny["dev"])
+    assert [r["epoch"] for r in full.history] == [2, 4, 6]
+    part = train(tiny["train"], tmp_path / "part", cfg.override("train", epochs=4), dev_path=tiny["dev"])
+    assert [r["epoch"] for r in part.history] == [2, 4]
+    _, plain = load_checkpoint(tmp_path / "part")
+    assert plain["progress"]["epoch"] == 4
+    resumed = resume(tmp_path / "part", epochs=6)
+    assert [r["epoch"] for r in resumed.history] == [2, 4, 6]
+    assert [r["dev_f1"] for r in resumed.history] == [r["dev_f1"] for r in full.history]
