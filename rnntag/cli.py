@@ -188,8 +188,8 @@ TAG_COLUMN_HELP = ("Tag column: 0-based, negative from the end, or a CoNLL-U col
                    "Default: the last (CoNLL), UPOS (CoNLL-U).")
 TOKEN_COLUMN_HELP = "Token column, 0-based. Default: 0 (CoNLL), FORM (CoNLL-U)."
 PATIENCE_HELP = "Early-stopping patience in rounds (dev scorings; a round is an epoch on large data)."
-CONTEXT_HELP = ("A model trained with document context reads each sentence with its document's neighbours "
-                "(documents: -DOCSTART-, # newdoc, a JSONL record, an input file); --no-context: each alone.")
+CONTEXT_HELP = ("A model trained with document context or pooling reads each sentence with its document "
+                "(-DOCSTART-, # newdoc, a JSONL record, an input file); --no-context: each sentence alone.")
 SCHEME_HELP = ("Tag scheme of the data: auto, IOB1, IOB2, BIOES (entities), or tags (a token-level tag set: "
                "POS, chunks as labels, any tags). auto tells entity tags from a tag set.")
 STRICT_TAGS_HELP = ("Refuse annotation slips (an I- that starts an entity in IOB2 data...) instead of reading them "

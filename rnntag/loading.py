@@ -33,7 +33,8 @@ def load(
 
     ``batch_size``: sentences tagged together at most; ``max_tokens``: a longer sentence is
     tagged in consecutive pieces of at most this many tokens (None: every sentence whole);
-    ``context=False``: every sentence alone, even for a model trained with document context. Raises ``ModelError`` for a
+    ``context=False``: every sentence alone (its own document), even for a model trained with
+    document context or pooling. Raises ``ModelError`` for a
     missing, corrupt, foreign or too-new model and ``UsageError`` for a runtime it cannot
     run on (or one that is not installed).
     """
@@ -46,8 +47,7 @@ def load(
         tagger = _load_export(Path(path), runtime, options)
     else:
         tagger = _load_model_dir(Path(path), runtime, options)
-    if not context:
-        tagger.context = 0
+    tagger.documents = context
     return tagger
 
 

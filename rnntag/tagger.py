@@ -71,6 +71,7 @@ class Tagger:
         self.runtime = runtime  # what computes the emissions: numpy, torch, onnxruntime, torchscript
         self.context = context  # tokens of document context on each side (model.context)
         self.doc_pool = doc_pool  # tokens of a document pooled together (model.doc_pool)
+        self.documents = True  # False: every sentence is read as a document alone (--no-context)
         self._paths: dict[tuple[str, bool], schemes.BioesPaths | schemes.LabelPaths] = {}
 
     def __repr__(self) -> str:
@@ -162,6 +163,8 @@ class Tagger:
         the others, not tagged, not returned (a stream passes its neighbours this way)."""
         if before < 0 or after < 0 or before + after > len(sentences):
             raise UsageError("before and after must count sentences of the input")
+        if not self.documents:
+            documents = range(len(sentences))
         paths = self._paths_for(scheme or self.vocab.scheme)
         limit = self.max_tokens or max(1, max(map(len, sentences), default=1))
         pieces: list[Sequence[str]] = []

@@ -130,7 +130,7 @@ def test_a_model_trained_with_context_keeps_it_through_saving_and_export(tiny, t
     cfg = load_config(tiny["config"]).override("model", context=5).override("train", epochs=1)
     train(tiny["train"], tmp_path / "m", cfg, dev_path=tiny["dev"])
     loaded = rnntag.load(tmp_path / "m")
-    assert loaded.context == 5 and rnntag.load(tmp_path / "m", context=False).context == 0
+    assert loaded.context == 5 and loaded.documents and not rnntag.load(tmp_path / "m", context=False).documents
     export(tmp_path / "m", "numpy", tmp_path / "e")
     exported = rnntag.load(tmp_path / "e")
     assert exported.context == 5
@@ -255,3 +255,14 @@ def test_training_batches_hold_whole_pools():
         members = {pooled[i] for i in b}
         assert {i for i in range(300) if pooled[i] in members} == set(b)  # every member of each pool
     assert pool_order(pooled, 32, random.Random(1)) == batches
+
+
+def test_without_context_a_pooled_model_reads_each_sentence_alone(pooled_model):
+    import rnntag
+
+    sents = [["Blackburn", "said", "."], ["Peter", "Blackburn", "met", "Blackburn", "in", "Paris"], ["Paris", "."]]
+    own = rnntag.load(pooled_model)
+    alone = [own.predict([s])[0] for s in sents]
+    off = rnntag.load(pooled_model, context=False).predict(sents)
+    assert [p.tags for p in off] == [p.tags for p in alone]
+    np.testing.assert_allclose([x for p in off for x in p.scores], [x for p in alone for x in p.scores], atol=1e-6)
