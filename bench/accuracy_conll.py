@@ -8,6 +8,7 @@ Configurations (default recipe otherwise, dev = valid.txt):
   a: no pretrained vectors, BiLSTM
   b: GloVe 6B 50d (bench/out/glove.6B.50d.txt), BiLSTM
   c: GloVe 6B 50d, BiGRU
+  d, e, f: a, b, c with document pooling over 400 tokens (model.doc_pool=400)
 For each: mean and standard deviation of dev F1 over the seeds, epochs and wall seconds per
 run. Model directories stay in bench/out/accuracy/<config>-seed<N> for later evaluation, each
 run's JSON result beside it in <config>-seed<N>.json; --reuse takes finished runs from those
@@ -35,6 +36,9 @@ CONFIGS = {
     "a": [],
     "b": [f"model.embeddings={GLOVE}"],
     "c": [f"model.embeddings={GLOVE}", "model.cell=gru"],
+    "d": ["model.doc_pool=400"],
+    "e": [f"model.embeddings={GLOVE}", "model.doc_pool=400"],
+    "f": [f"model.embeddings={GLOVE}", "model.cell=gru", "model.doc_pool=400"],
 }
 
 
