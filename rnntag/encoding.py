@@ -224,3 +224,38 @@ def bucket_order(
             batches.append(current)
     rng.shuffle(batches)
     return batches
+
+
+def pool_order(
+    lengths: Sequence[int], pools: Sequence[int], batch_size: int, rng: random.Random | None = None,
+    max_tokens: int | None = None,
+) -> list[list[int]]:
+    """Batches of whole pools (document pooling: a word is pooled over its pool, so a pool is
+    never split): each batch takes pools while it holds at most ``batch_size`` sentences and,
+    with ``max_tokens``, at most that many padded tokens; a bigger pool is a batch alone.
+
+    Without ``rng``: pools of long sentences first (tagging); with ``rng``: the pools
+    shuffled (training); the same rng state gives the same order.
+    """
+    members: dict[int, list[int]] = {}
+    for i, pool in enumerate(pools):
+        members.setdefault(pool, []).append(i)
+    groups = list(members.values())
+    if rng is None:
+        groups.sort(key=lambda m: -max(lengths[i] for i in m))
+    else:
+        rng.shuffle(groups)
+    batches: list[list[int]] = []
+    current: list[int] = []
+    longest = 0
+    for m in groups:
+        own = max(lengths[i] for i in m)
+        rows = len(current) + len(m)
+        if current and (rows > batch_size or (max_tokens is not None and rows * max(longest, own) > max_tokens)):
+            batches.append(current)
+            current, longest = [], 0
+        current.extend(m)
+        longest = max(longest, own)
+    if current:
+        batches.append(current)
+    return batches

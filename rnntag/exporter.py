@@ -129,7 +129,8 @@ def verify(exported: Tagger, eager: Tagger, sentences: list[list[str]], batch_si
     """(largest emission difference, sentences whose tags differ) of ``exported`` against
     the ``eager`` model."""
     from rnntag.context import pools
-    from rnntag.tagger import BATCH_TOKENS, pool_batches
+    from rnntag.encoding import pool_order
+    from rnntag.tagger import BATCH_TOKENS
 
     encoded = encode(sentences, eager.vocab)
     worst = 0.0
@@ -137,7 +138,7 @@ def verify(exported: Tagger, eager: Tagger, sentences: list[list[str]], batch_si
     if pooled is None:
         order = bucket_order(encoded.lengths(), batch_size)
     else:
-        order = pool_batches(encoded.lengths(), pooled, batch_size, BATCH_TOKENS)
+        order = pool_order(encoded.lengths(), pooled, batch_size, max_tokens=BATCH_TOKENS)
     for rows in order:
         padded = encoded.batch(rows, None, pooled)
         want = eager.network.emissions(padded)

@@ -28,7 +28,7 @@ from rnntag import schemes
 from rnntag.backends import Network
 from rnntag.context import Window, pools, windows
 from rnntag.decoding import Decoder
-from rnntag.encoding import Encoded, bucket_order, encode
+from rnntag.encoding import Encoded, bucket_order, encode, pool_order
 from rnntag.errors import UsageError
 from rnntag.info import ModelInfo
 from rnntag.results import Entity, Sentence, Token
@@ -261,7 +261,7 @@ class Tagger:
         if group_pools is None:
             order = bucket_order(lengths, self.batch_size, max_tokens=BATCH_TOKENS)
         else:
-            order = pool_batches(lengths, group_pools, self.batch_size, BATCH_TOKENS)
+            order = pool_order(lengths, group_pools, self.batch_size, max_tokens=BATCH_TOKENS)
         for batch_rows in order:
             pools_of = None if group_pools is None else [group_pools[j] for j in batch_rows]
             if group_windows is None:
@@ -308,28 +308,6 @@ def _entities(text: str, base: int, toks: Sequence[Token], pred: Prediction) -> 
         a, b = toks[s].start, toks[e - 1].end
         out.append(Entity(text[a - base : b - base], typ, a, b, p, s, e - 1))
     return tuple(out)
-
-
-def pool_batches(lengths: Sequence[int], pools: Sequence[int], batch_size: int, max_tokens: int) -> list[list[int]]:
-    """Batches of whole pools (their members' indices), pools of similar length together: a
-    batch grows while it holds at most ``batch_size`` sentences and ``max_tokens`` padded
-    tokens (a bigger pool is a batch alone)."""
-    members: dict[int, list[int]] = {}
-    for i, pool in enumerate(pools):
-        members.setdefault(pool, []).append(i)
-    order = sorted(members.values(), key=lambda m: -max(lengths[i] for i in m))
-    batches: list[list[int]] = []
-    current: list[int] = []
-    for m in order:
-        rows = len(current) + len(m)
-        longest = max(lengths[i] for i in (*current, *m))
-        if current and (rows > batch_size or rows * longest > max_tokens):
-            batches.append(current)
-            current = []
-        current.extend(m)
-    if current:
-        batches.append(current)
-    return batches
 
 
 def _pools_by_row(encoded: Encoded, rows: Sequence[int], pools_of: Sequence[int]) -> list[int]:

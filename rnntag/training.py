@@ -496,7 +496,7 @@ def build(model_dir: Path, config: Config, vocab: Vocab, data: Data, reporter: R
     generators, seeded from the config."""
     import torch
 
-    from rnntag.encoding import bucket_order, encode
+    from rnntag.encoding import bucket_order, encode, pool_order
 
     t = config.train
     torch.manual_seed(t.seed)
@@ -566,7 +566,7 @@ def build(model_dir: Path, config: Config, vocab: Vocab, data: Data, reporter: R
     if pools is None:
         batches = len(bucket_order(lengths, size, random.Random(0), max_tokens=128 * size))
     else:
-        batches = len(pool_order(pools, size, random.Random(0)))
+        batches = len(pool_order(lengths, pools, size, random.Random(0)))
     batches = max(1, batches // dist.world)
     round_epochs = max(1, math.ceil(t.round_updates / batches)) if t.round_updates else 1
     max_epochs = t.epochs or DEFAULT_ROUNDS * round_epochs
@@ -674,36 +674,16 @@ def train_step(run: Run, padded: Any) -> float:
 
 def epoch_batches(run: Run) -> list[list[int]]:
     """This rank's batches for the next epoch (length-bucketed, from the run's rng):
-    sentences of up to 128 tokens fill whole batches; longer ones go in smaller batches."""
+    sentences of up to 128 tokens fill whole batches; longer ones go in smaller batches.
+    With document pooling, batches of whole pools in a shuffled order."""
     from rnntag.distributed import shard
-    from rnntag.encoding import bucket_order
+    from rnntag.encoding import bucket_order, pool_order
 
     size = run.config.train.batch_size // run.dist.world
     if run.pools is not None:
-        return shard(pool_order(run.pools, size, run.rng), run.dist)
+        return shard(pool_order(run.encoded.lengths(), run.pools, size, run.rng), run.dist)
     lengths = run.encoded.lengths() if run.windows is None else [w.length for w in run.windows]
     return shard(bucket_order(lengths, size, run.rng, max_tokens=128 * size), run.dist)
-
-
-def pool_order(pools: Sequence[int], batch_size: int, rng: random.Random) -> list[list[int]]:
-    """Batches of whole pools (document pooling: a word is pooled over its pool, which must
-    be in one batch): the pools shuffled, then taken until a batch holds ``batch_size``
-    sentences (a bigger pool is a batch alone)."""
-    members: dict[int, list[int]] = {}
-    for i, pool in enumerate(pools):
-        members.setdefault(pool, []).append(i)
-    order = list(members)
-    rng.shuffle(order)
-    batches: list[list[int]] = []
-    current: list[int] = []
-    for pool in order:
-        if current and len(current) + len(members[pool]) > batch_size:
-            batches.append(current)
-            current = []
-        current.extend(members[pool])
-    if current:
-        batches.append(current)
-    return batches
 
 
 def run_round(run: Run) -> dict[str, Any]:

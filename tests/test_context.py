@@ -244,17 +244,19 @@ def test_training_batches_hold_whole_pools():
     import random
 
     from rnntag.context import pools
-    from rnntag.training import pool_order
+    from rnntag.encoding import pool_order
 
     lengths = [random.Random(i).randint(1, 20) for i in range(300)]
     docs = [i // 17 for i in range(300)]
     pooled = pools(lengths, docs, 60)
-    batches = pool_order(pooled, 32, random.Random(1))
+    batches = pool_order(lengths, pooled, 32, random.Random(1))
     assert sorted(i for b in batches for i in b) == list(range(300))
     for b in batches:
         members = {pooled[i] for i in b}
         assert {i for i in range(300) if pooled[i] in members} == set(b)  # every member of each pool
-    assert pool_order(pooled, 32, random.Random(1)) == batches
+    assert pool_order(lengths, pooled, 32, random.Random(1)) == batches
+    for b in pool_order(lengths, pooled, 32, max_tokens=100):  # tagging: long pools first, padded size bounded
+        assert len(b) <= 32 and (len(b) * max(lengths[i] for i in b) <= 100 or len({pooled[i] for i in b}) == 1)
 
 
 def test_without_context_a_pooled_model_reads_each_sentence_alone(pooled_model):
