@@ -98,24 +98,29 @@ def test_training_batches_of_windows_give_the_loss_of_the_sentences_alone_when_c
     assert not torch.allclose(a, together, atol=1e-4)
 
 
-def test_a_stream_reads_context_across_its_chunks(monkeypatch, tmp_path):
-    """``rnntag predict`` tags a long document chunk by chunk; a sentence at a chunk's edge
-    still reads its neighbours in the chunk before or after: the same tags as all at once."""
+def _streamed(tagger, sents, tmp_path, monkeypatch, chunk_tokens, fmt):
+    """``sents`` as token lines through ``predict_stream`` in chunks of about ``chunk_tokens``."""
     import io
 
     from rnntag import prediction
 
+    (tmp_path / "in.txt").write_text("".join(" ".join(s) + "\n" for s in sents))
+    monkeypatch.setattr(prediction, "CHUNK_TOKENS", chunk_tokens)
+    out = io.StringIO()
+    prediction.predict_stream(tagger, prediction.read_items(str(tmp_path / "in.txt"), "tokens"), fmt, out)
+    return out.getvalue()
+
+
+def test_a_stream_reads_context_across_its_chunks(monkeypatch, tmp_path):
+    """``rnntag predict`` tags a long document chunk by chunk; a sentence at a chunk's edge
+    still reads its neighbours in the chunk before or after: the same tags as all at once."""
     vocab = small_vocab(3)
     model, config = random_network(vocab, 3, context=8)
     tagger = eager_tagger(model, vocab, config)
     sents = sentences(60, seed=8, max_len=15, long=20)
     whole = tagger.predict(sents)
-    (tmp_path / "in.txt").write_text("".join(" ".join(s) + "\n" for s in sents))
-    monkeypatch.setattr(prediction, "CHUNK_TOKENS", 37)  # many chunks, edges inside the document
-    out = io.StringIO()
-    items = prediction.read_items(str(tmp_path / "in.txt"), "tokens")
-    prediction.predict_stream(tagger, items, "conll", out)
-    blocks = [b for b in out.getvalue().split("\n\n") if b.strip()]
+    out = _streamed(tagger, sents, tmp_path, monkeypatch, 37, "conll")  # many chunks, edges inside the document
+    blocks = [b for b in out.split("\n\n") if b.strip()]
     assert [[line.split("\t")[1] for line in b.splitlines()] for b in blocks] == [p.tags for p in whole]
     tagger.context = 0  # and the stream does read the context: alone, some tags differ
     assert [p.tags for p in tagger.predict(sents)] != [p.tags for p in whole]
@@ -219,22 +224,14 @@ def pooled_model(tiny, tmp_path_factory):
 
 
 def test_a_stream_keeps_the_pools_of_the_whole_document(monkeypatch, tmp_path):
-    import io
-
-    from rnntag import prediction
+    import json
 
     vocab = small_vocab(5)
     model, config = random_network(vocab, 5, doc_pool=30)
     tagger = eager_tagger(model, vocab, config)
     sents = sentences(50, seed=11, max_len=12, long=14)
     whole = tagger.predict(sents)
-    (tmp_path / "in.txt").write_text("".join(" ".join(s) + "\n" for s in sents))
-    monkeypatch.setattr(prediction, "CHUNK_TOKENS", 41)
-    out = io.StringIO()
-    prediction.predict_stream(tagger, prediction.read_items(str(tmp_path / "in.txt"), "tokens"), "jsonl", out)
-    import json
-
-    records = [json.loads(x) for x in out.getvalue().splitlines()]
+    records = [json.loads(x) for x in _streamed(tagger, sents, tmp_path, monkeypatch, 41, "jsonl").splitlines()]
     assert [r["tags"] for r in records] == [p.tags for p in whole]
     np.testing.assert_allclose([e["score"] for r in records for e in r["entities"]],
                                [round(s, 6) for p in whole for s in p.scores], atol=1e-5)
