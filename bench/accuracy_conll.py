@@ -9,6 +9,8 @@ Configurations (default recipe otherwise, dev = valid.txt):
   b: GloVe 6B 50d (bench/out/glove.6B.50d.txt), BiLSTM
   c: GloVe 6B 50d, BiGRU
   d, e, f: a, b, c with document pooling over 400 tokens (model.doc_pool=400)
+  g, h, i: a, b, c with the co-trained character language model (model.char_lm=64)
+  j, k, l: a, b, c with both
 For each: mean and standard deviation of dev F1 over the seeds, epochs and wall seconds per
 run. Model directories stay in bench/out/accuracy/<config>-seed<N> for later evaluation, each
 run's JSON result beside it in <config>-seed<N>.json; --reuse takes finished runs from those
@@ -39,6 +41,12 @@ CONFIGS = {
     "d": ["model.doc_pool=400"],
     "e": [f"model.embeddings={GLOVE}", "model.doc_pool=400"],
     "f": [f"model.embeddings={GLOVE}", "model.cell=gru", "model.doc_pool=400"],
+    "g": ["model.char_lm=64"],
+    "h": [f"model.embeddings={GLOVE}", "model.char_lm=64"],
+    "i": [f"model.embeddings={GLOVE}", "model.cell=gru", "model.char_lm=64"],
+    "j": ["model.doc_pool=400", "model.char_lm=64"],
+    "k": [f"model.embeddings={GLOVE}", "model.doc_pool=400", "model.char_lm=64"],
+    "l": [f"model.embeddings={GLOVE}", "model.cell=gru", "model.doc_pool=400", "model.char_lm=64"],
 }
 
 

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from rnntag.config import ModelConfig
 from rnntag.encoding import Padded
 from rnntag.errors import ModelError, UsageError
 
@@ -27,10 +28,30 @@ class Network(Protocol):
         ...
 
 
-def _inputs(padded: Padded) -> tuple[np.ndarray, ...]:
-    """The network's inputs: words, cases, chars, lengths, and with document pooling groups."""
-    base = (padded.words, padded.cases, padded.chars, padded.lengths)
-    return base if padded.groups is None else (*base, padded.groups)
+INPUTS = ("words", "cases", "chars", "lengths", "groups", "lm_chars", "lm_lengths", "lm_seps")
+
+
+def input_names(config: ModelConfig) -> list[str]:
+    """The network's inputs, in the order of ``model.Network.forward``'s arguments that it
+    uses: words, cases, chars, lengths; groups with document pooling; lm_chars, lm_lengths,
+    lm_seps with the character language model."""
+    names = ["words", "cases", "chars", "lengths"]
+    if config.doc_pool:
+        names.append("groups")
+    if config.char_lm:
+        names += ["lm_chars", "lm_lengths", "lm_seps"]
+    return names
+
+
+def inputs(padded: Padded, names: list[str]) -> dict[str, np.ndarray]:
+    """The arrays of ``padded`` that the network reads (``input_names``), by name."""
+    unknown = [name for name in names if name not in INPUTS]
+    if unknown:
+        raise ModelError(f"the network asks for an input rnntag does not know: {unknown[0]!r}")
+    found = {name: getattr(padded, name) for name in names}
+    if "groups" in found and found["groups"] is None:
+        raise ModelError("a network with doc_pool needs the batch's pooling groups")
+    return found
 
 
 def require_torch(what: str) -> Any:
@@ -54,6 +75,7 @@ class TorchNetwork:
         self.torch = require_torch("the torch runtime")
         self.model = model
         self.device = next(model.parameters()).device
+        self.names = input_names(model.config)
 
     def emissions(self, padded: Padded) -> np.ndarray:
         t = self.torch
@@ -61,8 +83,8 @@ class TorchNetwork:
         self.model.eval()
         try:
             with t.inference_mode():
-                args = [t.from_numpy(a).to(self.device) for a in _inputs(padded)]
-                return self.model(*args).float().cpu().numpy()
+                args = {k: t.from_numpy(a).to(self.device) for k, a in inputs(padded, self.names).items()}
+                return self.model(**args).float().cpu().numpy()
         finally:
             self.model.train(was_training)
 
@@ -81,16 +103,16 @@ class OnnxNetwork:
             self.session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
         except Exception as err:  # onnxruntime raises its own exception types
             raise ModelError(f"{path}: not a loadable ONNX model ({type(err).__name__})") from None
+        self.names = [i.name for i in self.session.get_inputs()]
 
     def emissions(self, padded: Padded) -> np.ndarray:
-        feed = dict(zip(("words", "cases", "chars", "lengths", "groups"), _inputs(padded)))
-        return self.session.run(["emissions"], feed)[0]
+        return self.session.run(["emissions"], inputs(padded, self.names))[0]
 
 
 class TorchScriptNetwork:
     """An exported TorchScript module (the torch network, traced in eval mode)."""
 
-    def __init__(self, module: bytes, path: Path):
+    def __init__(self, module: bytes, path: Path, names: list[str]):
         import io
 
         self.torch = require_torch("this TorchScript export")
@@ -98,12 +120,13 @@ class TorchScriptNetwork:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit is deprecated, still works
                 self.module = self.torch.jit.load(io.BytesIO(module), map_location="cpu").eval()
+            self.names = names  # positional, in ``input_names`` order
         except Exception as err:
             raise ModelError(f"{path}: not a loadable TorchScript module ({type(err).__name__})") from None
 
     def emissions(self, padded: Padded) -> np.ndarray:
         t = self.torch
         with t.inference_mode():
-            out = self.module(*(t.from_numpy(a) for a in _inputs(padded)))
+            out = self.module(*(t.from_numpy(a) for a in inputs(padded, self.names).values()))
         # exports of rnntag 0.1 returned (emissions, tags); decoding is rnntag.decoding's now
         return (out[0] if isinstance(out, tuple) else out).numpy()

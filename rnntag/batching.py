@@ -22,6 +22,10 @@ class Batch:
     offsets: torch.Tensor | None = None  # shape: (batch,) long; None: every row is all sentence
     tag_mask: torch.Tensor | None = None  # shape: (batch, sentence time) bool; None: ``mask``
     groups: torch.Tensor | None = None  # shape: (batch, time) long: document pooling groups, 0 at padding
+    # the character language model's strings (``encoding.Padded.lm_seps``); None without one
+    lm_chars: torch.Tensor | None = None  # shape: (batch, string) long
+    lm_lengths: torch.Tensor | None = None  # shape: (batch,) long, on the CPU
+    lm_seps: torch.Tensor | None = None  # shape: (batch, time + 1) long
 
     def to(self, device: torch.device) -> Batch:
         def move(t: torch.Tensor | None) -> torch.Tensor | None:
@@ -29,7 +33,8 @@ class Batch:
 
         return Batch(
             move(self.words), move(self.cases), move(self.chars), self.lengths, move(self.mask), move(self.tags),
-            move(self.offsets), move(self.tag_mask), move(self.groups),
+            move(self.offsets), move(self.tag_mask), move(self.groups), move(self.lm_chars), self.lm_lengths,
+            move(self.lm_seps),
         )
 
     def tagged(self, emissions: torch.Tensor) -> torch.Tensor:
@@ -42,7 +47,8 @@ class Batch:
         return emissions.gather(1, index.unsqueeze(2).expand(-1, -1, emissions.shape[2]))
 
 
-def to_batch(padded: Padded) -> Batch:
+def to_batch(padded: Padded, lm: bool = False) -> Batch:
+    """The batch's tensors; with ``lm``, the character language model's strings too."""
     lengths = torch.from_numpy(padded.lengths)
     mask = torch.arange(padded.types.shape[1])[None, :] < lengths[:, None]
     tags = None if padded.tags is None else torch.from_numpy(padded.tags)
@@ -51,7 +57,10 @@ def to_batch(padded: Padded) -> Batch:
         offsets = torch.from_numpy(padded.offsets)
         own = torch.from_numpy(padded.tagged_lengths)
         tag_mask = torch.arange(int(own.max()))[None, :] < own[:, None]
+    strings = (torch.from_numpy(padded.lm_chars), torch.from_numpy(padded.lm_lengths),
+               torch.from_numpy(padded.lm_seps)) if lm else (None, None, None)
     return Batch(
         torch.from_numpy(padded.words), torch.from_numpy(padded.cases), torch.from_numpy(padded.chars),
         lengths, mask, tags, offsets, tag_mask, None if padded.groups is None else torch.from_numpy(padded.groups),
+        *strings,
     )

@@ -234,6 +234,12 @@ def train(
     freeze_embeddings: Optional[bool] = typer.Option(
         None, "--freeze-embeddings/--tune-embeddings", help="Keep pretrained vectors fixed, or fine-tune them (default)."
     ),
+    char_lm: Optional[int] = typer.Option(
+        None, "--char-lm", metavar="N",
+        help="Co-train a character language model of N units per direction whose states feed the tagger (0: none)."),
+    lm_text: Optional[Path] = typer.Option(
+        None, "--lm-text", metavar="FILE",
+        help="Raw text (plain or .gz, any size, streamed) the character language model also learns from."),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Maximum epochs."),
     patience: Optional[int] = typer.Option(None, "--patience", help=PATIENCE_HELP),
     lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate."),
@@ -270,6 +276,7 @@ def train(
       rnntag train train.txt --dev valid.txt -o models/pos --tag-column 1   # POS: a tag set
       rnntag train ud-train.conllu --dev ud-dev.conllu -o models/upos       # CoNLL-U, UPOS
       rnntag train doccano.jsonl -o models/spans                            # span JSONL
+      rnntag train train.txt --dev valid.txt -o models/lm --char-lm 64 --lm-text news.txt.gz  # + raw text
       rnntag train new.conll -o models/tuned --init models/ner --lr 0.0005  # fine-tune
       rnntag train --print-config > my.yaml   # edit, then: rnntag train train.txt --config my.yaml
       rnntag train --resume models/ner        # continue an interrupted run
@@ -289,10 +296,10 @@ def train(
             raise UsageError(f"bad option --scheme: {err}") from None
         options = {  # config key -> (option, value given on the command line)
             "data": {"tag_column": _column(tag_column), "token_column": token_column, "scheme": scheme_name,
-                     "strict_tags": strict_tags, "align": align},
+                     "strict_tags": strict_tags, "align": align, "lm_text": None if lm_text is None else str(lm_text)},
             "model": {"cell": cell, "decoder": decoder, "char_encoder": char_encoder, "hidden": hidden, "layers": layers,
                       "dropout": dropout, "embeddings": None if embeddings is None else str(embeddings),
-                      "freeze_embeddings": freeze_embeddings},
+                      "freeze_embeddings": freeze_embeddings, "char_lm": char_lm},
             "train": {"epochs": epochs, "patience": patience, "lr": lr, "batch_size": batch_size, "seed": seed},
         }
         for section, values in options.items():
@@ -313,7 +320,7 @@ def train(
                 "--embeddings": embeddings, "--freeze-embeddings": freeze_embeddings, "--patience": patience,
                 "--lr": lr, "--batch-size": batch_size, "--seed": seed, "--tag-column": tag_column, "--scheme": scheme,
                 "--token-column": token_column, "--strict-tags": strict_tags, "--align": align, "--init": init,
-                "--add-tags": add_tags or None,
+                "--add-tags": add_tags or None, "--char-lm": char_lm, "--lm-text": lm_text,
                 "--force": force or None, "--nproc": nproc if nproc > 1 else None,
             }
             refused = [name for name, value in given.items() if value is not None]
@@ -337,7 +344,7 @@ def train(
         if init is not None:
             network = {"--cell": cell, "--decoder": decoder, "--char-encoder": char_encoder, "--hidden": hidden,
                        "--layers": layers, "--dropout": dropout, "--embeddings": embeddings,
-                       "--freeze-embeddings": freeze_embeddings}
+                       "--freeze-embeddings": freeze_embeddings, "--char-lm": char_lm}
             taken = [name for name, value in network.items() if value is not None]
             if taken:
                 raise UsageError(f"--init keeps the network of {init}: it cannot take {', '.join(taken)}")

@@ -77,6 +77,9 @@ class DataConfig:
     normalize_digits: bool = True  # every digit becomes 0 before word lookup
     min_count: int = positive(1)  # words seen fewer times map to <unk>
     dev_fraction: float = within(0.1, 0.0, 1.0, low_open=True, high_open=True)  # held out from TRAIN without --dev
+    # raw text the character language model (model.char_lm) also learns from: plain text,
+    # UTF-8, plain or .gz, any size, streamed (rnntag.lm_text); one batch of it a step
+    lm_text: str | None = None
 
     def check(self) -> tuple[str, str] | None:
         if self.tag_column is not None and self.tag_column == (self.token_column or 0):
@@ -112,6 +115,10 @@ class ModelConfig:
     # document pooling: each token also gets the mean of the encoder states of every token of
     # the same (normalised) word within up to this many tokens of its document; 0: none
     doc_pool: int = non_negative(0)
+    # character language model: a BiLSTM of this many units per direction reads each
+    # sentence (or window) as one string of characters, is trained to predict the next (and
+    # previous) character, and gives each token its states at the token's edges; 0: none
+    char_lm: int = non_negative(0)
 
     def check(self) -> tuple[str, str] | None:
         return None
@@ -163,6 +170,7 @@ class TrainConfig:
     min_lr: float = non_negative(0.000005)  # stop once the schedule takes the learning rate below this; 0: never
     word_dropout: float = fraction(0.05)  # probability of replacing a word id by <unk> during training
     singleton_unk: float = fraction(0.5)  # probability of replacing a word seen once by <unk>
+    lm_weight: float = non_negative(1.0)  # weight of the character language model's loss (model.char_lm); 0: features only
     average: float = fraction(0.0)  # >0: keep an exponential moving average of the weights with this decay
     seed: int = 1
     threads: int = non_negative(0)  # torch threads; 0 = torch's default

@@ -91,6 +91,35 @@ class Padded:
         return np.ascontiguousarray(self.table.chars[:, :width][self.types])
 
     @property
+    def lm_seps(self) -> np.ndarray:
+        """The character language model's string of each row (``model.char_lm``): a
+        separator, then each token's characters followed by a separator. (batch, time + 1)
+        int64: the position of the separator before each token, then of the one after its
+        last token (at padding: that last one)."""
+        spans = np.where(self.mask, self.table.char_lengths[self.types] + 1, 0)
+        seps = np.zeros((self.types.shape[0], self.types.shape[1] + 1), dtype=np.int64)
+        np.cumsum(spans, axis=1, out=seps[:, 1:])
+        return seps
+
+    @property
+    def lm_lengths(self) -> np.ndarray:  # shape: (batch,) int64: each row's string, separators included
+        return self.lm_seps[:, -1] + 1
+
+    @property
+    def lm_chars(self) -> np.ndarray:
+        """(batch, longest string) int64: the character ids of each row's string
+        (``lm_seps``), 0 for a separator and after the end (the language model's own
+        embedding has a row for the separator: its 0 is not padding)."""
+        seps = self.lm_seps
+        chars = self.table.chars[self.types]  # shape: (batch, time, table width)
+        real = np.arange(chars.shape[2])[None, None, :] < self.table.char_lengths[self.types][:, :, None]
+        positions = seps[:, :-1, None] + 1 + np.arange(chars.shape[2])[None, None, :]
+        out = np.zeros((seps.shape[0], int(seps[:, -1].max()) + 1), dtype=np.int64)
+        rows = np.broadcast_to(np.arange(seps.shape[0])[:, None, None], chars.shape)
+        out[rows[real], positions[real]] = chars[real]
+        return out
+
+    @property
     def mask(self) -> np.ndarray:  # shape: (batch, time) bool
         return np.arange(self.types.shape[1])[None, :] < self.lengths[:, None]
 

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from rnntag import formats
+from rnntag.backends import input_names, inputs
 from rnntag.decoding import Decoder
 from rnntag.encoding import bucket_order, encode
 from rnntag.errors import ExportError, RnnTagError, UsageError
@@ -41,17 +42,29 @@ def _state(model: Any) -> dict[str, np.ndarray]:
     return {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
 
 
-def _example_inputs(vocab: Any, pooled: bool) -> tuple:
-    """Inputs to trace the network with; with document pooling, its groups too."""
+def _example_inputs(vocab: Any, model: Any) -> tuple:
+    """Inputs to trace the network with, in ``backends.input_names`` order."""
     import torch
 
+    pooled = model.doc_pool
     padded = encode([["Example", "sentence", "."], ["Hi", "example"]], vocab).batch([0, 1], None, [0, 0] if pooled else None)
-    arrays = (padded.words, padded.cases, padded.chars, padded.lengths) + ((padded.groups,) if pooled else ())
-    return tuple(torch.from_numpy(a) for a in arrays)
+    return tuple(torch.from_numpy(a) for a in inputs(padded, input_names(model.config)).values())
 
 
-def _input_names(model: Any) -> list[str]:
-    return ["words", "cases", "chars", "lengths"] + (["groups"] if model.doc_pool else [])
+def _traceable(model: Any) -> Any:
+    """The network with its used inputs as positional arguments (in ``input_names`` order)."""
+    import torch
+
+    class Positional(torch.nn.Module):
+        def __init__(self, network: Any):
+            super().__init__()
+            self.network = network
+            self.names = input_names(network.config)
+
+        def forward(self, *args: Any) -> Any:
+            return self.network(**dict(zip(self.names, args)))
+
+    return Positional(model).eval()
 
 
 def _write_numpy(out: Path, model: Any, vocab: Any) -> list[str]:
@@ -79,13 +92,16 @@ def _write_onnx(out: Path, model: Any, vocab: Any) -> list[str]:
         "chars": {0: "batch", 1: "time", 2: "width"},
         "lengths": {0: "batch"},
         "groups": {0: "batch", 1: "time"},
+        "lm_chars": {0: "batch", 1: "string"},
+        "lm_lengths": {0: "batch"},
+        "lm_seps": {0: "batch", 1: "separators"},
         "emissions": {0: "batch", 1: "time"},
     }
-    names = _input_names(model)
+    names = input_names(model.config)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            model, _example_inputs(vocab, model.doc_pool), str(out / NETWORK_FILE["onnx"]), input_names=names,
+            _traceable(model), _example_inputs(vocab, model), str(out / NETWORK_FILE["onnx"]), input_names=names,
             output_names=["emissions"], dynamic_axes={k: v for k, v in axes.items() if k in names or k == "emissions"},
             opset_version=17, dynamo=False,
         )
@@ -97,7 +113,7 @@ def _write_torchscript(out: Path, model: Any, vocab: Any) -> list[str]:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        traced = torch.jit.trace(model, _example_inputs(vocab, model.doc_pool), check_trace=False)
+        traced = torch.jit.trace(_traceable(model), _example_inputs(vocab, model), check_trace=False)
         traced.save(str(out / NETWORK_FILE["torchscript"]))
     return [NETWORK_FILE["torchscript"]]
 

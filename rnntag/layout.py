@@ -45,9 +45,9 @@ def char_features(config: ModelConfig) -> int:
 
 
 def encoder_inputs(config: ModelConfig) -> int:
-    """Width of a token's features: word + case + characters."""
+    """Width of a token's features: word + case + characters + character language model."""
     c = config.resolved()
-    return c.word_dim + c.case_dim + char_features(c)
+    return c.word_dim + c.case_dim + char_features(c) + 2 * c.char_lm
 
 
 def weight_layout(config: ModelConfig, words: int, chars: int, tags: int) -> dict[str, Shape]:
@@ -63,6 +63,12 @@ def weight_layout(config: ModelConfig, words: int, chars: int, tags: int) -> dic
         layout["char_encoder.conv.bias"] = (c.char_hidden,)
     elif c.char_encoder == "lstm":
         layout.update(_birnn("char_encoder.rnn", "lstm", c.char_dim, c.char_hidden))
+    if c.char_lm:
+        layout["char_lm.embed.weight"] = (chars, c.char_dim)
+        layout.update(_birnn("char_lm.rnn", "lstm", c.char_dim, c.char_lm))
+        for head in ("forward_head", "backward_head"):
+            layout[f"char_lm.{head}.weight"] = (chars, c.char_lm)
+            layout[f"char_lm.{head}.bias"] = (chars,)
     width = encoder_inputs(c)
     if c.mlp_dim:
         layout["mlp.0.weight"] = (c.mlp_dim, width)

@@ -94,9 +94,10 @@ def _load_export(path: Path, runtime: str, options: dict) -> Tagger:
         network = NumpyNetwork(model, weights, *sizes, where=str(path / name))
         decoder = Decoder.from_weights(model.decoder, weights)
     else:
-        from rnntag.backends import OnnxNetwork, TorchScriptNetwork
+        from rnntag.backends import OnnxNetwork, TorchScriptNetwork, input_names
 
-        network = OnnxNetwork(blob, path / name) if kind == "onnx" else TorchScriptNetwork(blob, path / name)
+        network = (OnnxNetwork(blob, path / name) if kind == "onnx"
+                   else TorchScriptNetwork(blob, path / name, input_names(model)))
         decoder = _decoder_file(export.contents[DECODER_FILE], path / DECODER_FILE, model.decoder, len(export.vocab.tags))
         _probe(network, export.vocab, path / name, bool(model.doc_pool))
     return Tagger(network, decoder, export.vocab, export.info, runtime=own, context=model.context,

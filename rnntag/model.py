@@ -137,6 +137,52 @@ class CharLSTM(nn.Module):
         return torch.cat([out[:, :, :hidden].gather(1, last).squeeze(1), out[:, 0, hidden:]], dim=1)
 
 
+class CharLM(nn.Module):
+    """A character language model over each row's string (``encoding.Padded.lm_seps``):
+    embeddings -> BiLSTM. Its forward states learn to predict the next character and its
+    backward states the previous one (``loss``), and a token's features are the forward
+    state at the separator after it and the backward state at the separator before it: what
+    the model read up to the token's end, and back to its start."""
+
+    def __init__(self, num_chars: int, dim: int, hidden: int, dropout: float):
+        super().__init__()
+        self.embed = nn.Embedding(num_chars, dim)  # no padding row: 0 is the separator
+        self.rnn = nn.LSTM(dim, hidden, batch_first=True, bidirectional=True)
+        self.forward_head = nn.Linear(hidden, num_chars)
+        self.backward_head = nn.Linear(hidden, num_chars)
+        self.dropout = LockedDropout(dropout)
+        self.out_dim = 2 * hidden
+
+    def forward(self, chars: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """chars: (batch, string) long; lengths: (batch,) -> states (batch, string, 2 * hidden).
+
+        Masked in training too: over strings of a hundred characters, torch's CPU LSTM runs
+        forward and backward 3.6 times as fast on a padded batch as on a packed one
+        (``bench/step_cost.py``), and the padding reaches no real position either way."""
+        return bidirectional(self.rnn, self.embed(chars), lengths, packed=False)
+
+    def features(self, states: torch.Tensor, seps: torch.Tensor) -> torch.Tensor:
+        """states (batch, string, 2 * hidden), seps (batch, time + 1) -> (batch, time, 2 * hidden)."""
+        hidden = self.rnn.hidden_size
+        after = seps[:, 1:].unsqueeze(2).expand(-1, -1, hidden)
+        before = seps[:, :-1].unsqueeze(2).expand(-1, -1, hidden)
+        return torch.cat([states[:, :, :hidden].gather(1, after), states[:, :, hidden:].gather(1, before)], dim=2)
+
+    def loss(self, states: torch.Tensor, chars: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """The mean cross-entropy of the next- and the previous-character predictions, over
+        the characters and separators of the batch (the first separator has no previous
+        character to predict, the last no next one). A mean per character, as the tagger's
+        loss is a mean per sentence: in LM-LSTM-CRF's proportion (Liu et al. 2018)."""
+        hidden = self.rnn.hidden_size
+        states = self.dropout(states)
+        steps = torch.arange(chars.shape[1] - 1, device=chars.device)[None, :]
+        valid = (steps < (lengths.to(chars.device) - 1)[:, None]).to(states.dtype)  # (batch, string - 1)
+        ahead = self.forward_head(states[:, :-1, :hidden]).log_softmax(-1)  # predicts chars[:, 1:]
+        behind = self.backward_head(states[:, 1:, hidden:]).log_softmax(-1)  # predicts chars[:, :-1]
+        nll = -(ahead.gather(2, chars[:, 1:, None]).squeeze(2) + behind.gather(2, chars[:, :-1, None]).squeeze(2))
+        return 0.5 * (nll * valid).sum() / valid.sum().clamp(min=1.0)
+
+
 class Network(nn.Module):
     """The tagger network; its tensors are those of ``rnntag.layout.weight_layout``."""
 
@@ -168,6 +214,9 @@ class Network(nn.Module):
             self.char_encoder = CharLSTM(num_chars, c.char_dim, c.char_hidden)
         if self.char_encoder is not None:
             in_dim += self.char_encoder.out_dim
+        self.char_lm = CharLM(num_chars, c.char_dim, c.char_lm, c.dropout) if c.char_lm else None
+        if self.char_lm is not None:
+            in_dim += self.char_lm.out_dim
         self.dropout = LockedDropout(c.dropout)
         self.mlp = None
         if c.mlp_dim:
@@ -184,7 +233,8 @@ class Network(nn.Module):
         self.out = nn.Linear((4 if self.doc_pool else 2) * c.hidden, num_tags)
         self.decoder = make_decoder(c.decoder, num_tags, constraints)
 
-    def features(self, words: torch.Tensor, cases: torch.Tensor, chars: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def features(self, words: torch.Tensor, cases: torch.Tensor, chars: torch.Tensor, mask: torch.Tensor,
+                 lm: torch.Tensor | None) -> torch.Tensor:
         parts = [self.word_embed(words)]
         if self.case_embed is not None:
             parts.append(self.case_embed(cases))
@@ -198,18 +248,34 @@ class Network(nn.Module):
                 full = self.char_encoder(chars.reshape(batch * time, width)).reshape(batch, time, -1)
                 full = torch.where(mask.unsqueeze(2), full, torch.zeros_like(full))
             parts.append(full)
+        if lm is not None:
+            parts.append(lm)
         return torch.cat(parts, dim=-1)
 
     def forward(self, words: torch.Tensor, cases: torch.Tensor, chars: torch.Tensor, lengths: torch.Tensor,
-                groups: torch.Tensor | None = None) -> torch.Tensor:
+                groups: torch.Tensor | None = None, lm_chars: torch.Tensor | None = None,
+                lm_lengths: torch.Tensor | None = None, lm_seps: torch.Tensor | None = None) -> torch.Tensor:
         """Emissions, shape (batch, time, tags); values at padded positions are meaningless.
 
         words, cases: (batch, time) long; chars: (batch, time, width) long; lengths: (batch,);
         groups (with ``model.doc_pool``): (batch, time) long, 0 at padding: the positions of
-        one group (a word within a pool of its document) are pooled together."""
+        one group (a word within a pool of its document) are pooled together; lm_chars
+        (batch, string), lm_lengths (batch,), lm_seps (batch, time + 1) (with
+        ``model.char_lm``): each row as one string (``encoding.Padded.lm_seps``)."""
+        return self._emissions(words, cases, chars, lengths, groups, lm_chars, lm_lengths, lm_seps)[0]
+
+    def _emissions(self, words: torch.Tensor, cases: torch.Tensor, chars: torch.Tensor, lengths: torch.Tensor,
+                   groups: torch.Tensor | None, lm_chars: torch.Tensor | None, lm_lengths: torch.Tensor | None,
+                   lm_seps: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The emissions and the character language model's states (None without one)."""
         time = words.shape[1]
         mask = torch.arange(time, device=words.device)[None, :] < lengths.to(words.device)[:, None]
-        x = self.dropout(self.features(words, cases, chars, mask))
+        states = lm = None
+        if self.char_lm is not None:
+            assert lm_chars is not None and lm_lengths is not None and lm_seps is not None, "a char_lm network needs lm inputs"
+            states = self.char_lm(lm_chars, lm_lengths)
+            lm = self.char_lm.features(states, lm_seps.to(states.device))
+        x = self.dropout(self.features(words, cases, chars, mask, lm))
         if self.mlp is not None:
             x = self.mlp(x)
         for i, rnn in enumerate(self.rnns):
@@ -221,13 +287,27 @@ class Network(nn.Module):
         if self.doc_pool:
             assert groups is not None, "a network with doc_pool needs groups"
             x = torch.cat([x, pool_groups(x, groups.to(x.device))], dim=2)
-        return self.out(self.dropout(x))
+        return self.out(self.dropout(x)), states
 
     def emissions(self, batch: Batch) -> torch.Tensor:
-        return self(batch.words, batch.cases, batch.chars, batch.lengths, batch.groups)
+        return self(batch.words, batch.cases, batch.chars, batch.lengths, batch.groups,
+                    batch.lm_chars, batch.lm_lengths, batch.lm_seps)
 
-    def loss(self, batch: Batch) -> torch.Tensor:
-        """The decoder's loss over each row's own sentence (its window's context is read, not tagged)."""
+    def text_loss(self, batch: Batch) -> torch.Tensor:
+        """The character language model's loss alone, over raw text (``data.lm_text``)."""
+        assert self.char_lm is not None and batch.lm_chars is not None and batch.lm_lengths is not None
+        return self.char_lm.loss(self.char_lm(batch.lm_chars, batch.lm_lengths), batch.lm_chars, batch.lm_lengths)
+
+    def loss(self, batch: Batch, lm_weight: float = 1.0) -> torch.Tensor:
+        """The decoder's loss over each row's own sentence (its window's context is read, not
+        tagged), plus ``lm_weight`` times the character language model's loss over each row's
+        whole string (with ``model.char_lm``)."""
         assert batch.tags is not None
         mask = batch.mask if batch.tag_mask is None else batch.tag_mask
-        return self.decoder.loss(batch.tagged(self.emissions(batch)), batch.tags, mask)
+        emissions, states = self._emissions(batch.words, batch.cases, batch.chars, batch.lengths, batch.groups,
+                                            batch.lm_chars, batch.lm_lengths, batch.lm_seps)
+        loss = self.decoder.loss(batch.tagged(emissions), batch.tags, mask)
+        if states is not None and lm_weight:
+            assert batch.lm_chars is not None and batch.lm_lengths is not None
+            loss = loss + lm_weight * self.char_lm.loss(states, batch.lm_chars, batch.lm_lengths)
+        return loss

@@ -51,7 +51,7 @@ def parse_config(raw: Any, where: str | Path) -> Config:
     """A saved config (plain data) as a Config; a bad one is the artifact's fault (ModelError).
     A model saved before ``model.context`` existed read every sentence alone: context 0."""
     if isinstance(raw, dict) and isinstance(raw.get("model"), dict):
-        missing = {k: 0 for k in ("context", "doc_pool") if k not in raw["model"]}
+        missing = {k: 0 for k in ("context", "doc_pool", "char_lm") if k not in raw["model"]}
         raw = {**raw, "model": {**raw["model"], **missing}}
     try:
         return config_from_dict(raw, str(where))

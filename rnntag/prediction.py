@@ -76,27 +76,12 @@ class Columns:
 
 
 def _text_items(path: str, max_tokens: int) -> Iterator[Item]:
-    from rnntag.text import Segmenter
+    from rnntag.text import line_sentences
 
     name = display_path(path)
-    seg = Segmenter(max_tokens)
-    first = True
-
-    def item(text: str, toks: list[Token]) -> Item:
-        nonlocal first
-        new, first = first, False
-        return Item(tuple(t.text for t in toks), f"{name}, character {toks[0].start}", text, tuple(toks), starts_document=new)
-
-    for _, line in open_lines(path):
-        if line.strip():
-            sents = seg.add(line + "\n")
-        else:
-            sents = seg.paragraph_end()
-            seg.skip(len(line) + 1)
-        for text, toks in sents:
-            yield item(text, toks)
-    for text, toks in seg.paragraph_end():
-        yield item(text, toks)
+    for i, (text, toks) in enumerate(line_sentences((line for _, line in open_lines(path)), max_tokens)):
+        yield Item(tuple(t.text for t in toks), f"{name}, character {toks[0].start}", text, tuple(toks),
+                   starts_document=i == 0)
 
 
 def read_items(path: str, kind: str, max_tokens: int = MAX_TOKENS, columns: Columns = Columns()) -> Iterator[Item]:

@@ -181,10 +181,14 @@ class BiRNN:
                 np.ascontiguousarray((w_hh * scale[:, None]).T), b_hn,
             ))
 
-    def project(self, x: np.ndarray, both: Parallel) -> tuple[np.ndarray, np.ndarray]:
-        """Input projections of x (rows, in) for each direction: two (rows, gates) arrays."""
+    def project(self, x: np.ndarray, both: Parallel, inputs: slice = slice(None), bias: bool = True,
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """Input projections of x (rows, in) for each direction: two (rows, gates) arrays.
+        ``inputs``: x holds only these of the layer's inputs (the projection is their part of
+        it); ``bias=False``: without the bias (for a part added to another that has it)."""
         f, b = self.directions
-        return both(lambda: linear(x, f.w_ih_t, f.bias), lambda: linear(x, b.w_ih_t, b.bias))
+        return both(lambda: linear(x, f.w_ih_t[inputs], f.bias if bias else None),
+                    lambda: linear(x, b.w_ih_t[inputs], b.bias if bias else None))
 
     def run(self, projections: tuple[np.ndarray, np.ndarray], index: np.ndarray, lengths: np.ndarray,
             both: Parallel) -> Outputs:
@@ -374,6 +378,10 @@ class NumpyNetwork:
         self.w = w
         self.rnns = [BiRNN(c.cell, w, f"rnns.{layer}") for layer in range(c.layers)]
         self.char_rnn = BiRNN("lstm", w, "char_encoder.rnn") if c.char_encoder == "lstm" else None
+        self.lm_rnn = self.lm_projections = None
+        if c.char_lm:  # its input projections once per character: (chars, gates) each direction
+            self.lm_rnn = BiRNN("lstm", w, "char_lm.rnn")
+            self.lm_projections = self.lm_rnn.project(w["char_lm.embed.weight"], Parallel(enabled=False))
         if c.char_encoder == "cnn":
             # the convolution as lookups: what each character contributes at each kernel offset,
             # (k, chars + 1, filters); the extra last row is the zero padding around a word
@@ -435,22 +443,68 @@ class NumpyNetwork:
         result[order] = np.concatenate(parts)
         return result
 
+    def _type_inputs(self, table: TypeTable, both: Parallel) -> np.ndarray:
+        """Word, case and character features of every type of ``table``: (types, features)."""
+        c, w = self.config, self.w
+        parts = [w["word_embed.weight"][table.words]]
+        if c.case_dim:
+            parts.append(w["case_embed.weight"][table.cases])
+        if c.char_encoder != "none":
+            parts.append(self._chars(table, both))
+        return np.concatenate(parts, axis=-1)
+
     def type_projections(self, table: TypeTable, both: Parallel | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The first recurrent layer's input projections (each direction: (types, gates)) for
-        every type of ``table``: computed once per table, kept in ``table.derived``."""
+        every type of ``table``: computed once per table, kept in ``table.derived``. With the
+        character language model (whose features depend on the sentence, not the type), the
+        part of them that the type's own features give, bias included (no MLP: ``_inputs``)."""
         done = table.derived.get(self._key)
         if done is None:
-            c, w = self.config, self.w
-            parts = [w["word_embed.weight"][table.words]]
-            if c.case_dim:
-                parts.append(w["case_embed.weight"][table.cases])
-            if c.char_encoder != "none":
-                parts.append(self._chars(table, both or self.both))
-            x = np.concatenate(parts, axis=-1)
-            if self.mlp_t is not None:
-                x = gelu(linear(x, self.mlp_t, w["mlp.0.bias"])).astype(np.float32)
-            done = table.derived[self._key] = self.rnns[0].project(x, both or self.both)
+            x = self._type_inputs(table, both or self.both)
+            if self.lm_rnn is not None:
+                done = self.rnns[0].project(x, both or self.both, slice(0, x.shape[1]))
+            else:
+                if self.mlp_t is not None:
+                    x = gelu(linear(x, self.mlp_t, self.w["mlp.0.bias"])).astype(np.float32)
+                done = self.rnns[0].project(x, both or self.both)
+            table.derived[self._key] = done
         return done
+
+    def _lm_features(self, padded: Padded, both: Parallel) -> np.ndarray:
+        """The character language model's features of each position (``model.CharLM``):
+        the forward state at the separator after the token, the backward state at the one
+        before it: (batch, time, 2 * char_lm)."""
+        seps, lengths = padded.lm_seps, padded.lm_lengths
+        out = self.lm_rnn.run(self.lm_projections, padded.lm_chars, lengths, both)
+        rows = out.inverse[:, None]
+        ahead = out.forward[seps[:, 1:], rows]  # shape: (batch, time, hidden)
+        behind = out.backward[(lengths[:, None] - 1) - seps[:, :-1], rows]  # reversed steps
+        return np.concatenate([ahead, behind], axis=2)
+
+    def _inputs(self, padded: Padded, both: Parallel) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+        """The first recurrent layer's input projections and the row of each position."""
+        if self.lm_rnn is None:
+            return self.type_projections(padded.table, both), padded.types
+        lm = self._lm_features(padded, both)
+        flat = lm.reshape(-1, lm.shape[2])
+        if self.mlp_t is not None:  # the MLP mixes both: per position
+            types = self._type_key_inputs(padded.table, both)[padded.types.reshape(-1)]
+            x = gelu(linear(np.concatenate([types, flat], axis=1), self.mlp_t, self.w["mlp.0.bias"]))
+            projections = self.rnns[0].project(x.astype(np.float32), both)
+        else:  # the type's part (once per type) plus the language model's
+            width = self.w["rnns.0.weight_ih_l0"].shape[1] - lm.shape[2]
+            own = self.type_projections(padded.table, both)
+            parts = self.rnns[0].project(flat, both, slice(width, None), bias=False)
+            index = padded.types.reshape(-1)
+            projections = tuple(p + o[index] for p, o in zip(parts, own))
+        return projections, np.arange(padded.types.size).reshape(padded.types.shape)
+
+    def _type_key_inputs(self, table: TypeTable, both: Parallel) -> np.ndarray:
+        """``_type_inputs`` kept in ``table.derived`` (the MLP path of ``_inputs``)."""
+        key = self._key + "-inputs"
+        if key not in table.derived:
+            table.derived[key] = self._type_inputs(table, both)
+        return table.derived[key]
 
     # -- per batch --------------------------------------------------------------------------
     def emissions(self, padded: Padded) -> np.ndarray:
@@ -463,7 +517,8 @@ class NumpyNetwork:
 
     def _emissions(self, padded: Padded, both: Parallel) -> np.ndarray:
         c, w = self.config, self.w
-        outputs = self.rnns[0].run(self.type_projections(padded.table, both), padded.types, padded.lengths, both)
+        projections, index = self._inputs(padded, both)
+        outputs = self.rnns[0].run(projections, index, padded.lengths, both)
         positions = np.arange(padded.types.size).reshape(padded.types.shape)
         for rnn in self.rnns[1:]:
             x = outputs.whole()

@@ -11,7 +11,7 @@ the syntok segmenter.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from rnntag.results import Token
 
@@ -139,6 +139,20 @@ class Segmenter:
         self.pending = self.pending[keep:]
         self.start += keep
         self.threshold = len(self.pending) + self.buffer
+
+
+def line_sentences(lines: Iterable[str], max_tokens: int) -> Iterator[tuple[str, list[Token]]]:
+    """The sentences of text given as lines (without their newlines; a blank line ends a
+    paragraph), streamed: each sentence's text and its tokens, offsets counting every
+    character (newlines included) given so far."""
+    seg = Segmenter(max_tokens)
+    for line in lines:
+        if line.strip():
+            yield from seg.add(line + "\n")
+        else:
+            yield from seg.paragraph_end()
+            seg.skip(len(line) + 1)
+    yield from seg.paragraph_end()
 
 
 def sentences(text: str, max_tokens: int, buffer: int = TEXT_BUFFER) -> Iterator[tuple[str, list[Token]]]:

@@ -215,6 +215,7 @@ class Run:
     bad_epochs: int = 0
     epoch: int = 0  # the last finished epoch
     tokens: int = 0  # training tokens seen by this run (not counting resumed epochs)
+    lm_text: Any = None  # lm_text.TextBatches (data.lm_text): a batch of raw text each step, or None
 
     def scored(self):
         """The weights that are scored and kept: the average, when weights are averaged."""
@@ -373,6 +374,9 @@ def train(
             f"{len(vocab.words) - 2 - n_train} more of its words kept for prediction."
         )
     config = config.resolved()  # saved as numbers and booleans
+    if config.data.lm_text:
+        _check_lm_text(config)
+        data.sources["lm_text_absolute"] = str(Path(config.data.lm_text).resolve())
     if note:  # only once every input has been read without error
         reporter.message(note)
     if dist.is_main:
@@ -387,6 +391,17 @@ def train(
     if init is not None:
         run.meta["training"]["init"] = str(init)
     return fit(run)
+
+
+def _check_lm_text(config: Config) -> None:
+    """Before anything is written: data.lm_text needs the character language model, and a
+    file with at least one sentence (its first is read; the rest is streamed in training)."""
+    from rnntag.lm_text import first_sentence
+
+    if not config.model.char_lm:
+        raise UsageError("--lm-text (data.lm_text) trains the character language model: it needs --char-lm N "
+                         "(model.char_lm), e.g. --char-lm 64")
+    first_sentence(config.data.lm_text)
 
 
 def extend_vocab(base: Vocab, new: Vocab, add_tags: bool, name: str) -> tuple[Vocab, dict[str, Any]]:
@@ -440,6 +455,8 @@ def resume(model_dir: str | Path, reporter: Reporter | None = None, device: str 
     if epochs is not None:
         config = config.override("train", epochs=epochs)
     sources = progress["sources"]
+    if sources.get("lm_text_absolute"):  # wherever the run is resumed from
+        config = config.override("data", lm_text=sources["lm_text_absolute"])
     train_path = sources.get("train_path_absolute")
     if train_path is None:
         raise UsageError(f"{model_dir}: the run read its training data from stdin; it cannot be resumed")
@@ -455,6 +472,8 @@ def resume(model_dir: str | Path, reporter: Reporter | None = None, device: str 
     run.history = progress["history"]
     run.best_f1, run.best_epoch, run.bad_epochs = progress["best_f1"], progress["best_epoch"], progress["bad_epochs"]
     run.epoch = progress["epoch"]
+    if run.lm_text is not None:
+        run.lm_text.skip(progress.get("lm_text_batches", 0))
     _write_metrics(model_dir / METRICS, run.history)
     reason = stop_reason(run) or (f"it ran its {run.max_epochs} epochs" if run.epoch >= run.max_epochs else None)
     if reason:
@@ -473,20 +492,24 @@ def _create_output(model_dir: Path) -> None:
         stale.unlink()
 
 
-def _loss_module(model: Any) -> Any:
+def _loss_module(model: Any, lm_weight: float) -> Any:
     """What DistributedDataParallel wraps: a module whose forward is the training loss, so
     that every parameter (the decoder's too) is used inside forward."""
     import torch
 
     class LossStep(torch.nn.Module):
-        def __init__(self, tagger: Any):
+        def __init__(self, tagger: Any, lm_weight: float):
             super().__init__()
             self.tagger = tagger
+            self.lm_weight = lm_weight
 
-        def forward(self, batch: Any) -> Any:
-            return self.tagger.loss(batch)
+        def forward(self, batch: Any, text: Any = None) -> Any:
+            loss = self.tagger.loss(batch, self.lm_weight)
+            if text is not None:  # raw text: the language model's loss alone
+                loss = loss + self.lm_weight * self.tagger.text_loss(text)
+            return loss
 
-    return LossStep(model)
+    return LossStep(model, lm_weight)
 
 
 def build(model_dir: Path, config: Config, vocab: Vocab, data: Data, reporter: Reporter, device: Any, amp: bool,
@@ -526,7 +549,7 @@ def build(model_dir: Path, config: Config, vocab: Vocab, data: Data, reporter: R
     rows = _TrainedRows(model.word_embed, reachable)
     optimizer = make_optimizer(model, config)
     average = _Average([p for p in model.parameters() if p.requires_grad], t.average) if t.average else None
-    step_module = _loss_module(model)
+    step_module = _loss_module(model, config.train.lm_weight)
     if dist.active:
         from torch.nn.parallel import DistributedDataParallel
 
@@ -570,9 +593,15 @@ def build(model_dir: Path, config: Config, vocab: Vocab, data: Data, reporter: R
     batches = max(1, batches // dist.world)
     round_epochs = max(1, math.ceil(t.round_updates / batches)) if t.round_updates else 1
     max_epochs = t.epochs or DEFAULT_ROUNDS * round_epochs
+    lm_text = None
+    if config.data.lm_text:
+        from rnntag.lm_text import TextBatches
+
+        lm_text = TextBatches(config.data.lm_text, size, dist.rank, dist.world)
+        meta["training"]["lm_text"] = config.data.lm_text
     return Run(model_dir, config, vocab, data, reporter, dist, device, amp, encoded, windows, pools, round_epochs, max_epochs,
                model, rows, optimizer,
-               scheduler, scaler, average, step_module, singles, rng, gen, meta)
+               scheduler, scaler, average, step_module, singles, rng, gen, meta, lm_text=lm_text)
 
 
 def fit(run: Run) -> TrainResult:
@@ -641,15 +670,21 @@ def train_step(run: Run, padded: Any) -> float:
 
     t = run.config.train
     with record_function("rnntag.batch"):
-        batch = to_batch(padded).to(run.device)
+        batch = to_batch(padded, lm=bool(run.config.model.char_lm)).to(run.device)
         if t.word_dropout or t.singleton_unk:
             words = batch.words
             drop = (torch.rand(words.shape, generator=run.gen) < t.word_dropout).to(run.device)
             if t.singleton_unk:
                 drop |= run.singles[words] & (torch.rand(words.shape, generator=run.gen) < t.singleton_unk).to(run.device)
             batch.words = words.masked_fill(drop & batch.mask, UNK_ID)
+        text = None
+        if run.lm_text is not None:
+            from rnntag.encoding import encode
+
+            sentences = next(run.lm_text)
+            text = to_batch(encode(sentences, run.vocab).batch(range(len(sentences))), lm=True).to(run.device)
     with record_function("rnntag.loss"), torch.autocast(device_type=run.device.type, dtype=torch.float16, enabled=run.amp):
-        loss = run.step_module(batch)
+        loss = run.step_module(batch, text)
     value = float(loss.detach())
     if not math.isfinite(value):
         raise TrainingDiverged(
@@ -808,6 +843,7 @@ def save_progress(run: Run) -> None:
         "epoch": run.epoch, "best_f1": run.best_f1, "best_epoch": run.best_epoch, "bad_epochs": run.bad_epochs,
         "epochs": run.config.train.epochs, "history": run.history, "sources": run.data.sources,
         **({"average_steps": run.average.steps} if run.average is not None else {}),
+        **({"lm_text_batches": run.lm_text.consumed} if run.lm_text is not None else {}),
     }
     with run.rows.whole():
         save_checkpoint(run.model_dir, run.model, run.optimizer, run.scheduler, run.rng, run.gen, progress,

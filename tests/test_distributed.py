@@ -76,11 +76,11 @@ def test_a_failing_rank_ends_the_whole_run(corpus, tmp_path):
         "if os.environ.get('RANK') == '1':\n"
         "    import rnntag.model as m\n"
         "    real, calls = m.Network.loss, [0]\n"
-        "    def loss(self, batch):\n"
+        "    def loss(self, batch, lm_weight=1.0):\n"
         "        calls[0] += 1\n"
         "        if calls[0] > 5:\n"
         "            raise RuntimeError('rank 1 broke on purpose')\n"
-        "        return real(self, batch)\n"
+        "        return real(self, batch, lm_weight)\n"
         "    m.Network.loss = loss\n"
     )
     env = {"PYTHONPATH": os.pathsep.join([str(hook), ROOT])}

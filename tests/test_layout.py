@@ -14,7 +14,10 @@ GRID = [
 ]
 
 
-@pytest.mark.parametrize("kw", GRID[::3] + GRID[1::7], ids=lambda kw: "-".join(map(str, kw.values())))
+WITH_LM = [dict(char_lm=6), dict(char_lm=5, char_encoder="none", mlp_dim=12, doc_pool=20, cell="gru")]
+
+
+@pytest.mark.parametrize("kw", GRID[::3] + GRID[1::7] + WITH_LM, ids=lambda kw: "-".join(map(str, kw.values())))
 def test_layout_is_the_state_dict(kw):
     vocab = small_vocab()
     net, config = random_network(vocab, **kw)

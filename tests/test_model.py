@@ -88,8 +88,8 @@ def test_without_masking_the_backward_direction_sees_padding():
     enc = encode(SENTS, vocab)
     with torch.no_grad():
         full, alone = to_batch(enc.batch(range(len(SENTS)))), to_batch(enc.batch([1]))
-        x = model.features(full.words, full.cases, full.chars, full.mask)
-        xa = model.features(alone.words, alone.cases, alone.chars, alone.mask)
+        x = model.features(full.words, full.cases, full.chars, full.mask, None)
+        xa = model.features(alone.words, alone.cases, alone.chars, alone.mask, None)
         naive, _ = model.rnns[0](x)  # no packing, no masking
         naive_alone, _ = model.rnns[0](xa)
         assert not torch.allclose(naive[1, :2], naive_alone[0, :2], atol=1e-3)

@@ -69,9 +69,9 @@ def test_nan_loss_stops_with_clear_error(tiny, tmp_path, monkeypatch):
     real = model_mod.Network.loss
     calls = {"n": 0}
 
-    def poisoned(self, batch):
+    def poisoned(self, batch, lm_weight=1.0):
         calls["n"] += 1
-        loss = real(self, batch)
+        loss = real(self, batch, lm_weight)
         return loss * float("nan") if calls["n"] > 30 else loss
 
     monkeypatch.setattr(model_mod.Network, "loss", poisoned)
