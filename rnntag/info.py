@@ -25,6 +25,9 @@ class ModelInfo:
     hidden: int
     word_dim: int
     char_encoder: str
+    char_lm: int  # the character language model's units per direction (0: none)
+    context: int  # document context: tokens read on each side (0: none)
+    doc_pool: int  # document pooling: tokens of a pool (0: none)
     decoder: str
     parameters: int
     words: int
@@ -63,6 +66,9 @@ def model_info(
         hidden=m.hidden,
         word_dim=m.word_dim,
         char_encoder=m.char_encoder,
+        char_lm=m.char_lm,
+        context=m.context,
+        doc_pool=m.doc_pool,
         decoder=m.decoder,
         parameters=parameter_count(layout),  # meta.json's count missed extra pretrained words before 0.2
         words=len(vocab.words),

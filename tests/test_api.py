@@ -118,6 +118,7 @@ def test_info_without_weights_or_torch(tagger, trained):
     assert info == tagger.info
     d = info.to_dict()
     assert d["labels"] == ["LOC", "MISC", "ORG", "PER"] and d["kind"] == "model" and d["parameters"] > 1000
+    assert (d["char_lm"], d["context"], d["doc_pool"]) == (0, 0, 0)
     assert d["dev_f1"] == pytest.approx(trained[1].best_dev_f1) and d["rnntag_version"] == rnntag.__version__
     assert "numpy runtime" in repr(tagger)
 

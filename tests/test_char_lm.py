@@ -203,6 +203,7 @@ def test_a_language_model_tagger_exports_to_every_format(lm_model, tmp_path, fmt
         pytest.importorskip("onnxruntime")
     export(lm_model, fmt, tmp_path / fmt)
     exported, own = rnntag.load(tmp_path / fmt), rnntag.load(lm_model)
+    assert exported.info.char_lm == own.info.char_lm == rnntag.read_info(tmp_path / fmt).char_lm == 16
     text = "Peter Blackburn said on Thursday that the European Commission met in Paris . Blackburn agreed ."
     got, want = exported.tag(text), own.tag(text)
     assert [s.tags for s in got] == [s.tags for s in want]
