@@ -1,0 +1,232 @@
+"""The web app of ``rnntag serve``: ``create_app(tagger, limits)`` -> a FastAPI app.
+
+Routes: ``POST /v1/tag`` (``{"text"}``, ``{"texts"}`` or ``{"tokens"}`` -> the records of
+``rnntag predict --format jsonl``), ``GET /v1/model`` (``tagger.info.to_dict()``),
+``GET /healthz``, ``GET /`` (the page, ``rnntag/page.py``), ``/docs`` (OpenAPI).
+
+Every error is JSON ``{"error": message}`` with a 4xx status for what the client can fix
+(400 bad JSON, 404, 405, 408 body too slow, 413 body or tokens over the limits, 415 not
+JSON, 422 wrong shape or empty text) and 500 for a failure of the server's own, which
+leaves it running. Tagging goes through a ``Batcher`` (``rnntag/server_batching.py``):
+requests that arrive together are tagged together, in a worker thread.
+
+This module imports FastAPI at its top: only ``rnntag serve`` imports it (``rnntag/server_run.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import traceback
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from rnntag import __version__
+from rnntag.errors import RnnTagError
+from rnntag.page import CSP, render_page
+from rnntag.server_batching import Batcher
+from rnntag.server_jobs import Job, Limits, RequestError, parse_body, read_job, tag_jobs
+from rnntag.tagger import Tagger
+
+ROUTES = "POST /v1/tag, GET /v1/model, GET /healthz, GET / (the page), GET /docs"
+
+_RECORD = {
+    "type": "object",
+    "description": "Sentence.to_dict(), the record of rnntag predict --format jsonl: token and entity offsets index "
+                   "the record's own text; offset (text input only) is where that text starts in the request's text.",
+    "properties": {
+        "text": {"type": "string"},
+        "tokens": {"type": "array", "items": {"type": "object", "properties": {
+            "text": {"type": "string"}, "start": {"type": "integer"}, "end": {"type": "integer"}}}},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "entities": {"type": "array", "items": {"type": "object", "properties": {
+            "text": {"type": "string"}, "type": {"type": "string"}, "start": {"type": "integer"},
+            "end": {"type": "integer"}, "score": {"type": "number"}}}},
+        "offset": {"type": "integer"},
+    },
+}
+_TAG_OPENAPI: dict[str, Any] = {
+    "requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"type": "object", "description": "Exactly one of text, texts, tokens.", "properties": {
+            "text": {"type": "string", "description": "Raw text: one document."},
+            "texts": {"type": "array", "items": {"type": "string"}, "description": "Raw texts: one document each."},
+            "tokens": {"type": "array", "items": {"type": "array", "items": {"type": "string"}},
+                       "description": "Pre-tokenised sentences of one document."},
+        }},
+        "examples": {
+            "text": {"value": {"text": "Angela Merkel met Emmanuel Macron in Paris."}},
+            "texts": {"value": {"texts": ["John Smith flew to Rome.", "The EU said so."]}},
+            "tokens": {"value": {"tokens": [["Angela", "Merkel", "visited", "Paris"]]}},
+        },
+    }}},
+    "responses": {
+        "200": {"description": "text, tokens: {\"sentences\": [record, ...]}; texts: {\"texts\": [[record, ...], ...]}, "
+                               "one list per text",
+                "content": {"application/json": {"schema": {"type": "object", "properties": {
+                    "sentences": {"type": "array", "items": _RECORD},
+                    "texts": {"type": "array", "items": {"type": "array", "items": _RECORD}}}}}}},
+        **{str(code): {"description": what, "content": {"application/json": {"schema": {
+            "type": "object", "properties": {"error": {"type": "string"}}}}}}
+           for code, what in ((400, "not JSON"), (408, "the body came too slowly"),
+                              (413, "the body or its tokens are over the server's limits"),
+                              (415, "not application/json"), (422, "a wrong shape, or an empty text"),
+                              (500, "a failure of the server's own"))},
+    },
+}
+
+
+def create_app(tagger: Tagger, limits: Limits | None = None) -> FastAPI:
+    """The app serving ``tagger`` within ``limits``; its batcher starts and stops with the
+    app's lifespan (uvicorn runs it), so one app serves one process."""
+    limits = limits or Limits()
+    batcher: Batcher[Job] = Batcher(lambda jobs: tag_jobs(tagger, jobs), lambda job: job.tokens,
+                                    wait=limits.batch_wait, max_size=limits.batch_tokens)
+    info = tagger.info.to_dict()
+    page = render_page(info, tagger.labels, tagger.tags_entities)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        batcher.start()
+        try:
+            yield
+        finally:
+            await batcher.stop()
+
+    app = FastAPI(title="rnntag", version=__version__, lifespan=lifespan,
+                  description="Sequence tagging (named entities, POS, any token tags) with an rnntag model.")
+    app.add_middleware(_ErrorsAsJson)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = str(exc.detail)
+        if exc.status_code == 404:
+            message = f"no route {request.method} {request.url.path}; the routes are {ROUTES}"
+        elif exc.status_code == 405:
+            message = f"{request.method} is not allowed on {request.url.path}; the routes are {ROUTES}"
+        return JSONResponse({"error": message}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.post("/v1/tag", openapi_extra=_TAG_OPENAPI, summary="Tag text, texts or pre-tokenised sentences")
+    async def tag(request: Request) -> Response:
+        """The records of ``rnntag predict --format jsonl`` (``Sentence.to_dict()``): for
+        ``text``, ``{"sentences": [...]}`` with each record's ``offset`` where its sentence
+        starts in the text (character offsets, Unicode code points) and its token and entity
+        offsets into the record's own ``text``; for ``texts``, ``{"texts": [[...], ...]}``,
+        one list per text, offsets into that text; for ``tokens``, ``{"sentences": [...]}``
+        whose ``text`` is each sentence's tokens joined by single spaces."""
+        try:
+            raw = await _read_body(request, limits)
+            job = await asyncio.to_thread(_job, raw, limits, tagger.max_tokens)
+        except RequestError as err:
+            return _error(err.status, err.message)
+        except ClientDisconnect:  # nobody to answer
+            return Response(status_code=400)
+        try:
+            result = await batcher.submit(job)
+        except RnnTagError as err:  # the library refused the input (e.g. a token it cannot take)
+            if err.exit_code == 2:
+                return _error(422, str(err))
+            return _internal(err)
+        except Exception as err:
+            return _internal(err)
+        return JSONResponse(result)
+
+    @app.get("/v1/model", summary="The model's information (rnntag info --json)")
+    async def model() -> JSONResponse:
+        return JSONResponse(info)
+
+    @app.get("/healthz", summary="Liveness, and what the batcher has done")
+    async def healthz() -> JSONResponse:
+        stats = batcher.stats
+        return JSONResponse({"status": "ok", "requests_tagged": stats.items, "batches": stats.batches,
+                             "largest_batch": stats.largest, "failed": stats.failures, "queued": batcher.queued})
+
+    @app.get("/", response_class=HTMLResponse, summary="The page: a text box, entities highlighted")
+    async def index() -> HTMLResponse:
+        return HTMLResponse(page, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"})
+
+    return app
+
+
+def _job(raw: bytes, limits: Limits, sentence_tokens: int | None) -> Job:
+    return read_job(parse_body(raw), limits, sentence_tokens)
+
+
+async def _read_body(request: Request, limits: Limits) -> bytes:
+    """The body, or RequestError: 415 not JSON, 413 over ``max_body``, 408 not all received
+    within ``read_timeout`` seconds."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json":
+        given = f"Content-Type {media}" if media else "no Content-Type"
+        raise RequestError(415, f"send JSON with Content-Type: application/json ({given} given)")
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.strip().isdigit():
+            raise RequestError(400, f"bad Content-Length {declared!r}")
+        if int(declared) > limits.max_body:
+            raise RequestError(413, f"the body has {int(declared):,} bytes, more than {limits.max_body:,} "
+                                    "(the server's --max-body)")
+
+    async def read() -> bytes:
+        parts: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limits.max_body:
+                raise RequestError(413, f"the body has more than {limits.max_body:,} bytes (the server's --max-body)")
+            parts.append(chunk)
+        return b"".join(parts)
+
+    try:
+        return await asyncio.wait_for(read(), limits.read_timeout)
+    except asyncio.TimeoutError:
+        raise RequestError(408, f"the body did not arrive within {limits.read_timeout:g} s") from None
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _internal(err: BaseException) -> JSONResponse:
+    _log_internal(err)
+    return _error(500, f"internal error: {type(err).__name__}: {err}")
+
+
+def _log_internal(err: BaseException) -> None:
+    if os.environ.get("RNNTAG_DEBUG"):
+        traceback.print_exception(type(err), err, err.__traceback__, file=sys.stderr)
+    else:
+        print(f"rnntag: internal error: {type(err).__name__}: {err} (set RNNTAG_DEBUG=1 for a traceback)", file=sys.stderr)
+
+
+class _ErrorsAsJson:
+    """Any exception that escapes a route: a 500 JSON answer (when none has started) and one
+    line on stderr, instead of a traceback and a plain-text answer; the server goes on."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as err:
+            response = _internal(err)
+            if not started:
+                await response(scope, receive, send)
