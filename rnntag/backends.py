@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -25,6 +25,19 @@ from rnntag.errors import ModelError, UsageError
 class Network(Protocol):
     def emissions(self, padded: Padded) -> np.ndarray:
         """Emissions (batch, time, tags) float32; values at padded positions are meaningless."""
+        ...
+
+
+@runtime_checkable
+class StagedNetwork(Protocol):
+    """A network with document pooling that gives, for a batch of any sentences, the two
+    parts of its emissions: its own, and the part whose mean over each pooling group is
+    added to it. Tagging then runs sentences in batches of similar length and pools across
+    them afterwards, rather than in batches of whole pools (which run as many recurrent
+    steps as their longest sentence and mix long and short ones)."""
+
+    def pooling_parts(self, padded: Padded) -> tuple[np.ndarray, np.ndarray]:
+        """(own, poolable), each (batch, time, tags): emissions = own + poolable's group means."""
         ...
 
 

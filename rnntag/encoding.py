@@ -154,10 +154,20 @@ class Encoded:
         assert self.table.keys is not None
         pool_of = np.array([pools[r] for r in rows], dtype=np.int64)
         keys = self.table.keys[padded.types]  # shape: (batch, time); 0 at padding
-        pair = pool_of[:, None] * (int(self.table.keys.max()) + 1) + keys
-        _, groups = np.unique(pair, return_inverse=True)
-        groups = groups.reshape(keys.shape) + 1
+        groups = self._groups(np.broadcast_to(pool_of[:, None], keys.shape), keys)
         return replace(padded, groups=np.where(keys > 0, groups, 0))
+
+    def pool_groups(self, rows: Sequence[int], pools: Sequence[int]) -> np.ndarray:
+        """The pooling groups (1..) of the tokens of the sentences ``rows``, one after the
+        other (a flat array), each sentence in the pool ``pools[i]``: as ``batch`` gives them."""
+        assert self.table.keys is not None
+        keys = self.table.keys[np.concatenate([self.sentences[r] for r in rows])]
+        return self._groups(np.repeat(np.asarray(pools, dtype=np.int64), [len(self.sentences[r]) for r in rows]), keys)
+
+    def _groups(self, pool_of: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        """One group (1..) for each distinct (pool, normalised word) pair."""
+        _, groups = np.unique(pool_of * (int(self.table.keys.max()) + 1) + keys, return_inverse=True)
+        return groups.reshape(keys.shape) + 1
 
     def _plain(self, rows: Sequence[int]) -> Padded:
         lengths = np.array([len(self.sentences[r]) for r in rows], dtype=np.int64)

@@ -391,6 +391,7 @@ class NumpyNetwork:
         self.out_t = np.ascontiguousarray(w["out.weight"].T)
         self.mlp_t = np.ascontiguousarray(w["mlp.0.weight"].T) if c.mlp_dim else None
         self._key = f"numpy-runtime-{id(self)}"
+        self._halves: tuple[np.ndarray, np.ndarray] | None = None  # document pooling: ``_parts``
         self.both = Parallel()
         self.serial = Parallel(enabled=False)
 
@@ -517,24 +518,54 @@ class NumpyNetwork:
 
     def _emissions(self, padded: Padded, both: Parallel) -> np.ndarray:
         c, w = self.config, self.w
+        if c.doc_pool:
+            if padded.groups is None:
+                raise ModelError("a network with doc_pool needs the batch's pooling groups")
+            own, poolable = self._parts(padded, both)
+            return own + pool_groups(poolable, padded.groups)
+        outputs = self._encoded(padded, both)
+        if not c.layer_norm:
+            return outputs.linear(self.out_t, w["out.bias"])
+        return linear(self._normed(outputs.whole()), self.out_t, w["out.bias"])
+
+    def _encoded(self, padded: Padded, both: Parallel) -> Outputs:
+        """The last recurrent layer's outputs."""
         projections, index = self._inputs(padded, both)
         outputs = self.rnns[0].run(projections, index, padded.lengths, both)
         positions = np.arange(padded.types.size).reshape(padded.types.shape)
         for rnn in self.rnns[1:]:
             x = outputs.whole()
             outputs = rnn.run(rnn.project(x.reshape(-1, x.shape[2]), both), positions, padded.lengths, both)
-        if not c.layer_norm and not c.doc_pool:
-            return outputs.linear(self.out_t, w["out.bias"])
-        x = outputs.whole()
-        if c.layer_norm:
-            mean = x.mean(-1, keepdims=True)
-            var = ((x - mean) ** 2).mean(-1, keepdims=True)
-            x = (x - mean) / np.sqrt(var + 1e-5) * w["norm.weight"] + w["norm.bias"]
-        if c.doc_pool:  # the output layer over [x, pooled x], as two products
-            if padded.groups is None:
-                raise ModelError("a network with doc_pool needs the batch's pooling groups")
-            width = x.shape[2]
-            y = linear(pool_groups(x, padded.groups), self.out_t[width:])
-            y += linear(x, self.out_t[:width], w["out.bias"])
-            return y
-        return linear(x, self.out_t, w["out.bias"])
+        return outputs
+
+    def _normed(self, x: np.ndarray) -> np.ndarray:
+        if not self.config.layer_norm:
+            return x
+        w = self.w
+        mean = x.mean(-1, keepdims=True)
+        var = ((x - mean) ** 2).mean(-1, keepdims=True)
+        return (x - mean) / np.sqrt(var + 1e-5) * w["norm.weight"] + w["norm.bias"]
+
+    def _parts(self, padded: Padded, both: Parallel) -> tuple[np.ndarray, np.ndarray]:
+        """Document pooling's output layer reads [x, pooled x]; its product with the pooled
+        half is the pool's mean of that half's product with x (a mean of products is the
+        product of the mean), so both halves are taken per position, before any pooling:
+        (own, poolable), each (batch, time, tags); emissions = own + pooled poolable."""
+        if self._halves is None:
+            width = self.out_t.shape[0] // 2
+            tags = self.out_t.shape[1]
+            self._halves = (np.ascontiguousarray(np.concatenate([self.out_t[:width], self.out_t[width:]], axis=1)),
+                            np.concatenate([self.w["out.bias"], np.zeros(tags, np.float32)]))
+        outputs = self._encoded(padded, both)
+        if self.config.layer_norm:
+            y = linear(self._normed(outputs.whole()), *self._halves)
+        else:
+            y = outputs.linear(*self._halves)
+        tags = y.shape[2] // 2
+        return y[:, :, :tags], y[:, :, tags:]
+
+    def pooling_parts(self, padded: Padded) -> tuple[np.ndarray, np.ndarray]:
+        """``backends.StagedNetwork``: (own, poolable) of a batch of any sentences (``_parts``)."""
+        both = self.serial if padded.types.size < SMALL_BATCH and len(padded.table) < SMALL_BATCH else self.both
+        with both.single_blas():
+            return self._parts(padded, both)

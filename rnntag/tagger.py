@@ -24,8 +24,10 @@ from itertools import accumulate, groupby, repeat
 from operator import add
 from typing import TypeVar
 
+import numpy as np
+
 from rnntag import schemes
-from rnntag.backends import Network
+from rnntag.backends import Network, StagedNetwork
 from rnntag.context import Window, pools, windows
 from rnntag.decoding import Decoder
 from rnntag.encoding import Encoded, bucket_order, encode, pool_order
@@ -250,8 +252,9 @@ class Tagger:
         """Decode the sentences ``rows_of`` of ``encoded`` (in that order); with
         ``group_windows`` (one per sentence decoded, indexing ``encoded``), each in its window;
         with ``group_pools`` (one per sentence decoded), batches of whole pools."""
-        bioes = self._paths_for("BIOES" if self.vocab.is_entities else schemes.TAGS, spelled=False)
         scores = scores and self.vocab.is_entities
+        if group_pools is not None and group_windows is None and isinstance(self.network, StagedNetwork):
+            return self._decode_staged(self.network, encoded, rows_of, group_pools, scores)
         lengths_all = encoded.lengths()
         if group_windows is None:
             lengths = [lengths_all[r] for r in rows_of]
@@ -269,20 +272,52 @@ class Tagger:
                 padded = encoded.batch(rows, None, None if pools_of is None else _pools_by_row(encoded, rows, pools_of))
             else:
                 padded = encoded.batch(list(range(len(batch_rows))), [group_windows[j] for j in batch_rows], pools_of)
-            emissions = padded.tagged(self.network.emissions(padded))
-            own = padded.tagged_lengths
-            best = self.decoder.best_paths(emissions, own)
-            paths = [best[j, :n].tolist() for j, n in enumerate(own.tolist())]
-            spans = [bioes.spans(p) for p in paths]
-            if scores:
-                inclusive = [[(s, e - 1) for _, s, e in row] for row in spans]
-                logp = self.decoder.span_log_probs(emissions, own, best, inclusive)
-                probs = [[min(1.0, math.exp(v)) for v in row] for row in logp]
-            else:
-                probs = [[] for _ in paths]
-            for j, path, sp, pr in zip(batch_rows, paths, spans, probs):
-                out[j] = (path, sp, pr)
+            self._decode_batch(padded.tagged(self.network.emissions(padded)), padded.tagged_lengths, batch_rows, out,
+                               scores)
         return out
+
+    def _decode_staged(self, network: StagedNetwork, encoded: Encoded, rows_of: list[int], group_pools: list[int],
+                       scores: bool) -> list[tuple[list[int], list, list[float]]]:
+        """Document pooling in two stages: the sentences run in batches of similar length, then
+        every word's pooled part is averaged over its pool across them, and decoded."""
+        from rnntag.runtime import pool_groups
+
+        lengths = [len(encoded.sentences[r]) for r in rows_of]
+        order = bucket_order(lengths, self.batch_size, max_tokens=BATCH_TOKENS)
+        own: list = [None] * len(rows_of)
+        poolable: list = [None] * len(rows_of)
+        for batch_rows in order:
+            a, b = network.pooling_parts(encoded.batch([rows_of[j] for j in batch_rows]))
+            for i, j in enumerate(batch_rows):
+                own[j], poolable[j] = a[i, : lengths[j]], b[i, : lengths[j]]
+        groups = encoded.pool_groups(rows_of, group_pools)
+        emissions = np.concatenate(own) + pool_groups(np.concatenate(poolable)[None], groups[None])[0]
+        starts = np.concatenate([[0], np.cumsum(lengths)])
+        out: list = [None] * len(rows_of)
+        for batch_rows in order:
+            own = np.array([lengths[j] for j in batch_rows], dtype=np.int64)
+            padded = np.zeros((len(batch_rows), int(own.max()), emissions.shape[1]), dtype=emissions.dtype)
+            for i, j in enumerate(batch_rows):
+                padded[i, : lengths[j]] = emissions[starts[j] : starts[j + 1]]
+            self._decode_batch(padded, own, batch_rows, out, scores)
+        return out
+
+    def _decode_batch(self, emissions: np.ndarray, own: np.ndarray, batch_rows: Sequence[int], out: list,
+                      scores: bool) -> None:
+        """Decode a batch's emissions (batch, time, tags), rows of ``own`` lengths, into
+        ``out[j]`` for each j of ``batch_rows``: (BIOES path, spans, span probabilities)."""
+        bioes = self._paths_for("BIOES" if self.vocab.is_entities else schemes.TAGS, spelled=False)
+        best = self.decoder.best_paths(emissions, own)
+        paths = [best[j, :n].tolist() for j, n in enumerate(own.tolist())]
+        spans = [bioes.spans(p) for p in paths]
+        if scores:
+            inclusive = [[(s, e - 1) for _, s, e in row] for row in spans]
+            logp = self.decoder.span_log_probs(emissions, own, best, inclusive)
+            probs = [[min(1.0, math.exp(v)) for v in row] for row in logp]
+        else:
+            probs = [[] for _ in paths]
+        for j, path, sp, pr in zip(batch_rows, paths, spans, probs):
+            out[j] = (path, sp, pr)
 
     def _paths_for(self, scheme: str, spelled: bool = True) -> schemes.BioesPaths | schemes.LabelPaths:
         key = (schemes.normalize_scheme(scheme), spelled)
