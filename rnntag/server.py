@@ -144,7 +144,7 @@ def create_app(tagger: Tagger, limits: Limits | None = None) -> FastAPI:
     @app.get("/healthz", summary="Liveness, and what the batcher has done")
     async def healthz() -> JSONResponse:
         stats = batcher.stats
-        return JSONResponse({"status": "ok", "requests_tagged": stats.items, "batches": stats.batches,
+        return JSONResponse({"status": "ok", "pid": os.getpid(), "requests_tagged": stats.items, "batches": stats.batches,
                              "largest_batch": stats.largest, "failed": stats.failures, "queued": batcher.queued})
 
     @app.get("/", response_class=HTMLResponse, summary="The page: a text box, entities highlighted")
