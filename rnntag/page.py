@@ -159,6 +159,7 @@ function legend() {
   }
 }
 
+// -- the wiring: above, definitions only (tests/test_html_view.py runs them in node)
 document.getElementById("tag").addEventListener("click", tag);
 document.getElementById("text").addEventListener("keydown", e => {
   if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) tag();
