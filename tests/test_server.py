@@ -8,6 +8,7 @@ import asyncio
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -586,3 +587,17 @@ def test_batcher_refuses_work_once_stopped():
             await batcher.submit("y")
 
     asyncio.run(main())
+
+
+# ------------------------------------------------------------------------- the browser
+@pytest.mark.slow
+@pytest.mark.skipif(not any(map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))),
+                    reason="no chromium binary (apt-get install -y chromium)")
+def test_page_highlights_the_entities_in_headless_chromium(model):
+    """bench/page_check.py: the page, loaded in Chromium, draws the API's entities in their colours."""
+    root = Path(__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, str(root / "bench" / "page_check.py"), "--model", str(model), "--text", TEXT,
+                        "--screenshot", ""], capture_output=True, text=True, timeout=300)
+    result = json.loads(r.stdout)
+    assert r.returncode == 0 and result["ok"], result
+    assert result["entities_in_dom"] and result["state"] == "done" and result["text_kept"]
