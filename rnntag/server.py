@@ -35,6 +35,7 @@ from rnntag.server_batching import Batcher
 from rnntag.server_jobs import Job, Limits, RequestError, parse_body, read_job, tag_jobs
 from rnntag.tagger import Tagger
 
+INLINE_BODY = 4096  # bytes of a body read and split on the event loop itself; longer ones in a thread
 ROUTES = "POST /v1/tag, GET /v1/model, GET /healthz, GET / (the page), GET /docs"
 
 _RECORD = {
@@ -122,7 +123,10 @@ def create_app(tagger: Tagger, limits: Limits | None = None) -> FastAPI:
         whose ``text`` is each sentence's tokens joined by single spaces."""
         try:
             raw = await _read_body(request, limits)
-            job = await asyncio.to_thread(_job, raw, limits, tagger.max_tokens)
+            if len(raw) <= INLINE_BODY:  # a few thousand characters: cheaper here than a thread hop
+                job = _job(raw, limits, tagger.max_tokens)
+            else:  # splitting a long text into tokens takes a while: off the event loop
+                job = await asyncio.to_thread(_job, raw, limits, tagger.max_tokens)
         except RequestError as err:
             return _error(err.status, err.message)
         except ClientDisconnect:  # nobody to answer
