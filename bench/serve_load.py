@@ -70,9 +70,9 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def start_server(model: str, log: Path, workers: int) -> tuple[subprocess.Popen, int]:
+def start_server(model: str, log: Path, options: list[str]) -> tuple[subprocess.Popen, int]:
     with open(log, "w") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "rnntag", "serve", model, "--port", "0", "--workers", str(workers)],
+        proc = subprocess.Popen([sys.executable, "-m", "rnntag", "serve", model, "--port", "0", *options],
                                 stderr=err, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while "serving" not in log.read_text():
@@ -174,7 +174,8 @@ async def load(port: int, sents: list[list[str]], clients: int, duration: float,
         "latency_ms": {"p50": pct(0.50), "p90": pct(0.90), "p99": pct(0.99), "max": round(1000 * latencies[-1], 1)
                        if latencies else 0.0, "mean": round(1000 * statistics.fmean(latencies), 1) if latencies else 0.0},
         "server_rss_mb": {"start": round(rss[0], 1), "end": round(rss[-1], 1), "peak": round(max(rss), 1),
-                          "samples": len(rss)},
+                          "samples": len(rss), "by_tenth_of_the_run": [round(rss[min(len(rss) - 1, i * len(rss) // 10)], 1)
+                                                                      for i in range(11)]},
     }
 
 
@@ -185,6 +186,7 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--duration", type=float, default=60.0, help="seconds of load")
     ap.add_argument("--workers", type=int, default=1, help="rnntag serve --workers")
+    ap.add_argument("--batch-wait", type=float, default=5.0, help="rnntag serve --batch-wait (milliseconds)")
     ap.add_argument("--offline-copies", type=int, default=3, help="copies of valid tagged by rnntag predict")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
@@ -193,7 +195,8 @@ def main() -> None:
         tmp = Path(tmp_name)
         print("offline rnntag predict ...", file=sys.stderr)
         before = offline(args.model, sents, args.offline_copies, tmp)
-        proc, port = start_server(args.model, tmp / "serve.err", args.workers)
+        proc, port = start_server(args.model, tmp / "serve.err",
+                                  ["--workers", str(args.workers), "--batch-wait", str(args.batch_wait)])
         try:
             warm = requests_for(sents, 0)
             for _ in range(20):  # warm-up: first requests, before RSS "start"
@@ -217,7 +220,8 @@ def main() -> None:
     batches = health_after["batches"] - health_before["batches"]
     print(json.dumps({
         "model": args.model, "data": args.data, "clients": args.clients, "duration_s": args.duration,
-        "workers": args.workers, "cpus": os.cpu_count(), "loadavg_at_end": [round(x, 2) for x in os.getloadavg()],
+        "workers": args.workers, "batch_wait_ms": args.batch_wait, "cpus": os.cpu_count(),
+        "loadavg_at_end": [round(x, 2) for x in os.getloadavg()],
         **result,
         "offline_predict": {"before": before, "after": after, "tokens_per_second_mean": round(reference)},
         "ratio_to_offline": round(result["tokens_per_second"] / reference, 2),

@@ -676,6 +676,9 @@ def serve(
     max_tokens: int = typer.Option(50_000, "--max-tokens", min=1, help="Most tokens in one request (413 above)."),
     read_timeout: float = typer.Option(
         30.0, "--read-timeout", min=0.001, metavar="SECONDS", help="Time allowed to receive a request's body (408 after)."),
+    batch_wait: float = typer.Option(
+        5.0, "--batch-wait", min=0.0, metavar="MS",
+        help="Milliseconds a batch waits for more requests after its first (more: larger batches, more latency)."),
 ) -> None:
     """Serve a model over HTTP: POST /v1/tag, GET /v1/model, GET /healthz, a page at /.
 
@@ -696,7 +699,8 @@ def serve(
         from rnntag.server_run import serve as run_serve
 
         code = run_serve(model_dir, host, port, workers,
-                         Limits(max_body=max_body, max_tokens=max_tokens, read_timeout=read_timeout))
+                         Limits(max_body=max_body, max_tokens=max_tokens, read_timeout=read_timeout,
+                                batch_wait=batch_wait / 1000))
         if code:
             raise typer.Exit(code)
 

@@ -1,12 +1,12 @@
 """Micro-batching for ``rnntag serve``: requests that arrive together are tagged together.
 
-One asyncio task takes the first waiting item, then gathers more for at most ``wait``
-seconds (5 ms by default) or until ``max_size`` (tokens) is reached, and runs the whole
-batch in one worker thread, off the event loop, so the server keeps answering (health
-checks, other requests' bodies) while it computes. Items that arrive during a batch wait in
-the queue and form the next one, so under load batches grow by themselves and throughput
-approaches offline tagging; an item alone waits at most ``wait`` seconds more than it would
-unbatched.
+One asyncio task runs the batches, one at a time, in one worker thread, off the event loop,
+so the server keeps answering (health checks, other requests' bodies) while it computes.
+Items that arrive during a batch wait in the queue and form the next one (up to
+``max_size`` tokens), which starts as soon as the last one ends: under load batches grow by
+themselves and throughput approaches offline tagging. When the batcher was idle, the first
+item of a burst waits at most ``wait`` seconds (5 ms by default) for the others; an item
+alone waits that much more than it would unbatched.
 
 ``run(items)`` returns one result per item, or an exception in its place; when it raises,
 each item is run again alone, so that one bad item fails only its own request. Items whose
@@ -108,11 +108,13 @@ class Batcher(Generic[T]):
 
     async def _gather(self) -> list[tuple[T, asyncio.Future]]:
         loop = asyncio.get_running_loop()
+        busy = self._carried is not None or not self._queue.empty()  # they arrived during the last batch
         first = await self._next(None)
         assert first is not None
         batch = [first]
         total = self.size(first[0])
-        deadline = loop.time() + self.wait
+        # idle until now: wait a little for the rest of a burst; busy: take what is queued and go
+        deadline = loop.time() + (0.0 if busy else self.wait)
         while total < self.max_size:
             entry = await self._next(deadline - loop.time())
             if entry is None:
