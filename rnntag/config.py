@@ -170,6 +170,9 @@ class TrainConfig:
     min_lr: float = non_negative(0.000005)  # stop once the schedule takes the learning rate below this; 0: never
     word_dropout: float = fraction(0.05)  # probability of replacing a word id by <unk> during training
     singleton_unk: float = fraction(0.5)  # probability of replacing a word seen once by <unk>
+    # document pooling (model.doc_pool): the chance that a pool of a training batch is read as
+    # its sentences alone, so that the model also tags a sentence without its document well
+    pool_dropout: float = fraction(0.0)
     lm_weight: float = non_negative(1.0)  # weight of the character language model's loss (model.char_lm); 0: features only
     average: float = fraction(0.0)  # >0: keep an exponential moving average of the weights with this decay
     seed: int = 1

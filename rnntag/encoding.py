@@ -11,7 +11,7 @@ and keep them in ``TypeTable.derived``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import chain
 from typing import TYPE_CHECKING, Any
@@ -143,7 +143,7 @@ class Encoded:
         return [len(s) for s in self.sentences]
 
     def batch(self, rows: Sequence[int], windows: Sequence[Window] | None = None,
-              pools: Sequence[int] | None = None) -> Padded:
+              pools: Sequence[int] | Mapping[int, int] | None = None) -> Padded:
         """The sentences ``rows`` (each non-empty) as one padded batch, in that order; with
         ``windows`` (``rnntag.context``, one per sentence of this encoding) each row is the
         sentence's window, and the tags are those of its own tokens; with ``pools`` (one per

@@ -733,7 +733,10 @@ def run_round(run: Run) -> dict[str, Any]:
         order = epoch_batches(run)
         run.reporter.epoch_start(epoch, run.max_epochs, len(order))
         for rows in order:
-            padded = run.encoded.batch(rows, run.windows, run.pools)
+            pools: Any = run.pools
+            if pools is not None and run.config.train.pool_dropout:
+                pools = drop_pools(pools, rows, run.config.train.pool_dropout, run.gen)
+            padded = run.encoded.batch(rows, run.windows, pools)
             value = train_step(run, padded)
             loss_sum += value * len(rows)
             tokens += padded.num_tokens
@@ -749,6 +752,18 @@ def run_round(run: Run) -> dict[str, Any]:
         "seconds": seconds,
         "tokens_per_second": tokens / seconds if seconds > 0 else 0.0,
     }
+
+
+def drop_pools(pools: Sequence[int], rows: Sequence[int], p: float, gen: Any) -> dict[int, int]:
+    """The pools of a batch's sentences ``rows``, each pool read as its sentences alone (a
+    pool of one each: -1 - row) with probability ``p``, drawn from the torch generator
+    ``gen`` (the rank's own): ``train.pool_dropout``."""
+    import torch
+
+    chosen = sorted({pools[r] for r in rows})
+    drawn = (torch.rand(len(chosen), generator=gen) < p).tolist()
+    alone = {pool for pool, dropped in zip(chosen, drawn) if dropped}
+    return {r: -1 - r if pools[r] in alone else pools[r] for r in rows}
 
 
 def dev_tagger(run: Run) -> Any:

@@ -265,3 +265,22 @@ def test_without_context_a_pooled_model_reads_each_sentence_alone(pooled_model):
     off = rnntag.load(pooled_model, context=False).predict(sents)
     assert [p.tags for p in off] == [p.tags for p in alone]
     np.testing.assert_allclose([x for p in off for x in p.scores], [x for p in alone for x in p.scores], atol=1e-6)
+
+
+def test_pool_dropout_reads_whole_pools_as_sentences_alone():
+    """train.pool_dropout: a pool is kept whole or read as its sentences alone, never split;
+    0 keeps every pool, 1 none; the draws come from the generator given."""
+    from rnntag.training import drop_pools
+
+    pools = [i // 4 for i in range(40)]
+    rows = list(range(0, 40, 2)) + [1, 5]
+    assert drop_pools(pools, rows, 0.0, torch.Generator().manual_seed(0)) == {r: pools[r] for r in rows}
+    assert drop_pools(pools, rows, 1.0, torch.Generator().manual_seed(0)) == {r: -1 - r for r in rows}
+    half = drop_pools(pools, rows, 0.5, torch.Generator().manual_seed(3))
+    for pool in set(pools[r] for r in rows):
+        members = [r for r in rows if pools[r] == pool]
+        kept = [half[r] == pool for r in members]
+        assert all(kept) or not any(kept)
+    assert len({half[r] for r in rows if half[r] < 0}) == sum(half[r] < 0 for r in rows)  # alone: one pool each
+    assert 0 < sum(half[r] < 0 for r in rows) < len(rows)
+    assert half == drop_pools(pools, rows, 0.5, torch.Generator().manual_seed(3))
