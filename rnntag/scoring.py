@@ -182,6 +182,15 @@ def _strict_entities(seqs: Sequence[Sequence[str]], scheme: str) -> set[_Entity]
     return out
 
 
+def entity_sets(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]], scheme: str,
+                strict: bool) -> tuple[set[_Entity], set[_Entity]]:
+    """The gold and predicted entities, each ``(sentence, type, start, end)`` with ``end``
+    exclusive, read as :func:`score` reads them (tags already checked and canonical)."""
+    if strict:
+        return _strict_entities(gold, scheme), _strict_entities(pred, scheme)
+    return _lenient_entities(gold), _lenient_entities(pred)
+
+
 def score(
     gold: Sequence[Sequence[str]],
     pred: Sequence[Sequence[str]],
@@ -219,12 +228,7 @@ def score(
     if scheme == schemes.TAGS:
         return _score_tags(gold, pred, n_tokens, n_same)
 
-    if strict:
-        g_ents = _strict_entities(gold, scheme)
-        p_ents = _strict_entities(pred, scheme)
-    else:
-        g_ents = _lenient_entities(gold)
-        p_ents = _lenient_entities(pred)
+    g_ents, p_ents = entity_sets(gold, pred, scheme, strict)
     correct = g_ents & p_ents
 
     def by_type(ents: set[_Entity]) -> dict[str, int]:

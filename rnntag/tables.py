@@ -94,3 +94,28 @@ def render_info(data: dict[str, Any], title: str) -> Table:
             value = ", ".join(value)
         table.add_row(key.replace("_", " "), str(value))
     return table
+
+
+def render_errors(breakdown: Any, title: str = "Where the errors come from") -> Table:
+    """A :class:`rich.table.Table` of an ``error_breakdown.ErrorBreakdown``: per entity type
+    the gold entities, those found, the four kinds of those not found, and spurious
+    predictions; the caption names the commonest type confusions."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    table.add_column("Type", style="bold")
+    for name in ("Gold", "Correct", "Boundary", "Type", "Type+boundary", "Missed", "Spurious"):
+        table.add_column(name, justify="right")
+    kinds = ("boundary", "type", "type_and_boundary", "missed", "spurious")
+    for name, t in breakdown.per_type.items():
+        table.add_row(name, str(t.gold), str(t.correct), *(str(getattr(t, k)) for k in kinds))
+    table.add_section()
+    table.add_row("total", str(sum(t.gold for t in breakdown.per_type.values())),
+                  str(sum(t.correct for t in breakdown.per_type.values())),
+                  *(str(breakdown.total(k)) for k in kinds), style="bold")
+    common = sorted(breakdown.confusions.items(), key=lambda x: (-x[1], x[0]))[:4]
+    table.caption = ("gold entities not found: boundary (right type, other span), type (right span), "
+                     "type+boundary, missed (nothing overlaps); spurious: predictions overlapping no gold entity"
+                     + ("; commonest type errors: " + ", ".join(f"{g} as {p} {n}" for (g, p), n in common)
+                        if common else ""))
+    return table
