@@ -19,8 +19,9 @@ import asyncio
 import os
 import sys
 import traceback
+from collections.abc import Awaitable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -35,6 +36,7 @@ from rnntag.server_batching import Batcher
 from rnntag.server_jobs import Job, Limits, RequestError, parse_body, read_job, tag_jobs
 from rnntag.tagger import Tagger
 
+T = TypeVar("T")
 INLINE_BODY = 4096  # bytes of a body read and split on the event loop itself; longer ones in a thread
 ROUTES = "POST /v1/tag, GET /v1/model, GET /healthz, GET / (the page), GET /docs"
 
@@ -132,7 +134,9 @@ def create_app(tagger: Tagger, limits: Limits | None = None) -> FastAPI:
         except ClientDisconnect:  # nobody to answer
             return Response(status_code=400)
         try:
-            result = await batcher.submit(job)
+            result = await _unless_gone(request, batcher.submit(job))
+        except ClientDisconnect:  # gone while waiting: dropped from its batch unless that had started
+            return Response(status_code=400)
         except RnnTagError as err:  # the library refused the input (e.g. a token it cannot take)
             if err.exit_code == 2:
                 return _error(422, str(err))
@@ -156,6 +160,26 @@ def create_app(tagger: Tagger, limits: Limits | None = None) -> FastAPI:
         return HTMLResponse(page, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"})
 
     return app
+
+
+async def _unless_gone(request: Request, work: Awaitable[T]) -> T:
+    """``work``'s result, or ClientDisconnect (and ``work`` cancelled) if the client goes away first."""
+    task = asyncio.ensure_future(work)
+    gone = asyncio.ensure_future(_disconnected(request))
+    try:
+        await asyncio.wait({task, gone}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        gone.cancel()
+    if not task.done():
+        task.cancel()
+        raise ClientDisconnect()
+    return task.result()
+
+
+async def _disconnected(request: Request) -> None:
+    """Returns when the client has gone (the body is read: the server's next message is that)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 def _job(raw: bytes, limits: Limits, sentence_tokens: int | None) -> Job:

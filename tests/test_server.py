@@ -485,6 +485,41 @@ def test_tagging_runs_off_the_event_loop(model, tagger):
         s.close()
 
 
+def test_a_request_whose_client_goes_away_while_it_waits_is_not_tagged(model):
+    held = rnntag.load(model)
+    release = threading.Event()
+    entered = threading.Event()
+    real = held.predict
+    seen: list[list] = []
+
+    def blocked(sentences, *args, **kwargs):
+        seen.append([list(s) for s in sentences])
+        entered.set()
+        assert release.wait(30)
+        return real(sentences, *args, **kwargs)
+
+    held.predict = blocked
+    s = InProcess(held)
+    try:
+        answer: dict = {}
+        t = threading.Thread(target=lambda: answer.update(r=post(s.port, {"tokens": [["first"]]})))
+        t.start()
+        assert entered.wait(30)  # the first batch is being tagged
+        body = json.dumps({"tokens": [["gone"]]}).encode()
+        sock = raw_request(s.port, body)
+        time.sleep(0.3)  # it is read and queued
+        sock.close()  # and its caller goes away
+        time.sleep(0.3)
+        release.set()
+        t.join(30)
+        assert answer["r"][0] == 200
+        assert post(s.port, {"tokens": [["after"]]})[0] == 200
+        assert seen == [[["first"]], [["after"]]]  # "gone" was never tagged
+    finally:
+        release.set()
+        s.close()
+
+
 # --------------------------------------------------------------------- jobs and batches
 def test_jobs_tagged_together_equal_each_tagged_alone(tagger):
     limits = Limits()
