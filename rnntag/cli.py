@@ -400,13 +400,25 @@ def _launch_torchrun(nproc: int) -> int:
 
 
 # ------------------------------------------------------------------------------------ eval
-def _show_scores(scores: Any, as_json: bool, title: str) -> None:
+def _show_scores(scores: Any, as_json: bool, title: str, gold: Any = None, pred: Any = None) -> None:
+    """The scores as a table or JSON; for entities (with ``gold`` and ``pred``), where the
+    errors come from too (``rnntag.error_breakdown``), as a second table or the key ``errors``."""
+    breakdown = None
+    if gold is not None and scores.is_entities:
+        from rnntag.error_breakdown import error_breakdown
+
+        breakdown = error_breakdown(gold, pred, scores.scheme, scores.strict)
     if as_json:
-        sys.stdout.write(json.dumps(scores.to_json(), indent=2) + "\n")
+        data = scores.to_json()
+        if breakdown is not None:
+            data["errors"] = breakdown.to_json()
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return
-    from rnntag.tables import render_scores
+    from rnntag.tables import render_errors, render_scores
 
     _stdout().print(render_scores(scores, title=title))
+    if breakdown is not None:
+        _stdout().print(render_errors(breakdown))
 
 
 @app.command("eval")
@@ -430,7 +442,9 @@ def eval_(
 ) -> None:
     """Score a model on gold data.
 
-    Entity P/R/F1 per type (per tag for a token-level tag set), averages, token accuracy.
+    Entity P/R/F1 per type (per tag for a token-level tag set), averages, token accuracy, and
+    where the entity errors come from: per type, boundary errors, type errors, both, missed
+    entities and spurious ones (the key "errors" with --json).
 
     Examples:
 
@@ -466,7 +480,8 @@ def eval_(
                                  f"of {display_path(data)} (it holds whitespace)")
             rows = [list(zip(t, g, p)) for t, g, p in zip(result.tokens, result.gold, result.predictions)]
             write_conll(str(output), rows, sep=" ")
-        _show_scores(result.scores, as_json, f"{display_path(data)} ({result.scheme}{', strict' if strict else ''})")
+        _show_scores(result.scores, as_json, f"{display_path(data)} ({result.scheme}{', strict' if strict else ''})",
+                     result.gold, result.predictions)
 
     _run(body)
 
@@ -500,7 +515,8 @@ def score(
             raise UsageError(f"bad option --scheme: {err}") from None
         _, gold, pred = read_predictions(str(file), given)
         chosen = detect_scheme(gold) if given == "auto" else given
-        _show_scores(run_score(gold, pred, scheme=chosen, strict=strict), as_json, f"{display_path(file)} ({chosen})")
+        _show_scores(run_score(gold, pred, scheme=chosen, strict=strict), as_json, f"{display_path(file)} ({chosen})",
+                     gold, pred)
 
     _run(body)
 
@@ -544,7 +560,8 @@ def predict(
         help="text (raw text), tokens (one sentence a line), conll (columns; CoNLL-U files are read as CoNLL-U) or conllu."),
     fmt: Optional[str] = typer.Option(
         None, "--format",
-        help="conll (CoNLL-U input: CoNLL-U), jsonl or inline (default: inline for text, conll otherwise)."),
+        help="conll (CoNLL-U input: CoNLL-U), jsonl, inline or html (one page, entities highlighted; "
+             "default: inline for text, conll otherwise)."),
     tag_column: Optional[str] = typer.Option(
         None, "--tag-column", metavar="N|upos|xpos", help="CoNLL-U input: the column the prediction goes in (default UPOS)."),
     token_column: Optional[int] = typer.Option(None, "--token-column", metavar="N", min=0, help=TOKEN_COLUMN_HELP),
@@ -661,6 +678,37 @@ def export(
             f"largest emission difference {check['max_emission_difference']:.1e}",
             file=sys.stderr,
         )
+
+    _run(body)
+
+
+# ------------------------------------------------------------------------------------ plot
+@app.command()
+def plot(
+    model_dir: Path = typer.Argument(..., metavar="MODEL_DIR", help="A model directory that rnntag train wrote."),
+    output: Path = typer.Option(Path("curve.png"), "-o", "--output", help="The picture: .png, .svg or .pdf."),
+    title: Optional[str] = typer.Option(None, "--title", help="Title above the curves (default: the model directory)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
+) -> None:
+    """Draw a training run's learning curves: dev P/R/F1, training loss and learning rate per epoch.
+
+    Reads MODEL_DIR/metrics.jsonl (also during training). Needs the plot extra:
+    pip install 'rnntag[plot]'.
+
+    Examples:
+
+    \b
+      rnntag plot models/demo -o curve.png
+      rnntag plot models/ner -o ner.svg --title "CoNLL-2003, GloVe 50d"
+    """
+
+    def body() -> None:
+        from rnntag.fileio import check_output
+        from rnntag.plot import plot_metrics
+
+        check_output(output, force)
+        written = plot_metrics(model_dir, output, title)
+        print(f"rnntag: wrote {written}", file=sys.stderr)
 
     _run(body)
 

@@ -34,7 +34,7 @@ from rnntag.tagger import CHUNK_TOKENS, MAX_TOKENS, Prediction, Tagger
 from rnntag.tagger import chunks as tagger_chunks
 
 INPUT_KINDS = ("text", "tokens", "conll", "conllu")
-FORMATS = ("conll", "conllu", "jsonl", "inline")
+FORMATS = ("conll", "conllu", "jsonl", "inline", "html")
 
 
 @dataclass(frozen=True)
@@ -150,10 +150,15 @@ def format_chunk(
     sentences around the chunk, read as context only; ``documents``: the document of each
     sentence of before + chunk + after (None: one document)."""
     every = [item.tokens for item in (*before, *chunk, *after)]
-    preds = tagger.predict(every, scores=fmt == "jsonl", documents=documents, before=len(before), after=len(after))
-    if fmt == "jsonl":
+    preds = tagger.predict(every, scores=fmt in ("jsonl", "html"), documents=documents, before=len(before),
+                           after=len(after))
+    if fmt in ("jsonl", "html"):
         sentences = [tagger.text_sentence(item.text, item.spans, pred) if item.spans is not None  # type: ignore[arg-type]
                      else tagger.tokens_sentence(item.tokens, pred) for item, pred in zip(chunk, preds)]
+        if fmt == "html":
+            from rnntag.html_view import sentence_html
+
+            return "".join(sentence_html(s.to_dict()) for s in sentences), preds
         return "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in sentences), preds
     if fmt == "inline":
         if tagger.tags_entities:
@@ -248,6 +253,10 @@ def predict_stream(tagger: Tagger, items: Iterable[Item], fmt: str, out: IO[str]
     conllu = fmt == "conllu"
     if conllu:
         fmt = "conll"
+    if fmt == "html":  # one self-contained page: the entities highlighted (rnntag.html_view)
+        from rnntag.html_view import document_end, document_start
+
+        out.write(document_start("rnntag predict"))
     for before, chunk, after, documents in _in_context(items, tagger.context, tagger.doc_pool):
         if conllu and chunk[0].sentence is None:
             raise UsageError(f"--format conllu writes CoNLL-U input back, and {chunk[0].where} is not CoNLL-U: "
@@ -261,6 +270,8 @@ def predict_stream(tagger: Tagger, items: Iterable[Item], fmt: str, out: IO[str]
                 stats.first_long = stats.first_long or item.where
         out.write(text)
         out.flush()
+    if fmt == "html":
+        out.write(document_end())
     return stats
 
 

@@ -1,0 +1,60 @@
+"""Seeing results from the command line: predict --format html, eval's error breakdown,
+rnntag plot."""
+
+import json
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from rnntag.cli import app
+
+runner = CliRunner()
+TEXT = "Peter Blackburn met the European Commission in Brussels .\n\nThe EU said <b>Germany</b> & France agreed .\n"
+
+
+def test_predict_html_is_one_page_of_the_jsonl_records(trained, tmp_path):
+    model = str(trained[0])
+    (tmp_path / "in.txt").write_text(TEXT)
+    html_out = runner.invoke(app, ["predict", model, str(tmp_path / "in.txt"), "--format", "html"])
+    jsonl = runner.invoke(app, ["predict", model, str(tmp_path / "in.txt"), "--format", "jsonl"])
+    assert html_out.exit_code == 0 and jsonl.exit_code == 0, html_out.output
+    page = html_out.stdout
+    records = [json.loads(x) for x in jsonl.stdout.splitlines()]
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>") and page.count("<html") == 1
+    assert "<script" not in page and "http" not in page  # self-contained
+    assert page.count('class="rnntag-sentence"') == len(records)
+    marks = re.findall(r'<mark class="rnntag-ent" data-type="([^"]+)"[^>]*title="([^"]+)">([^<]*)<', page)
+    want = [(e["type"], e["text"]) for r in records for e in r["entities"]]
+    assert [(t, text.replace("&amp;", "&")) for t, _, text in marks] == want
+    assert all(title.startswith(f"{t}, score ") for t, title, _ in marks)
+    assert "&lt;b&gt;" in page and "<b>" not in page  # the text's markup is text
+    out = tmp_path / "page.html"
+    r = runner.invoke(app, ["predict", model, str(tmp_path / "in.txt"), "--format", "html", "-o", str(out)])
+    assert r.exit_code == 0 and out.read_text() == page
+
+
+def test_eval_shows_where_the_errors_come_from(trained, tiny):
+    model = str(trained[0])
+    r = runner.invoke(app, ["eval", model, str(tiny["test"]), "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    errors = data["errors"]
+    for name, scores in data["per_type"].items():
+        e = errors["per_type"][name]
+        assert (e["gold"], e["correct"]) == (scores["support"], scores["correct"])
+        assert e["boundary"] + e["type"] + e["type_and_boundary"] + e["missed"] == scores["support"] - scores["correct"]
+    assert sum(c["count"] for c in errors["confusions"]) == errors["total"]["type"]
+    table = runner.invoke(app, ["eval", model, str(tiny["test"])])
+    assert table.exit_code == 0 and "Where the errors come from" in table.stdout and "Spurious" in table.stdout
+
+
+def test_plot_draws_a_training_run(trained, tmp_path):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "curve.png"
+    r = runner.invoke(app, ["plot", str(trained[0]), "-o", str(out)])
+    assert r.exit_code == 0 and out.read_bytes()[:4] == b"\x89PNG" and "wrote" in r.stderr
+    again = runner.invoke(app, ["plot", str(trained[0]), "-o", str(out)])
+    assert again.exit_code == 2 and "--force" in again.stderr
+    r = runner.invoke(app, ["plot", str(tmp_path), "-o", str(tmp_path / "x.png")])
+    assert r.exit_code == 2 and "metrics.jsonl: missing" in r.stderr and "Traceback" not in r.output
