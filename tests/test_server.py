@@ -663,3 +663,15 @@ def test_import_rnntag_and_its_cli_stay_free_of_the_web_stack():
             "print([m for m in ('fastapi', 'uvicorn', 'starlette', 'pydantic') if m in sys.modules])")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert r.stdout.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_serves_a_numpy_export(model, tmp_path, tagger):
+    out = tmp_path / "numpy"
+    rnntag.export(model, "numpy", out)
+    s = Server(out, tmp_path)
+    try:
+        assert same(post(s.port, {"text": TEXT}), (200, {"sentences": records(tagger.tag(TEXT))}))
+        assert call(s.port, "GET", "/v1/model")[2]["kind"] != "model"
+    finally:
+        assert s.stop() == 0, s.messages()
