@@ -24,7 +24,7 @@ BUFFER = 50  # batches read ahead and sorted by length
 def _sentences(path: Path) -> Iterator[list[str]]:
     from rnntag.text import line_sentences
 
-    for _, tokens in line_sentences((line for _, line in open_lines(path)), MAX_TOKENS):
+    for _, tokens, _ in line_sentences((line for _, line in open_lines(path)), MAX_TOKENS):
         words = [t.text for t in tokens]
         for i in range(0, len(words), MAX_TOKENS):
             yield words[i : i + MAX_TOKENS]

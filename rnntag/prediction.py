@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
@@ -50,6 +50,8 @@ class Item:
     sentence: ConllSentence | None = None  # conllu input: the sentence as read, to write it back
     header: tuple[str, ...] = ()  # conll input: the -DOCSTART- line before the sentence, written back
     starts_document: bool = False  # the first sentence of a document (of a file, or after a document mark)
+    gap: str = ""  # text input: the characters between the previous sentence (or the file's start) and this one
+    source: str = ""  # the input file it came from (as messages name it)
 
 
 @dataclass
@@ -79,9 +81,9 @@ def _text_items(path: str, max_tokens: int) -> Iterator[Item]:
     from rnntag.text import line_sentences
 
     name = display_path(path)
-    for i, (text, toks) in enumerate(line_sentences((line for _, line in open_lines(path)), max_tokens)):
+    for i, (text, toks, gap) in enumerate(line_sentences((line for _, line in open_lines(path)), max_tokens)):
         yield Item(tuple(t.text for t in toks), f"{name}, character {toks[0].start}", text, tuple(toks),
-                   starts_document=i == 0)
+                   starts_document=i == 0, gap=gap, source=name)
 
 
 def read_items(path: str, kind: str, max_tokens: int = MAX_TOKENS, columns: Columns = Columns()) -> Iterator[Item]:
@@ -96,10 +98,11 @@ def read_items(path: str, kind: str, max_tokens: int = MAX_TOKENS, columns: Colu
         for k, s in enumerate(iter_sentences(source, tags=False, token_column=columns.token)):
             new = s.starts_document or k == 0
             if source.format == "conllu":
-                yield Item(s.tokens, f"{name}:{s.lines[0]}", columns=s.columns, sentence=s, starts_document=new)
+                yield Item(s.tokens, f"{name}:{s.lines[0]}", columns=s.columns, sentence=s, starts_document=new,
+                           source=name)
             else:
                 yield Item(s.tokens, f"{name}:{s.lines[0]}", columns=s.columns,
-                           header=tuple(line for i, line in s.extras if i == -1), starts_document=new)
+                           header=tuple(line for i, line in s.extras if i == -1), starts_document=new, source=name)
     elif kind == "tokens":
         name = display_path(path)
         first = True
@@ -107,7 +110,7 @@ def read_items(path: str, kind: str, max_tokens: int = MAX_TOKENS, columns: Colu
             check_no_inner_cr(line, name, lineno)  # one sentence a line
             tokens = tuple(line.split())
             if tokens:
-                yield Item(tokens, f"{name}:{lineno}", starts_document=first)
+                yield Item(tokens, f"{name}:{lineno}", starts_document=first, source=name)
                 first = False
     elif kind == "text":
         yield from _text_items(path, max_tokens)
@@ -121,6 +124,19 @@ def chunks(items: Iterable[Item], max_tokens: int = CHUNK_TOKENS) -> Iterator[li
 
 
 def _inline(item: Item, pred: Prediction) -> str:
+    """A sentence with its entities marked ``[text](TYPE)``: raw text as it stands in the
+    input, its spacing and the line and paragraph breaks before it kept (the sentence's own
+    line end comes with the next one, or at the end of the output); tokens joined by spaces
+    otherwise, a line each."""
+    if item.text is not None and item.spans is not None:
+        base = item.spans[0].start
+        out, pos = [item.gap], 0
+        for typ, start, end in pred.spans:
+            a, b = item.spans[start].start - base, item.spans[end - 1].end - base
+            out.append(f"{item.text[pos:a]}[{item.text[a:b]}]({typ})")
+            pos = b
+        out.append(item.text[pos:])
+        return "".join(out)
     out, i = [], 0
     for typ, start, end in pred.spans:
         out.extend(item.tokens[i:start])
@@ -145,10 +161,12 @@ def _conll(item: Item, pred: Prediction, tag_column: int | None = None) -> str:
 def format_chunk(
     tagger: Tagger, chunk: Sequence[Item], fmt: str, columns: Columns = Columns(),
     before: Sequence[Item] = (), after: Sequence[Item] = (), documents: Sequence[int] | None = None,
+    name_files: bool = False,
 ) -> tuple[str, list[Prediction]]:
     """The chunk's sentences tagged and formatted as ``fmt``. ``before`` and ``after``: the
     sentences around the chunk, read as context only; ``documents``: the document of each
-    sentence of before + chunk + after (None: one document)."""
+    sentence of before + chunk + after (None: one document); ``name_files``: each jsonl
+    record also says which input file it came from (``file``)."""
     every = [item.tokens for item in (*before, *chunk, *after)]
     preds = tagger.predict(every, scores=fmt in ("jsonl", "html"), documents=documents, before=len(before),
                            after=len(after))
@@ -159,7 +177,11 @@ def format_chunk(
             from rnntag.html_view import sentence_html
 
             return "".join(sentence_html(s.to_dict()) for s in sentences), preds
-        return "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in sentences), preds
+        records = [s.to_dict() for s in sentences]
+        if name_files:
+            for record, item in zip(records, chunk):
+                record["file"] = item.source
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), preds
     if fmt == "inline":
         if tagger.tags_entities:
             return "".join(_inline(item, pred) for item, pred in zip(chunk, preds)), preds
@@ -244,12 +266,15 @@ def _head(items: Sequence[tuple[int, Item]], width: int, doc: int) -> list[tuple
     return out
 
 
-def predict_stream(tagger: Tagger, items: Iterable[Item], fmt: str, out: IO[str], columns: Columns = Columns()) -> Stats:
+def predict_stream(tagger: Tagger, items: Iterable[Item], fmt: str, out: IO[str], columns: Columns = Columns(),
+                   name_files: bool = False) -> Stats:
     """Tag ``items`` chunk by chunk (with document context, each chunk with the sentences
-    around it that its windows read) and write them to ``out`` in ``fmt``."""
+    around it that its windows read) and write them to ``out`` in ``fmt`` (``name_files``:
+    see ``format_chunk``)."""
     if fmt not in FORMATS:
         raise UsageError(f"--format must be {', '.join(FORMATS[:-1])} or {FORMATS[-1]}, not {fmt!r}")
     stats = Stats()
+    ends_line = True
     conllu = fmt == "conllu"
     if conllu:
         fmt = "conll"
@@ -261,7 +286,8 @@ def predict_stream(tagger: Tagger, items: Iterable[Item], fmt: str, out: IO[str]
         if conllu and chunk[0].sentence is None:
             raise UsageError(f"--format conllu writes CoNLL-U input back, and {chunk[0].where} is not CoNLL-U: "
                              "give --format conll")
-        text, preds = format_chunk(tagger, chunk, fmt, columns, before, after, documents)
+        text, preds = format_chunk(tagger, chunk, fmt, columns, before, after, documents, name_files)
+        ends_line = text.endswith("\n") if text else ends_line
         for item, pred in zip(chunk, preds):
             stats.sentences += 1
             stats.tokens += len(item.tokens)
@@ -272,6 +298,8 @@ def predict_stream(tagger: Tagger, items: Iterable[Item], fmt: str, out: IO[str]
         out.flush()
     if fmt == "html":
         out.write(document_end())
+    elif stats.sentences and not ends_line:  # raw text inline: the last sentence's line end
+        out.write("\n")
     return stats
 
 
@@ -320,10 +348,14 @@ def predict(
         raise UsageError("--format conllu writes CoNLL-U input back: give --input conllu (or conll)")
 
     def items() -> Iterator[Item]:
-        for path in inputs:
-            yield from read_items(str(path), input, tagger.max_tokens, columns)
+        for n, path in enumerate(inputs):
+            for k, item in enumerate(read_items(str(path), input, tagger.max_tokens, columns)):
+                if n and not k and item.text is not None:  # raw text inline: the previous file's last line end
+                    item = replace(item, gap="\n" + item.gap)
+                yield item
 
+    several = len(inputs) > 1
     if output is None or str(output) == "-":
-        return predict_stream(tagger, items(), fmt, sys.stdout, columns)
+        return predict_stream(tagger, items(), fmt, sys.stdout, columns, several)
     with atomic_open(output, "w") as handle:
-        return predict_stream(tagger, items(), fmt, handle, columns)
+        return predict_stream(tagger, items(), fmt, handle, columns, several)

@@ -141,18 +141,32 @@ class Segmenter:
         self.threshold = len(self.pending) + self.buffer
 
 
-def line_sentences(lines: Iterable[str], max_tokens: int) -> Iterator[tuple[str, list[Token]]]:
+def line_sentences(lines: Iterable[str], max_tokens: int) -> Iterator[tuple[str, list[Token], str]]:
     """The sentences of text given as lines (without their newlines; a blank line ends a
-    paragraph), streamed: each sentence's text and its tokens, offsets counting every
-    character (newlines included) given so far."""
+    paragraph), streamed: each sentence's text, its tokens (offsets counting every character,
+    newlines included, given so far) and the characters between the previous sentence (or
+    the start) and this one, as they stand: the input is every gap and sentence in turn, up
+    to whatever follows the last sentence. Memory stays bounded: only the text since the
+    last sentence is kept."""
     seg = Segmenter(max_tokens)
+    raw, raw_start, previous_end = "", 0, 0
+
+    def emit(found: Iterable[tuple[str, list[Token]]]) -> Iterator[tuple[str, list[Token], str]]:
+        nonlocal raw, raw_start, previous_end
+        for text, toks in found:
+            start, end = toks[0].start, toks[-1].end
+            gap = raw[previous_end - raw_start : start - raw_start]
+            raw, raw_start, previous_end = raw[end - raw_start :], end, end
+            yield text, toks, gap
+
     for line in lines:
+        raw += line + "\n"
         if line.strip():
-            yield from seg.add(line + "\n")
+            yield from emit(seg.add(line + "\n"))
         else:
-            yield from seg.paragraph_end()
+            yield from emit(seg.paragraph_end())
             seg.skip(len(line) + 1)
-    yield from seg.paragraph_end()
+    yield from emit(seg.paragraph_end())
 
 
 def sentences(text: str, max_tokens: int, buffer: int = TEXT_BUFFER) -> Iterator[tuple[str, list[Token]]]:

@@ -94,9 +94,14 @@ def test_predict_text_from_stdin(cli_model):
     import re
 
     assert r.stdout.count("\n") == 1
-    # inline format: the tokens, with entities as [text](TYPE)
+    # inline format: the text as it stands, with entities as [text](TYPE)
     plain = re.sub(r"\[([^\]]+)\]\((PER|ORG|LOC|MISC)\)", r"\1", r.stdout)
-    assert plain.split() == "John Smith visited Paris last week .".split()
+    assert plain == "John Smith visited Paris last week.\n"
+    spaced = "  Paris is  nice.   London too.\n\n\nBerlin, finally.\n"
+    r = run("predict", out, input=spaced)
+    assert re.sub(r"\[([^\]]+)\]\((PER|ORG|LOC|MISC)\)", r"\1", r.stdout) == spaced  # spacing, breaks kept
+    r = run("predict", out, input="Paris. Rome")  # no line end in the input: one at the end of the output
+    assert r.stdout.endswith("\n") and r.stdout.count("\n") == 1
     r = run("predict", out, "--input", "tokens", "--format", "conll", input="John Smith visited Paris\n")
     rows = [x.split("\t") for x in r.stdout.strip().splitlines()]
     assert [x[0] for x in rows] == ["John", "Smith", "visited", "Paris"]
@@ -234,3 +239,19 @@ def test_console_errors_are_one_line_with_exit_2(args, needle):
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("rnntag: error:") and needle in lines[0], r.stderr
+
+
+def test_several_inputs_say_which_file_and_keep_their_lines(cli_model, tmp_path):
+    out, _ = cli_model
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("John Smith lives in Paris.")  # no final line end
+    b.write_text("Mary went to Rome.\n")
+    r = run("predict", out, a, b, "--format", "jsonl")
+    records = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [x["file"] for x in records] == [str(a), str(b)]
+    single = [json.loads(x) for x in run("predict", out, a, "--format", "jsonl").stdout.splitlines()]
+    assert "file" not in single[0] and {**single[0], "file": str(a)} == records[0]  # alone: Sentence.to_dict()
+    inline = run("predict", out, a, b).stdout
+    import re
+
+    assert re.sub(r"\[([^\]]+)\]\((PER|ORG|LOC|MISC)\)", r"\1", inline) == "John Smith lives in Paris.\nMary went to Rome.\n"
