@@ -367,7 +367,8 @@ def test_signal_during_a_request_finishes_it_and_exits_0(model, tmp_path, tagger
     body = json.dumps({"text": TEXT}).encode()
     sock = raw_request(s.port, body[:10], length=len(body))  # the request is in flight
     try:
-        time.sleep(0.3)  # the server has read its headers
+        healthy(s.port)  # a later connection answered: the server has read the headers sent before it
+        time.sleep(0.1)
         s.proc.send_signal(sig)
         deadline = time.monotonic() + 10
         while True:  # it stops accepting
@@ -519,9 +520,13 @@ def test_a_request_whose_client_goes_away_while_it_waits_is_not_tagged(model):
         assert entered.wait(30)  # the first batch is being tagged
         body = json.dumps({"tokens": [["gone"]]}).encode()
         sock = raw_request(s.port, body)
-        time.sleep(0.3)  # it is read and queued
+        deadline = time.monotonic() + 30
+        while healthy(s.port)["queued"] != 1:  # it is read and queued behind the first batch
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
         sock.close()  # and its caller goes away
-        time.sleep(0.3)
+        healthy(s.port)  # a later request answered: the server has seen the close
+        time.sleep(0.1)
         release.set()
         t.join(30)
         assert answer["r"][0] == 200
