@@ -221,9 +221,9 @@ def train(
     dev: Optional[Path] = typer.Option(None, "--dev", help="Dev data for early stopping. Default: a deterministic 10% of TRAIN."),
     output: Path = typer.Option(Path("model"), "-o", "--output", help="Model directory to write."),
     config_file: Optional[Path] = typer.Option(None, "--config", help="YAML config (see --print-config)."),
-    cell: Optional[str] = typer.Option(None, "--cell", help="Recurrent cell: lstm or gru."),
-    decoder: Optional[str] = typer.Option(None, "--decoder", help="crf or softmax."),
-    char_encoder: Optional[str] = typer.Option(None, "--char-encoder", help="cnn, lstm or none."),
+    cell: Optional[str] = typer.Option(None, "--cell", metavar="lstm|gru", help="Recurrent cell: lstm or gru."),
+    decoder: Optional[str] = typer.Option(None, "--decoder", metavar="crf|softmax", help="crf or softmax."),
+    char_encoder: Optional[str] = typer.Option(None, "--char-encoder", metavar="cnn|lstm|none", help="cnn, lstm or none."),
     hidden: Optional[int] = typer.Option(None, "--hidden", help="Hidden size per direction."),
     layers: Optional[int] = typer.Option(None, "--layers", help="Recurrent layers."),
     dropout: Optional[float] = typer.Option(
@@ -247,7 +247,7 @@ def train(
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (same seed, data and config: same result on CPU)."),
     tag_column: Optional[str] = typer.Option(None, "--tag-column", metavar="N|upos|xpos", help=TAG_COLUMN_HELP),
     token_column: Optional[int] = typer.Option(None, "--token-column", metavar="N", help=TOKEN_COLUMN_HELP),
-    scheme: Optional[str] = typer.Option(None, "--scheme", help=SCHEME_HELP),
+    scheme: Optional[str] = typer.Option(None, "--scheme", metavar="auto|IOB1|IOB2|BIOES|tags", help=SCHEME_HELP),
     strict_tags: Optional[bool] = typer.Option(None, "--strict-tags", help=STRICT_TAGS_HELP),
     align: Optional[str] = typer.Option(None, "--align", metavar="strict|expand", help=ALIGN_HELP),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing model directory."),
@@ -258,7 +258,7 @@ def train(
     resume: Optional[Path] = typer.Option(
         None, "--resume", metavar="MODEL_DIR", help="Continue an interrupted run from its last checkpoint."
     ),
-    device: str = typer.Option("cpu", "--device", help="cpu, cuda or auto (cuda when available)."),
+    device: str = typer.Option("cpu", "--device", metavar="cpu|cuda|auto", help="cpu, cuda or auto (cuda when available)."),
     amp: bool = typer.Option(False, "--amp", help="Mixed precision (CUDA only)."),
     nproc: int = typer.Option(1, "--nproc", min=1, help="Train with N processes on this machine (starts torchrun)."),
     print_config: bool = typer.Option(False, "--print-config", help="Print the effective config as YAML and exit."),
@@ -430,13 +430,14 @@ def eval_(
     strict: bool = typer.Option(False, "--strict", help="seqeval strict mode (default: conlleval rules)."),
     tag_column: Optional[str] = typer.Option(None, "--tag-column", metavar="N|upos|xpos", help=TAG_COLUMN_HELP),
     token_column: Optional[int] = typer.Option(None, "--token-column", metavar="N", min=0, help=TOKEN_COLUMN_HELP),
-    scheme: str = typer.Option("auto", "--scheme", help="Scheme of the gold tags (default: detected)."),
+    scheme: str = typer.Option(
+        "auto", "--scheme", metavar="auto|IOB1|IOB2|BIOES", help="Scheme of the gold tags (default: detected)."),
     strict_tags: bool = typer.Option(False, "--strict-tags", help=STRICT_TAGS_HELP),
     align: str = typer.Option("strict", "--align", metavar="strict|expand", help=ALIGN_HELP),
     batch_size: int = typer.Option(64, "--batch-size", min=1, help="Sentences per batch."),
     max_tokens: Optional[int] = typer.Option(
         None, "--max-tokens", min=1, help="Tag longer sentences in pieces of at most N tokens (default: whole)."),
-    runtime: str = typer.Option("auto", "--runtime", help="auto or numpy (torch-free) or torch."),
+    runtime: str = typer.Option("auto", "--runtime", metavar="auto|numpy|torch", help="auto or numpy (torch-free) or torch."),
     context: bool = typer.Option(True, "--context/--no-context", help=CONTEXT_HELP),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --output file."),
 ) -> None:
@@ -486,12 +487,13 @@ def eval_(
     _run(body)
 
 
-@app.command()
+@app.command(short_help="Score a predictions file like conlleval (gold and predicted columns).")
 def score(
     file: Path = typer.Argument(..., metavar="FILE", help="Predictions: last two columns are gold and predicted tags."),
     as_json: bool = typer.Option(False, "--json", help="Print metrics as JSON to stdout."),
     strict: bool = typer.Option(False, "--strict", help="seqeval strict mode (default: conlleval rules)."),
-    scheme: str = typer.Option("auto", "--scheme", help="Scheme of the tags (default: detected from the gold column)."),
+    scheme: str = typer.Option(
+        "auto", "--scheme", metavar="auto|IOB1|IOB2|BIOES", help="Scheme of the tags (default: detected from the gold column)."),
 ) -> None:
     """Score an existing predictions file, like conlleval (last two columns: gold, predicted).
 
@@ -522,7 +524,7 @@ def score(
 
 
 # ------------------------------------------------------------------------------------ info
-@app.command()
+@app.command(short_help="Show what a model or export is: network, tags, data, dev score.")
 def info(
     model_dir: Path = typer.Argument(..., metavar="MODEL", help=MODEL_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the information as JSON."),
@@ -551,15 +553,15 @@ def info(
 
 
 # --------------------------------------------------------------------------------- predict
-@app.command()
+@app.command(short_help="Tag raw text, token lines or CoNLL files with a model or an export.")
 def predict(
     model_dir: Path = typer.Argument(..., metavar="MODEL", help=MODEL_HELP),
     inputs: Optional[List[Path]] = typer.Argument(None, metavar="[INPUT]...", help="Input files (default: stdin)."),
     input_kind: str = typer.Option(
-        "text", "--input",
+        "text", "--input", metavar="text|tokens|conll|conllu",
         help="text (raw text), tokens (one sentence a line), conll (columns; CoNLL-U files are read as CoNLL-U) or conllu."),
     fmt: Optional[str] = typer.Option(
-        None, "--format",
+        None, "--format", metavar="conll|conllu|jsonl|inline|html",
         help="conll (CoNLL-U input: CoNLL-U), jsonl, inline or html (one page, entities highlighted; "
              "default: inline for text, conll otherwise)."),
     tag_column: Optional[str] = typer.Option(
@@ -569,7 +571,8 @@ def predict(
     batch_size: int = typer.Option(64, "--batch-size", min=1, help="Sentences per batch."),
     max_tokens: int = typer.Option(
         300, "--max-tokens", min=1, help="Tag a longer sentence in consecutive pieces of at most this many tokens."),
-    runtime: str = typer.Option("auto", "--runtime", help="auto or numpy (torch-free, fast start) or torch."),
+    runtime: str = typer.Option(
+        "auto", "--runtime", metavar="auto|numpy|torch", help="auto or numpy (torch-free, fast start) or torch."),
     context: bool = typer.Option(True, "--context/--no-context", help=CONTEXT_HELP),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
 ) -> None:
@@ -648,10 +651,11 @@ def convert(
 
 
 # ---------------------------------------------------------------------------------- export
-@app.command()
+@app.command(short_help="Export a model as numpy, ONNX or TorchScript, verified.")
 def export(
     model_dir: Path = typer.Argument(..., metavar="MODEL_DIR", help="A trained model directory."),
-    fmt: str = typer.Option(..., "--format", help="numpy (torch-free), onnx (onnxruntime) or torchscript."),
+    fmt: str = typer.Option(
+        ..., "--format", metavar="numpy|onnx|torchscript", help="numpy (torch-free), onnx (onnxruntime) or torchscript."),
     output: Path = typer.Option(..., "-o", "--output", help="Directory to write the artifact to."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output."),
 ) -> None:
@@ -683,7 +687,7 @@ def export(
 
 
 # ------------------------------------------------------------------------------------ plot
-@app.command()
+@app.command(short_help="Draw a training run's learning curves (dev scores, loss, learning rate).")
 def plot(
     model_dir: Path = typer.Argument(..., metavar="MODEL_DIR", help="A model directory that rnntag train wrote."),
     output: Path = typer.Option(Path("curve.png"), "-o", "--output", help="The picture: .png, .svg or .pdf."),
@@ -714,10 +718,10 @@ def plot(
 
 
 # ----------------------------------------------------------------------------------- serve
-@app.command()
+@app.command(short_help="Serve a model over HTTP, with a page to try it.")
 def serve(
     model_dir: Path = typer.Argument(..., metavar="MODEL", help=MODEL_HELP),
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0: every interface)."),
+    host: str = typer.Option("127.0.0.1", "--host", metavar="ADDRESS", help="Address to listen on (0.0.0.0: every interface)."),
     port: int = typer.Option(8080, "--port", min=0, max=65535, help="Port to listen on (0: a free one, shown at start)."),
     workers: int = typer.Option(1, "--workers", min=1, help="Processes serving the one port (the model is loaded once)."),
     max_body: int = typer.Option(1 << 20, "--max-body", min=1, metavar="BYTES", help="Largest request body (413 above)."),
