@@ -111,6 +111,58 @@ def _main_options(
 
 
 # ----------------------------------------------------------------------------------- train
+class _TokenProgress:
+    """A progress bar of tokens on stderr when it is a terminal (tokens/s, and an ETA where
+    the total is known); nothing otherwise. ``update(done, total, unit_done)``: with
+    ``unit_done``, the bar follows it (e.g. input characters against the files' size) and the
+    tokens are shown beside it."""
+
+    def __init__(self, what: str, console: Any = None) -> None:
+        self.console = console or _stderr()
+        self.what = what
+        self.progress = None
+        self.task = None
+        self.start = 0.0
+
+    def update(self, tokens: int, total: int | None, done: int | None = None) -> None:
+        import time
+
+        if not self.console.is_terminal:
+            return
+        if self.progress is None:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+            self.start = time.perf_counter()
+            self.progress = Progress(
+                TextColumn(self.what), BarColumn(), TextColumn("{task.fields[tokens]:,} tokens"),
+                TextColumn("{task.fields[tps]:,.0f} tok/s"), TimeElapsedColumn(), TimeRemainingColumn(),
+                console=self.console, transient=True)
+            self.progress.start()
+            self.task = self.progress.add_task(self.what, total=total, tokens=0, tps=0.0)
+        elapsed = max(1e-9, time.perf_counter() - self.start)
+        self.progress.update(self.task, completed=tokens if done is None else done, total=total, tokens=tokens,
+                             tps=tokens / elapsed)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+
+def _input_characters(paths: list[str]) -> int | None:
+    """The inputs' size in bytes (about their characters), when every one is a plain file
+    (not stdin, not gzip); else None (a progress bar without an end)."""
+    total = 0
+    for path in paths:
+        if path == "-" or not os.path.isfile(path):
+            return None
+        with open(path, "rb") as f:
+            if f.read(2) == b"\x1f\x8b":
+                return None
+        total += os.path.getsize(path)
+    return total
+
+
 class _RichReporter:
     """Progress on stderr: a rich progress bar per epoch on a terminal, plain lines otherwise."""
 
@@ -124,6 +176,7 @@ class _RichReporter:
         self.batches = 0
         self.start = 0.0
         self.header_shown = False
+        self.dev: _TokenProgress | None = None
 
     def message(self, text: str) -> None:
         self.console.print(text, markup=False)
@@ -157,6 +210,17 @@ class _RichReporter:
         if self.progress is not None:
             elapsed = max(1e-9, time.perf_counter() - self.start)
             self.progress.update(self.task, advance=1, loss=self.loss / self.batches, tps=self.tokens / elapsed)
+
+    def dev_progress(self, done: int, total: int) -> None:
+        if self.progress is not None:  # the epoch's bar gives way to dev's
+            self.progress.stop()
+            self.progress = None
+        if self.dev is None:
+            self.dev = _TokenProgress("dev", self.console)
+        self.dev.update(done, total)
+        if done >= total:
+            self.dev.close()
+            self.dev = None
 
     def epoch_end(self, record: dict[str, Any]) -> None:
         if self.progress is not None:
@@ -462,9 +526,14 @@ def eval_(
         from rnntag.fileio import check_output
 
         check_output(output, force)
-        result = evaluate(model_dir, str(data), strict=strict, tag_column=_column(tag_column), token_column=token_column,
-                          scheme=scheme, strict_tags=strict_tags, align=align, runtime=runtime,
-                          batch_size=batch_size, max_tokens=max_tokens, context=context)
+        bar = _TokenProgress("eval")
+        try:
+            result = evaluate(model_dir, str(data), strict=strict, tag_column=_column(tag_column),
+                              token_column=token_column, scheme=scheme, strict_tags=strict_tags, align=align,
+                              runtime=runtime, batch_size=batch_size, max_tokens=max_tokens, context=context,
+                              progress=bar.update)
+        finally:
+            bar.close()
         for note in result.notes:
             print(f"rnntag: {note}", file=sys.stderr)
         if result.unknown_types:
@@ -590,9 +659,18 @@ def predict(
         from rnntag.prediction import predict as run_predict
 
         paths = [str(p) for p in inputs] if inputs else ["-"]
-        stats = run_predict(model_dir, paths, input_kind, fmt, output, force=force, runtime=runtime,
-                            batch_size=batch_size, max_tokens=max_tokens, token_column=token_column,
-                            tag_column=_column(tag_column), context=context)
+        bar = _TokenProgress("predict")
+        size = _input_characters(paths)  # the bar follows the input read, where its size is known
+
+        def progress(tokens: int, characters: int) -> None:
+            bar.update(tokens, size, characters if size else None)
+
+        try:
+            stats = run_predict(model_dir, paths, input_kind, fmt, output, force=force, runtime=runtime,
+                                batch_size=batch_size, max_tokens=max_tokens, token_column=token_column,
+                                tag_column=_column(tag_column), context=context, progress=progress)
+        finally:
+            bar.close()
         if stats.long:
             print(
                 f"rnntag: note: {stats.long} sentence{'s' if stats.long != 1 else ''} longer than {max_tokens} tokens "

@@ -6,7 +6,7 @@ Works with any model directory or export, through ``rnntag.load``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -29,16 +29,28 @@ class Evaluation:
 
 def evaluate_sentences(
     tagger: Tagger, tokens: Sequence[Sequence[str]], gold: Sequence[Sequence[str]], scheme: str, strict: bool = False,
-    documents: Sequence[int] | None = None,
+    documents: Sequence[int] | None = None, progress: Callable[[int, int], None] | None = None,
 ) -> Evaluation:
     """Tag ``tokens`` and score the tags against ``gold`` (in ``scheme``). A model of
     entities scores entity gold data, a model of a token-level tag set (TAGS) tag-set gold
-    data; otherwise a DataError."""
+    data; otherwise a DataError. ``progress``: called with (tokens tagged, tokens in all),
+    first (0, all), as tagging goes on."""
     if tagger.vocab.is_entities != schemes.is_entity_scheme(scheme):
         what = "a token-level tag set" if tagger.vocab.is_entities else "entity tags"
         model = "entities" if tagger.vocab.is_entities else "a token-level tag set"
         raise DataError(f"the gold data holds {what} (scheme {scheme}), but the model tags {model}; check --tag-column")
-    preds = [p.tags for p in tagger.predict(tokens, scores=False, scheme=scheme, documents=documents)]
+    counted = None
+    if progress is not None:
+        total, done = sum(map(len, tokens)), 0
+        progress(0, total)
+
+        def counted(n: int) -> None:
+            nonlocal done
+            done += n
+            progress(done, total)
+
+    preds = [p.tags for p in tagger.predict(tokens, scores=False, scheme=scheme, documents=documents,
+                                            progress=counted)]
     return Evaluation(
         scores=score(gold, preds, scheme=scheme, strict=strict),
         tokens=[tuple(t) for t in tokens],
@@ -63,6 +75,7 @@ def evaluate(
     batch_size: int | None = None,
     max_tokens: int | None = None,
     context: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Evaluation:
     """Tag the gold file ``data`` (CoNLL, CoNLL-U or span JSONL; ``-`` is stdin) with ``model`` (a path for
     ``rnntag.load``, or a ``Tagger``) and score it: entity P/R/F1 per type (conlleval rules,
@@ -72,7 +85,8 @@ def evaluate(
     ``Evaluation.notes`` (``strict_tags``: refused). ``tag_column``, ``token_column`` and
     ``align`` as in ``readers.read_tagged``. Sentences are tagged whole unless
     ``max_tokens`` (or the given Tagger's) sets a limit. Documents are the gold file's
-    (``-DOCSTART-``, ``# newdoc``, records; ``context=False``: every sentence alone)."""
+    (``-DOCSTART-``, ``# newdoc``, records; ``context=False``: every sentence alone).
+    ``progress``: called with (tokens tagged, tokens in all) as tagging goes on."""
     from rnntag.loading import load
     from rnntag.readers import read_tagged
 
@@ -91,5 +105,5 @@ def evaluate(
 
     result = evaluate_sentences(
         tagger, [s.tokens for s in gold.sentences], [list(s.tags) for s in gold.sentences], gold.scheme, strict,
-        document_ids(s.starts_document for s in gold.sentences))
+        document_ids(s.starts_document for s in gold.sentences), progress)
     return replace(result, notes=gold.notes)

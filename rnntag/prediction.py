@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
@@ -266,15 +266,25 @@ def _head(items: Sequence[tuple[int, Item]], width: int, doc: int) -> list[tuple
     return out
 
 
+def input_size(item: Item) -> int:
+    """About how many characters of its input an item took (for a progress bar's ETA)."""
+    if item.text is not None:
+        return len(item.gap) + len(item.text)
+    if item.columns is not None:
+        return sum(len(" ".join(cols)) + 1 for cols in item.columns) + 1 + sum(len(h) + 1 for h in item.header)
+    return sum(map(len, item.tokens)) + len(item.tokens)
+
+
 def predict_stream(tagger: Tagger, items: Iterable[Item], fmt: str, out: IO[str], columns: Columns = Columns(),
-                   name_files: bool = False) -> Stats:
+                   name_files: bool = False, progress: Callable[[int, int], None] | None = None) -> Stats:
     """Tag ``items`` chunk by chunk (with document context, each chunk with the sentences
     around it that its windows read) and write them to ``out`` in ``fmt`` (``name_files``:
-    see ``format_chunk``)."""
+    see ``format_chunk``). ``progress``: called after each chunk with the tokens and the
+    input characters (``input_size``) done so far."""
     if fmt not in FORMATS:
         raise UsageError(f"--format must be {', '.join(FORMATS[:-1])} or {FORMATS[-1]}, not {fmt!r}")
     stats = Stats()
-    ends_line = True
+    ends_line, characters = True, 0
     conllu = fmt == "conllu"
     if conllu:
         fmt = "conll"
@@ -291,11 +301,14 @@ def predict_stream(tagger: Tagger, items: Iterable[Item], fmt: str, out: IO[str]
         for item, pred in zip(chunk, preds):
             stats.sentences += 1
             stats.tokens += len(item.tokens)
+            characters += input_size(item)
             if pred.pieces > 1:
                 stats.long += 1
                 stats.first_long = stats.first_long or item.where
         out.write(text)
         out.flush()
+        if progress is not None:
+            progress(stats.tokens, characters)
     if fmt == "html":
         out.write(document_end())
     elif stats.sentences and not ends_line:  # raw text inline: the last sentence's line end
@@ -317,13 +330,15 @@ def predict(
     token_column: int | None = None,
     tag_column: int | None = None,
     context: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Stats:
     """Tag every input file (``-`` is stdin) into ``output`` (written atomically; an existing
     file needs ``force``) or stdout. ``model`` is a path (``rnntag.load`` with ``runtime``,
     ``batch_size``, ``max_tokens``) or a loaded ``Tagger``. ``token_column``: where CoNLL
     input holds the token; ``tag_column``: the CoNLL-U column the prediction goes in;
     ``context=False``: every sentence alone (a model trained with document context reads a
-    sentence with its neighbours in the same document, ``rnntag.context``)."""
+    sentence with its neighbours in the same document, ``rnntag.context``); ``progress``:
+    as in ``predict_stream``."""
     from rnntag.fileio import atomic_open, check_output
     from rnntag.loading import load
 
@@ -356,6 +371,6 @@ def predict(
 
     several = len(inputs) > 1
     if output is None or str(output) == "-":
-        return predict_stream(tagger, items(), fmt, sys.stdout, columns, several)
+        return predict_stream(tagger, items(), fmt, sys.stdout, columns, several, progress)
     with atomic_open(output, "w") as handle:
-        return predict_stream(tagger, items(), fmt, handle, columns, several)
+        return predict_stream(tagger, items(), fmt, handle, columns, several, progress)

@@ -155,6 +155,7 @@ class Tagger:
     def predict(
         self, sentences: Sequence[Sequence[str]], scores: bool = True, scheme: str | None = None,
         documents: Sequence[int] | None = None, before: int = 0, after: int = 0,
+        progress: Callable[[int], None] | None = None,
     ) -> list[Prediction]:
         """Tags (in ``scheme``, default the model's, spelled as its training data spelled
         them) and scored entity spans for each sentence, in order; empty sentences give empty
@@ -162,7 +163,9 @@ class Tagger:
         document are read as each other's context when the model was trained with
         ``model.context``); None: the sentences are consecutive sentences of one document.
         The first ``before`` and the last ``after`` sentences are context only: read with
-        the others, not tagged, not returned (a stream passes its neighbours this way)."""
+        the others, not tagged, not returned (a stream passes its neighbours this way).
+        ``progress``: called with the number of tagged tokens after each chunk of about
+        CHUNK_TOKENS of them (for a progress bar)."""
         if before < 0 or after < 0 or before + after > len(sentences):
             raise UsageError("before and after must count sentences of the input")
         if not self.documents:
@@ -186,7 +189,7 @@ class Tagger:
                 piece_docs.append(0 if documents is None else documents[i])
                 tagged.append(before <= i < end)
                 piece_pools.append(-1 - i if sentence_pools is None or i not in sentence_pools else sentence_pools[i])
-        decoded = self._decode(pieces, piece_docs, tagged, scores, piece_pools if self.doc_pool else None)
+        decoded = self._decode(pieces, piece_docs, tagged, scores, piece_pools if self.doc_pool else None, progress)
         out: list[Prediction] = []
         k = sum(math.ceil(len(tokens) / limit) for tokens in sentences[:before])  # the context's pieces
         for tokens in sentences[before:end]:
@@ -209,7 +212,7 @@ class Tagger:
 
     def _decode(
         self, pieces: Sequence[Sequence[str]], docs: Sequence[int], tagged: Sequence[bool], scores: bool,
-        piece_pools: Sequence[int] | None = None,
+        piece_pools: Sequence[int] | None = None, progress: Callable[[int], None] | None = None,
     ) -> list[tuple[list[int], list, list[float]]]:
         """(BIOES tag-id path, entity spans, entity probabilities) of each piece (each at most
         max_tokens long, of document ``docs[i]``; those not ``tagged`` are context only and
@@ -243,6 +246,8 @@ class Tagger:
             group_pools = None if piece_pools is None else [piece_pools[todo[k]] for k in group]
             for k, decoded in zip(group, self._decode_encoded(encoded, rows_of, group_windows, scores, group_pools)):
                 result[todo[k]] = decoded
+            if progress is not None:
+                progress(sum(len(pieces[todo[k]]) for k in group))
         return result
 
     def _decode_encoded(

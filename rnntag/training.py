@@ -46,6 +46,8 @@ class Reporter:
     def epoch_start(self, epoch: int, epochs: int, batches: int) -> None: ...
     def batch_end(self, loss: float, tokens: int) -> None: ...
     def epoch_end(self, record: dict[str, Any]) -> None: ...
+    def dev_progress(self, done: int, total: int) -> None:
+        """Dev scoring after a round: ``done`` of ``total`` tokens tagged (0 first; total at the end)."""
 
 
 class _TrainedRows:
@@ -787,7 +789,7 @@ def _score_once(run: Run) -> tuple[Any, float]:
         with run.rows.whole():
             d = run.data
             scores = evaluate_sentences(dev_tagger(run), [s.tokens for s in d.dev], [list(s.tags) for s in d.dev],
-                                        d.dev_scheme, documents=d.dev_documents).scores
+                                        d.dev_scheme, documents=d.dev_documents, progress=run.reporter.dev_progress).scores
     return scores, broadcast(None if scores is None else scores.f1, run.dist)
 
 

@@ -58,3 +58,43 @@ def test_plot_draws_a_training_run(trained, tmp_path):
     assert again.exit_code == 2 and "--force" in again.stderr
     r = runner.invoke(app, ["plot", str(tmp_path), "-o", str(tmp_path / "x.png")])
     assert r.exit_code == 2 and "metrics.jsonl: missing" in r.stderr and "Traceback" not in r.output
+
+
+def test_long_work_shows_progress_on_a_terminal_only(trained, tiny, tmp_path, monkeypatch):
+    """predict, eval and training's dev scoring draw a bar of tokens on a terminal's stderr
+    (tokens/s, an ETA); not on a pipe, where stderr stays as it was."""
+    import io
+
+    from rich.console import Console
+
+    from rnntag import cli
+
+    model = str(trained[0])
+    (tmp_path / "in.txt").write_text(TEXT * 50)
+    plain_predict = runner.invoke(app, ["predict", model, str(tmp_path / "in.txt"), "-o", str(tmp_path / "a.txt")])
+    plain_eval = runner.invoke(app, ["eval", model, str(tiny["test"])])
+    assert "tok/s" not in plain_predict.stderr and "tok/s" not in plain_eval.stderr
+    screens = []
+
+    def terminal():
+        screens.append(io.StringIO())
+        return Console(file=screens[-1], force_terminal=True, width=150)
+
+    monkeypatch.setattr(cli, "_stderr", terminal)
+    r = runner.invoke(app, ["predict", model, str(tmp_path / "in.txt"), "-o", str(tmp_path / "b.txt")])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "a.txt").read_text() == (tmp_path / "b.txt").read_text()
+    drawn = "".join(s.getvalue() for s in screens)
+    assert re.search(r"predict \S*━[^\n]* [\d,]+ tokens [\d,]+ tok/s", drawn), drawn[-2000:]
+    screens.clear()
+    r = runner.invoke(app, ["eval", model, str(tiny["test"]), "--json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["f1"] >= 0
+    drawn = "".join(s.getvalue() for s in screens)
+    assert re.search(r"eval \S*━[^\n]* [\d,]+ tokens [\d,]+ tok/s", drawn), drawn[-2000:]
+    screens.clear()
+    r = runner.invoke(app, ["train", str(tiny["train"]), "--dev", str(tiny["dev"]), "-o", str(tmp_path / "m"),
+                            "--config", str(tiny["config"]), "--epochs", "1"])
+    assert r.exit_code == 0, r.output
+    drawn = "".join(s.getvalue() for s in screens)
+    assert "epoch 1/1" in drawn
+    assert re.search(r"dev \S*━[^\n]* [\d,]+ tokens [\d,]+ tok/s", drawn), drawn[-2000:]  # dev scoring's own bar
