@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -26,6 +25,8 @@ import urllib.parse
 import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
+
+import serving
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT = ("Angela Merkel met Emmanuel Macron in Paris on Tuesday, the German government said.\n\n"
@@ -82,16 +83,7 @@ def find_chromium(given: str | None) -> str | None:
 
 
 def start_server(model: str, log: Path) -> tuple[subprocess.Popen, int]:
-    with open(log, "w") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "rnntag", "serve", model, "--port", "0"], stderr=err,
-                                stdout=subprocess.DEVNULL, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    deadline = time.monotonic() + 60
-    while "serving" not in log.read_text():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise SystemExit(f"the server did not start: {log.read_text()}")
-        time.sleep(0.05)
-    return proc, int(log.read_text().split("http://127.0.0.1:")[1].split("/")[0])
+    return serving.start_server(model, log, env={"OMP_NUM_THREADS": "1"}, timeout=60)
 
 
 def chromium_run(chromium: str, profile: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:

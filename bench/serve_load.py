@@ -31,6 +31,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import serving
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "conll2003" / "valid.txt"
 
@@ -68,19 +70,6 @@ def rss_mb(pid: int) -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return 0.0
-
-
-def start_server(model: str, log: Path, options: list[str]) -> tuple[subprocess.Popen, int]:
-    with open(log, "w") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "rnntag", "serve", model, "--port", "0", *options],
-                                stderr=err, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while "serving" not in log.read_text():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise SystemExit(f"the server did not start: {log.read_text()}")
-        time.sleep(0.05)
-    return proc, int(log.read_text().split("http://127.0.0.1:")[1].split("/")[0])
 
 
 def get(port: int, path: str) -> dict:
@@ -195,7 +184,7 @@ def main() -> None:
         tmp = Path(tmp_name)
         print("offline rnntag predict ...", file=sys.stderr)
         before = offline(args.model, sents, args.offline_copies, tmp)
-        proc, port = start_server(args.model, tmp / "serve.err",
+        proc, port = serving.start_server(args.model, tmp / "serve.err",
                                   ["--workers", str(args.workers), "--batch-wait", str(args.batch_wait)])
         try:
             warm = requests_for(sents, 0)

@@ -54,3 +54,14 @@ def eager_tagger(model: Network, vocab: Vocab, config: Config | None = None, **o
     config = config or Config(model=model.config)
     info = model_info("memory", "model", config, vocab, {}, {"format_version": 1})
     return torch_tagger(model, config, vocab, info, **options)
+
+
+def train_tiny(tiny: dict, tmp_path_factory, name: str, epochs: int, **model: object):
+    """A model directory trained on the tiny data with the tiny config and these model settings."""
+    from rnntag.config import load_config
+    from rnntag.training import train
+
+    out = tmp_path_factory.mktemp(name) / "m"
+    cfg = load_config(tiny["config"]).override("model", **model).override("train", epochs=epochs)
+    train(tiny["train"], out, cfg, dev_path=tiny["dev"])
+    return out

@@ -12,7 +12,7 @@ from rnntag.decoding import Decoder
 from rnntag.encoding import bucket_order, encode
 from rnntag.runtime import NumpyNetwork
 from rnntag.tagger import Tagger
-from tests.helpers import eager_tagger, random_network, sentences, small_vocab
+from tests.helpers import eager_tagger, random_network, sentences, small_vocab, train_tiny
 
 
 def _strings(sents, vocab):
@@ -144,13 +144,7 @@ def test_a_token_reads_the_whole_sentence_through_the_language_model():
 
 @pytest.fixture(scope="module")
 def lm_model(tiny, tmp_path_factory):
-    from rnntag.config import load_config
-    from rnntag.training import train
-
-    out = tmp_path_factory.mktemp("lm-model") / "m"
-    cfg = load_config(tiny["config"]).override("model", char_lm=16).override("train", epochs=2)
-    train(tiny["train"], out, cfg, dev_path=tiny["dev"])
-    return out
+    return train_tiny(tiny, tmp_path_factory, "lm-model", 2, char_lm=16)
 
 
 def _lm_loss(model, sents, vocab):

@@ -7,7 +7,7 @@ import torch
 from rnntag.batching import to_batch
 from rnntag.context import Window, document_ids, windows
 from rnntag.encoding import encode
-from tests.helpers import eager_tagger, random_network, sentences, small_vocab
+from tests.helpers import eager_tagger, random_network, sentences, small_vocab, train_tiny
 
 
 def test_document_ids_open_a_document_at_each_mark():
@@ -214,13 +214,7 @@ def test_a_pooled_model_exports_to_every_format(tiny, tmp_path_factory, fmt, poo
 
 @pytest.fixture(scope="module")
 def pooled_model(tiny, tmp_path_factory):
-    from rnntag.config import load_config
-    from rnntag.training import train
-
-    out = tmp_path_factory.mktemp("pooled-model") / "m"
-    cfg = load_config(tiny["config"]).override("model", doc_pool=50).override("train", epochs=1)
-    train(tiny["train"], out, cfg, dev_path=tiny["dev"])
-    return out
+    return train_tiny(tiny, tmp_path_factory, "pooled-model", 1, doc_pool=50)
 
 
 def test_a_stream_keeps_the_pools_of_the_whole_document(monkeypatch, tmp_path):
