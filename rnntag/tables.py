@@ -10,6 +10,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from rnntag.scoring import Scores
 
 
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """``1 token``, ``2 tokens``: a count with its noun in the right number."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
 def render_scores(scores: Scores, title: str = "Entity-level scores") -> Table:
     """A :class:`rich.table.Table`: one row per entity type (per tag for a token-level tag
     set), then micro and macro averages.
@@ -48,9 +53,9 @@ def render_scores(scores: Scores, title: str = "Entity-level scores") -> Table:
     )
     mode = "strict" if scores.strict else "conlleval"
     table.caption = (
-        f"token accuracy {pct(scores.token_accuracy)}% on {scores.n_tokens} tokens, "
-        f"{scores.n_sentences} sentences; {scores.n_gold} gold / {scores.n_predicted} predicted / "
-        f"{scores.n_correct} correct entities; scheme {scores.scheme}, {mode} mode"
+        f"token accuracy {pct(scores.token_accuracy)}% on {counted(scores.n_tokens, 'token')}, "
+        f"{counted(scores.n_sentences, 'sentence')}; {scores.n_gold} gold / {scores.n_predicted} predicted / "
+        f"{counted(scores.n_correct, 'correct entity', 'correct entities')}; scheme {scores.scheme}, {mode} mode"
     )
     return table
 
@@ -68,8 +73,9 @@ def _tag_scores(table: Table, scores: Scores, pct: Any) -> Table:
     table.add_row("macro avg", pct(scores.macro_precision), pct(scores.macro_recall), pct(scores.macro_f1), n, n,
                   str(scores.n_correct))
     table.caption = (
-        f"token accuracy {pct(scores.token_accuracy)}% on {scores.n_tokens} tokens, {scores.n_sentences} sentences; "
-        f"{len(scores.per_type)} tags; scheme TAGS (a token-level tag set)"
+        f"token accuracy {pct(scores.token_accuracy)}% on {counted(scores.n_tokens, 'token')}, "
+        f"{counted(scores.n_sentences, 'sentence')}; "
+        f"{counted(len(scores.per_type), 'tag')}; scheme TAGS (a token-level tag set)"
     )
     return table
 

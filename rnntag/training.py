@@ -276,9 +276,11 @@ def read_data(train_path: str | Path, dev_path: str | Path | None, config: Confi
             raise UsageError(f"{sources['train_file']}: too few sentences to hold out a dev set; give --dev")
         train_sents, dev = split_dev(sentences, d.dev_fraction)
         docs = dict(zip(map(id, sentences), _documents(sentences)))  # a held-out sentence keeps its document
+        share = (f"{d.dev_fraction:.0%}" if round(len(sentences) * d.dev_fraction) == len(dev)
+                 else f"at least one, though {d.dev_fraction:.0%} is fewer")
         notes.insert(0,
-            f"No --dev given: holding out {len(dev)} of {len(sentences)} sentences "
-            f"({d.dev_fraction:.0%} of {sources['train_file']}, deterministic) as dev."
+            f"No --dev given: holding out {len(dev)} of the {len(sentences)} sentences of {sources['train_file']} "
+            f"as dev ({share}; the same ones every run)."
         )
         data = Data(train_sents, scheme, dev, scheme, sources, gold.check.spelling,
                     [docs[id(x)] for x in train_sents], [docs[id(x)] for x in dev])
