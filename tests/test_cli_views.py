@@ -104,7 +104,8 @@ def test_counts_are_worded_in_the_right_number(trained, tmp_path):
     (tmp_path / "one.conll").write_text("John B-PER\n\n")
     r = runner.invoke(app, ["eval", str(trained[0]), str(tmp_path / "one.conll")])
     flat = " ".join(r.stdout.split())  # the caption wraps
-    assert r.exit_code == 0 and "on 1 token, 1 sentence;" in flat and "1 correct entity;" in flat
+    assert r.exit_code == 0 and "on 1 token, 1 sentence; 1 gold /" in flat
+    assert re.search(r"/ (1 correct entity|0 correct entities);", flat)
     (tmp_path / "two.conll").write_text("John B-PER\nlives O\n\nMary B-PER\n\n")
     r = runner.invoke(app, ["train", str(tmp_path / "two.conll"), "-o", str(tmp_path / "m"), "--epochs", "1"])
     assert r.exit_code == 0, r.output
