@@ -6,7 +6,8 @@ consecutive sentences of CoNLL-2003 valid as `{"tokens": [...]}` back to back; e
 answer is checked (status 200, one record per sentence). Offline: `rnntag predict MODEL
 FILE --input tokens --format jsonl` on the valid sentences (`--offline-copies` of them),
 process start to exit, once before the load and once after (the mean is the reference).
-The server's RSS is sampled every 0.2 s: start (after a warm-up), end, peak.
+The server's RSS (with its worker processes, summed) is sampled every 0.2 s: start (after a
+warm-up), end, peak.
 
     python bench/serve_load.py --model bench/out/conll-default --clients 32 --duration 60
 
@@ -64,12 +65,33 @@ def requests_for(sents: list[list[str]], seed: int):
         yield head + body, sum(map(len, chosen)), k
 
 
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
+def _own_rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:  # gone meanwhile
+        pass
     return 0.0
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def rss_mb(pid: int) -> float:
+    """The RSS of the server and its worker processes (``--workers``), together."""
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += _own_rss_mb(current)
+        todo.extend(_children(current))
+    return total
 
 
 def get(port: int, path: str) -> dict:
