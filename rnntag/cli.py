@@ -324,7 +324,7 @@ def train(
     ),
     device: str = typer.Option("cpu", "--device", metavar="cpu|cuda|auto", help="cpu, cuda or auto (cuda when available)."),
     amp: bool = typer.Option(False, "--amp", help="Mixed precision (CUDA only)."),
-    nproc: int = typer.Option(1, "--nproc", min=1, help="Train with N processes on this machine (starts torchrun)."),
+    nproc: int = typer.Option(1, "--nproc", metavar="N", min=1, help="Train with N processes on this machine (starts torchrun)."),
     print_config: bool = typer.Option(False, "--print-config", help="Print the effective config as YAML and exit."),
 ) -> None:
     """Train a tagger on entities or any tags.
@@ -498,9 +498,9 @@ def eval_(
         "auto", "--scheme", metavar="auto|IOB1|IOB2|BIOES", help="Scheme of the gold tags (default: detected)."),
     strict_tags: bool = typer.Option(False, "--strict-tags", help=STRICT_TAGS_HELP),
     align: str = typer.Option("strict", "--align", metavar="strict|expand", help=ALIGN_HELP),
-    batch_size: int = typer.Option(64, "--batch-size", min=1, help="Sentences per batch."),
+    batch_size: int = typer.Option(64, "--batch-size", metavar="N", min=1, help="Sentences per batch."),
     max_tokens: Optional[int] = typer.Option(
-        None, "--max-tokens", min=1, help="Tag longer sentences in pieces of at most N tokens (default: whole)."),
+        None, "--max-tokens", metavar="N", min=1, help="Tag longer sentences in pieces of at most N tokens (default: whole)."),
     runtime: str = typer.Option("auto", "--runtime", metavar="auto|numpy|torch", help="auto or numpy (torch-free) or torch."),
     context: bool = typer.Option(True, "--context/--no-context", help=CONTEXT_HELP),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --output file."),
@@ -637,9 +637,9 @@ def predict(
         None, "--tag-column", metavar="N|upos|xpos", help="CoNLL-U input: the column the prediction goes in (default UPOS)."),
     token_column: Optional[int] = typer.Option(None, "--token-column", metavar="N", min=0, help=TOKEN_COLUMN_HELP),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write here instead of stdout."),
-    batch_size: int = typer.Option(64, "--batch-size", min=1, help="Sentences per batch."),
+    batch_size: int = typer.Option(64, "--batch-size", metavar="N", min=1, help="Sentences per batch."),
     max_tokens: int = typer.Option(
-        300, "--max-tokens", min=1, help="Tag a longer sentence in consecutive pieces of at most this many tokens."),
+        300, "--max-tokens", metavar="N", min=1, help="Tag a longer sentence in consecutive pieces of at most this many tokens."),
     runtime: str = typer.Option(
         "auto", "--runtime", metavar="auto|numpy|torch", help="auto or numpy (torch-free, fast start) or torch."),
     context: bool = typer.Option(True, "--context/--no-context", help=CONTEXT_HELP),
@@ -800,10 +800,12 @@ def plot(
 def serve(
     model_dir: Path = typer.Argument(..., metavar="MODEL", help=MODEL_HELP),
     host: str = typer.Option("127.0.0.1", "--host", metavar="ADDRESS", help="Address to listen on (0.0.0.0: every interface)."),
-    port: int = typer.Option(8080, "--port", min=0, max=65535, help="Port to listen on (0: a free one, shown at start)."),
-    workers: int = typer.Option(1, "--workers", min=1, help="Processes serving the one port (the model is loaded once)."),
+    port: int = typer.Option(
+        8080, "--port", metavar="PORT", min=0, max=65535, help="Port to listen on (0: a free one, shown at start)."),
+    workers: int = typer.Option(
+        1, "--workers", metavar="N", min=1, help="Processes serving the one port (the model is loaded once)."),
     max_body: int = typer.Option(1 << 20, "--max-body", min=1, metavar="BYTES", help="Largest request body (413 above)."),
-    max_tokens: int = typer.Option(50_000, "--max-tokens", min=1, help="Most tokens in one request (413 above)."),
+    max_tokens: int = typer.Option(50_000, "--max-tokens", metavar="N", min=1, help="Most tokens in one request (413 above)."),
     read_timeout: float = typer.Option(
         30.0, "--read-timeout", min=0.001, metavar="SECONDS", help="Time allowed to receive a request's body (408 after)."),
     batch_wait: float = typer.Option(
