@@ -34,9 +34,9 @@ TEXT = "John Smith flew to Rome on Monday.\n\nThe European Union said Siemens wo
 class Server:
     """``rnntag serve`` in a subprocess on a free loopback port (``--port 0``)."""
 
-    def __init__(self, model: Path, tmp: Path, *args: str):
+    def __init__(self, model: Path, tmp: Path, *args: str, env: dict[str, str] | None = None):
         self.log = tmp / f"serve-{time.monotonic_ns()}.err"
-        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        env = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
         with open(self.log, "w") as err:
             self.proc = subprocess.Popen([sys.executable, "-m", "rnntag", "serve", str(model), "--port", "0", *args],
                                          stdout=subprocess.PIPE, stderr=err, env=env)
@@ -678,5 +678,20 @@ def test_serves_a_numpy_export(model, tmp_path, tagger):
     try:
         assert same(post(s.port, {"text": TEXT}), (200, {"sentences": records(tagger.tag(TEXT))}))
         assert call(s.port, "GET", "/v1/model")[2]["kind"] != "model"
+    finally:
+        assert s.stop() == 0, s.messages()
+
+
+def test_the_server_runs_without_torch(model, tagger, tmp_path):
+    """torch made unimportable (as on a machine without it): the server loads the model on
+    the NumPy runtime and answers as ever."""
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text("import sys\nsys.modules['torch'] = None  # import torch fails\n")
+    root = Path(__file__).resolve().parents[1]
+    s = Server(model, tmp_path, env={"PYTHONPATH": os.pathsep.join([str(hook), str(root)])})
+    try:
+        status, body = post(s.port, {"text": TEXT})
+        assert status == 200 and same(body["sentences"], records(tagger.tag(TEXT))), body
     finally:
         assert s.stop() == 0, s.messages()
