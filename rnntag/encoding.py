@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
@@ -90,7 +91,7 @@ class Padded:
         width = max(1, int(self.table.char_lengths[self.types].max()))
         return np.ascontiguousarray(self.table.chars[:, :width][self.types])
 
-    @property
+    @cached_property  # lm_lengths and lm_chars read it too
     def lm_seps(self) -> np.ndarray:
         """The character language model's string of each row (``model.char_lm``): a
         separator, then each token's characters followed by a separator. (batch, time + 1)

@@ -391,7 +391,11 @@ class NumpyNetwork:
         self.out_t = np.ascontiguousarray(w["out.weight"].T)
         self.mlp_t = np.ascontiguousarray(w["mlp.0.weight"].T) if c.mlp_dim else None
         self._key = f"numpy-runtime-{id(self)}"
-        self._halves: tuple[np.ndarray, np.ndarray] | None = None  # document pooling: ``_parts``
+        self._halves = None  # document pooling: the output layer's two halves side by side (``_parts``)
+        if c.doc_pool:
+            width, tags = self.out_t.shape[0] // 2, self.out_t.shape[1]
+            self._halves = (np.ascontiguousarray(np.concatenate([self.out_t[:width], self.out_t[width:]], axis=1)),
+                            np.concatenate([w["out.bias"], np.zeros(tags, np.float32)]))
         self.both = Parallel()
         self.serial = Parallel(enabled=False)
 
@@ -511,10 +515,13 @@ class NumpyNetwork:
     def emissions(self, padded: Padded) -> np.ndarray:
         """Emissions (batch, time, tags), float32. Small batches (a sentence or two) run
         serially: there is nothing to gain from a second thread."""
-        if padded.types.size < SMALL_BATCH and len(padded.table) < SMALL_BATCH:
-            return self._emissions(padded, self.serial)
-        with self.both.single_blas():
-            return self._emissions(padded, self.both)
+        both = self._parallel_for(padded)
+        with both.single_blas():
+            return self._emissions(padded, both)
+
+    def _parallel_for(self, padded: Padded) -> Parallel:
+        """Small batches (a sentence or two) run serially: nothing to gain from a second thread."""
+        return self.serial if padded.types.size < SMALL_BATCH and len(padded.table) < SMALL_BATCH else self.both
 
     def _emissions(self, padded: Padded, both: Parallel) -> np.ndarray:
         c, w = self.config, self.w
@@ -551,11 +558,7 @@ class NumpyNetwork:
         half is the pool's mean of that half's product with x (a mean of products is the
         product of the mean), so both halves are taken per position, before any pooling:
         (own, poolable), each (batch, time, tags); emissions = own + pooled poolable."""
-        if self._halves is None:
-            width = self.out_t.shape[0] // 2
-            tags = self.out_t.shape[1]
-            self._halves = (np.ascontiguousarray(np.concatenate([self.out_t[:width], self.out_t[width:]], axis=1)),
-                            np.concatenate([self.w["out.bias"], np.zeros(tags, np.float32)]))
+        assert self._halves is not None
         outputs = self._encoded(padded, both)
         if self.config.layer_norm:
             y = linear(self._normed(outputs.whole()), *self._halves)
@@ -566,6 +569,6 @@ class NumpyNetwork:
 
     def pooling_parts(self, padded: Padded) -> tuple[np.ndarray, np.ndarray]:
         """``backends.StagedNetwork``: (own, poolable) of a batch of any sentences (``_parts``)."""
-        both = self.serial if padded.types.size < SMALL_BATCH and len(padded.table) < SMALL_BATCH else self.both
+        both = self._parallel_for(padded)
         with both.single_blas():
             return self._parts(padded, both)
