@@ -16,6 +16,7 @@ This module imports FastAPI at its top: only ``rnntag serve`` imports it (``rnnt
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import traceback
@@ -89,7 +90,8 @@ def create_app(tagger: Tagger, limits: Limits | None = None) -> FastAPI:
     """The app serving ``tagger`` within ``limits``; its batcher starts and stops with the
     app's lifespan (uvicorn runs it), so one app serves one process."""
     limits = limits or Limits()
-    batcher: Batcher[Job] = Batcher(lambda jobs: tag_jobs(tagger, jobs), lambda job: job.tokens,
+    # each response encoded in the batch's thread too: a large one would hold the event loop
+    batcher: Batcher[Job] = Batcher(lambda jobs: [_encoded(r) for r in tag_jobs(tagger, jobs)], lambda job: job.tokens,
                                     wait=limits.batch_wait, max_size=limits.batch_tokens)
     info = tagger.info.to_dict()
     page = render_page(info, tagger.labels, tagger.tags_entities)
@@ -140,10 +142,8 @@ def create_app(tagger: Tagger, limits: Limits | None = None) -> FastAPI:
         except RnnTagError as err:  # the library refused the input (e.g. a token it cannot take)
             if err.exit_code == 2:
                 return _error(422, str(err))
-            return _internal(err)
-        except Exception as err:
-            return _internal(err)
-        return JSONResponse(result)
+            raise  # any other failure: a 500 from _ErrorsAsJson
+        return Response(result, media_type="application/json")
 
     @app.get("/v1/model", summary="The model's information (rnntag info --json)")
     async def model() -> JSONResponse:
@@ -215,6 +215,11 @@ async def _read_body(request: Request, limits: Limits) -> bytes:
         return await asyncio.wait_for(read(), limits.read_timeout)
     except asyncio.TimeoutError:
         raise RequestError(408, f"the body did not arrive within {limits.read_timeout:g} s") from None
+
+
+def _encoded(body: Any) -> bytes:
+    """``body`` as JSONResponse encodes it."""
+    return json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
 
 
 def _error(status: int, message: str) -> JSONResponse:

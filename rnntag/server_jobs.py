@@ -21,6 +21,7 @@ from typing import Any
 
 from rnntag.results import Token
 from rnntag.tagger import MAX_TOKENS, Tagger
+from rnntag.text import sentences
 
 KINDS = ("text", "texts", "tokens")
 
@@ -113,8 +114,6 @@ def read_job(data: dict[str, Any], limits: Limits, sentence_tokens: int | None =
         if not value:
             raise RequestError(422, "texts is an empty list")
         texts = [_text(t, f"texts[{i}]") for i, t in enumerate(value)]
-    from rnntag.text import sentences
-
     documents = []
     tokens = 0
     for i, text in enumerate(texts):

@@ -97,15 +97,20 @@ class Tagger:
         return self.vocab.scheme
 
     # -- the public API ---------------------------------------------------------------------
+    def split(self, text: str) -> list[tuple[str, list[Token]]]:
+        """Raw text as this tagger reads it: (sentence text, tokens with offsets into
+        ``text``) of each sentence (``rnntag.text``; run-on text cut at ``max_tokens``)."""
+        from rnntag.text import sentences
+
+        return list(sentences(text, self.max_tokens or MAX_TOKENS))
+
     def tag(self, text: str) -> list[Sentence]:
         """Tag raw text of any length (one document): sentences from syntok, tokens by
         rnntag's rules (``rnntag.text``), offsets into ``text``; a blank line always ends a
         sentence."""
-        from rnntag.text import sentences
-
         if not isinstance(text, str):
             raise UsageError(f"tag() takes a str, not {type(text).__name__}")
-        return self.tag_text_sentences(list(sentences(text, self.max_tokens or MAX_TOKENS)))
+        return self.tag_text_sentences(self.split(text))
 
     def tag_tokens(self, sentences: Iterable[Sequence[str]]) -> list[Sentence]:
         """Tag pre-tokenised sentences (consecutive sentences of one document). Each
@@ -122,12 +127,10 @@ class Tagger:
     def pipe(self, texts: Iterable[str], batch_size: int = 256) -> Iterator[list[Sentence]]:
         """Tag a stream of texts (each its own document), yielding each text's sentences in
         order. At most ``batch_size`` texts (or about CHUNK_TOKENS tokens) are held at a time."""
-        from rnntag.text import sentences
-
         def split(text: str) -> list[tuple[str, list[Token]]]:
             if not isinstance(text, str):
                 raise UsageError(f"pipe() takes strings, not {type(text).__name__}")
-            return list(sentences(text, self.max_tokens or MAX_TOKENS))
+            return self.split(text)
 
         for group in chunks(map(split, texts), lambda sents: sum(len(t) for _, t in sents), CHUNK_TOKENS, batch_size):
             yield from self._by_text(group)
