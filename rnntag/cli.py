@@ -49,6 +49,13 @@ def _stderr():
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def _stderr_may_be_terminal() -> bool:
+    """False when stderr is surely no terminal for rich (not a tty, no FORCE_COLOR or
+    TTY_INTERACTIVE): then progress needs no console, and a piped ``predict`` starts without
+    importing rich."""
+    return sys.stderr.isatty() or bool(os.environ.get("FORCE_COLOR") or os.environ.get("TTY_INTERACTIVE"))
+
+
 def _stdout():
     from rich.console import Console
 
@@ -118,7 +125,7 @@ class _TokenProgress:
     tokens are shown beside it."""
 
     def __init__(self, what: str, console: Any = None) -> None:
-        self.console = console or _stderr()
+        self.console = console or (_stderr() if _stderr_may_be_terminal() else None)
         self.what = what
         self.progress = None
         self.task = None
@@ -127,7 +134,7 @@ class _TokenProgress:
     def update(self, tokens: int, total: int | None, done: int | None = None) -> None:
         import time
 
-        if not self.console.is_terminal:
+        if self.console is None or not self.console.is_terminal:
             return
         if self.progress is None:
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn

@@ -60,9 +60,9 @@ class Vocab:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_token_cache", {})
-        object.__setattr__(self, "_word_index", {w: i for i, w in enumerate(self.words)})
-        object.__setattr__(self, "_char_index", {c: i for i, c in enumerate(self.chars)})
-        object.__setattr__(self, "_tag_index", {t: i for i, t in enumerate(self.tags)})
+        object.__setattr__(self, "_word_index", dict(zip(self.words, range(len(self.words)))))
+        object.__setattr__(self, "_char_index", dict(zip(self.chars, range(len(self.chars)))))
+        object.__setattr__(self, "_tag_index", dict(zip(self.tags, range(len(self.tags)))))
 
     # -- lookups ---------------------------------------------------------------------------
     def normalize(self, token: str) -> str:
@@ -180,7 +180,7 @@ class Vocab:
             )
         except (KeyError, TypeError, AttributeError) as err:
             raise ModelError(f"{source}: not an rnntag vocabulary ({err!s})") from None
-        if not all(isinstance(x, str) for x in (*vocab.words, *vocab.chars, *vocab.tags)):
+        if not set(map(type, (*vocab.words, *vocab.chars, *vocab.tags))) <= {str}:
             raise ModelError(f"{source}: vocabulary entries must be strings")
         try:
             scheme = schemes.normalize_scheme(vocab.scheme)

@@ -265,3 +265,20 @@ def test_several_inputs_say_which_file_and_keep_their_lines(cli_model, tmp_path)
     import re
 
     assert re.sub(r"\[([^\]]+)\]\((PER|ORG|LOC|MISC)\)", r"\1", inline) == "John Smith lives in Paris.\nMary went to Rome.\n"
+
+
+def test_piped_predict_starts_without_rich_yaml_or_torch(trained):
+    # a cold start of `... | rnntag predict MODEL` imports only what tagging needs
+    code = (
+        "import sys\n"
+        f"sys.argv = ['rnntag', 'predict', {str(trained[0])!r}]\n"
+        "from rnntag.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "finally:\n"
+        "    print('imported:', sorted(m for m in ('rich', 'yaml', 'torch') if m in sys.modules), file=sys.stderr)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], input="Anna lives in Berlin.\n", capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "Anna" in r.stdout
+    assert "imported: []" in r.stderr, r.stderr

@@ -81,6 +81,7 @@ def test_long_work_shows_progress_on_a_terminal_only(trained, tiny, tmp_path, mo
         return Console(file=screens[-1], force_terminal=True, width=150)
 
     monkeypatch.setattr(cli, "_stderr", terminal)
+    monkeypatch.setattr(cli, "_stderr_may_be_terminal", lambda: True)
     r = runner.invoke(app, ["predict", model, str(tmp_path / "in.txt"), "-o", str(tmp_path / "b.txt")])
     assert r.exit_code == 0, r.output
     assert (tmp_path / "a.txt").read_text() == (tmp_path / "b.txt").read_text()
