@@ -22,6 +22,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import typer  # noqa: E402
 
 from rnntag.errors import RnnTagError  # noqa: E402
+from rnntag.serve_limits import Limits  # noqa: E402  (light: the serve options' defaults)
 
 app = typer.Typer(
     name="rnntag",
@@ -811,12 +812,14 @@ def serve(
         8080, "--port", metavar="PORT", min=0, max=65535, help="Port to listen on (0: a free one, shown at start)."),
     workers: int = typer.Option(
         1, "--workers", metavar="N", min=1, help="Processes serving the one port (the model is loaded once)."),
-    max_body: int = typer.Option(1 << 20, "--max-body", min=1, metavar="BYTES", help="Largest request body (413 above)."),
-    max_tokens: int = typer.Option(50_000, "--max-tokens", metavar="N", min=1, help="Most tokens in one request (413 above)."),
+    max_body: int = typer.Option(Limits.max_body, "--max-body", min=1, metavar="BYTES", help="Largest request body (413 above)."),
+    max_tokens: int = typer.Option(
+        Limits.max_tokens, "--max-tokens", metavar="N", min=1, help="Most tokens in one request (413 above)."),
     read_timeout: float = typer.Option(
-        30.0, "--read-timeout", min=0.001, metavar="SECONDS", help="Time allowed to receive a request's body (408 after)."),
+        Limits.read_timeout, "--read-timeout", min=0.001, metavar="SECONDS",
+        help="Time allowed to receive a request's body (408 after)."),
     batch_wait: float = typer.Option(
-        5.0, "--batch-wait", min=0.0, metavar="MS",
+        Limits.batch_wait * 1000, "--batch-wait", min=0.0, metavar="MS",
         help="Milliseconds a batch waits for more requests after its first (more: larger batches, more latency)."),
 ) -> None:
     """Serve a model over HTTP: POST /v1/tag, GET /v1/model, GET /healthz, a page at /.
@@ -834,7 +837,6 @@ def serve(
     """
 
     def body() -> None:
-        from rnntag.server_jobs import Limits
         from rnntag.server_run import serve as run_serve
 
         code = run_serve(model_dir, host, port, workers,

@@ -52,11 +52,6 @@ def colour(entity_type: str) -> str:
     return PALETTE[h % len(PALETTE)]
 
 
-def colours(types: Iterable[str]) -> dict[str, str]:
-    """Each type's colour (for a legend, or for the page's script)."""
-    return {t: colour(t) for t in types}
-
-
 def entity_html(text: str, entity_type: str, score: float | None) -> str:
     """One highlighted entity: its text (escaped), its type's colour and label, the score on hover."""
     title = entity_type if score is None else f"{entity_type}, score {score:.3f}"

@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from rnntag.html_view import KNOWN_COLOURS, PALETTE, colour, colours, highlight, render_html, sentence_html
+from rnntag.html_view import KNOWN_COLOURS, PALETTE, colour, highlight, render_html, sentence_html
 from rnntag.page import render_page
 
 
@@ -89,7 +89,6 @@ def test_colours_are_displacys_for_known_types_and_stable_for_others():
     assert colour("loc") == colour("LOC")
     assert colour("DRUG") in PALETTE and colour("DRUG") == colour("DRUG")
     assert len({colour(t) for t in ("A", "B", "C", "D", "E", "F")}) > 1
-    assert colours(["PER", "X"]) == {"PER": colour("PER"), "X": colour("X")}
 
 
 def test_render_html_is_a_standalone_document_of_the_records(trained):
