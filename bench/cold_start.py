@@ -4,8 +4,8 @@
                                [--baseline-src ../baseline --baseline-python ../basevenv/bin/python]
 
 Best and median of ``--runs`` starts, beside ``dependency_imports`` (a python that only
-imports numpy, typer, PyYAML, syntok and safetensors: the floor under it) and ``python``
-(``python -c pass``), all in one run. Give each version a plain venv (``--python``,
+imports numpy, typer, syntok and safetensors, the libraries that a piped predict imports:
+the floor under it) and ``python`` (``python -c pass``), all in one run. Give each version a plain venv (``--python``,
 ``--baseline-python``): a python whose site-packages carry editable-install finders and
 other ``.pth`` hooks starts 0.05 s slower before it imports anything. Use a model directory written by this version: one
 written by rnntag 0.1 has no JSON copy of its config, so reading it imports PyYAML.
@@ -24,7 +24,7 @@ import sys
 import time
 
 ONE = "Angela Merkel met Emmanuel Macron in Paris.\n"
-DEPS = "import numpy, typer, yaml, syntok.segmenter, safetensors.numpy"
+DEPS = "import numpy, typer, syntok.segmenter, safetensors.numpy"  # what the piped predict imports beside rnntag
 
 
 def timings(cmd: list[str], runs: int, env: dict, cwd: str | None = None, stdin: str | None = None) -> dict:
