@@ -76,10 +76,12 @@ def pool_groups(x: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
     flat = x.reshape(batch * time, dim)
     index = groups.reshape(batch * time)
     ones = torch.ones_like(flat[:, :1])
-    # scatter_add (ONNX ScatterElements with reduction add): index_add exports as a plain scatter
-    sums = flat.new_zeros(batch * time + 1, dim + 1).scatter_add(
-        0, index.unsqueeze(1).expand(-1, dim + 1), torch.cat([flat, ones], dim=1))
-    picked = sums[index]
+    full = index.unsqueeze(1).expand(-1, dim + 1)
+    # scatter_add (ONNX ScatterElements with reduction add): index_add exports as a plain
+    # scatter. gather, not sums[index]: the backward of indexing accumulates in an order that
+    # varies between runs on several CPU threads; gather's (a scatter-add) does not
+    sums = flat.new_zeros(batch * time + 1, dim + 1).scatter_add(0, full, torch.cat([flat, ones], dim=1))
+    picked = sums.gather(0, full)
     return (picked[:, :dim] / picked[:, dim:].clamp(min=1.0)).reshape(batch, time, dim)
 
 

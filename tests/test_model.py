@@ -141,3 +141,23 @@ def test_encoding_shares_one_row_per_distinct_token():
     assert padded.types.tolist() == [[1, 1, 2], [2, 3, 0]]
     assert padded.words[0, 0] == vocab.word_id("Peter") and padded.words[1, 2] == 0
     assert padded.chars.shape == (2, 3, 5)  # the batch's longest token: Peter
+
+
+def test_document_pooling_trains_deterministically_on_several_threads():
+    # the backward of indexing (sums[index]) accumulated in a varying order on 2+ threads
+    from rnntag.model import pool_groups
+
+    gen = torch.Generator().manual_seed(0)
+    x0, w = torch.randn(32, 40, 64, generator=gen), torch.randn(32, 40, 64, generator=gen)
+    groups = torch.randint(0, 300, (32, 40), generator=gen)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        grads = set()
+        for _ in range(10):
+            x = x0.clone().requires_grad_()
+            (pool_groups(x, groups) * w).sum().backward()
+            grads.add(x.grad.double().sum().item())
+    finally:
+        torch.set_num_threads(threads)
+    assert len(grads) == 1
