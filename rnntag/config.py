@@ -113,8 +113,10 @@ class ModelConfig:
     # each side (read, not tagged; rnntag.context); 0: every sentence alone
     context: int = non_negative(0)
     # document pooling: each token also gets the mean of the encoder states of every token of
-    # the same (normalised) word within up to this many tokens of its document; 0: none
-    doc_pool: int = non_negative(0)
+    # the same (normalised) word within up to this many tokens of its document; 0: none;
+    # null: DOC_POOL where the training data has documents (marks that make more than one,
+    # some of several sentences), else 0. The trained model's config records the number used
+    doc_pool: int | None = non_negative(None)
     # character language model: a BiLSTM of this many units per direction reads each
     # sentence (or window) as one string of characters, is trained to predict the next (and
     # previous) character, and gives each token its states at the token's edges; 0: none
@@ -123,10 +125,16 @@ class ModelConfig:
     def check(self) -> tuple[str, str] | None:
         return None
 
-    def resolved(self) -> ModelConfig:
+    def resolved(self, documents: bool = False) -> ModelConfig:
         """This config with each null setting replaced by its default, which depends on whether
-        pretrained vectors are used."""
-        return _fill(self, _BY_VECTORS[bool(self.embeddings)]["model"])
+        pretrained vectors are used and (``doc_pool``) whether the training data has documents."""
+        return _fill(self, {**_BY_VECTORS[bool(self.embeddings)]["model"], "doc_pool": DOC_POOL if documents else 0})
+
+
+# Document pooling's default where the training data has documents (README "Document
+# context"): on CoNLL-2003 valid 400 tokens gave +0.86 F1 without vectors (3 seeds), +0.06
+# with GloVe 50d.
+DOC_POOL = 400
 
 
 # The defaults that depend on whether pretrained vectors are used, chosen on CoNLL-2003 valid
@@ -172,7 +180,7 @@ class TrainConfig:
     singleton_unk: float = fraction(0.5)  # probability of replacing a word seen once by <unk>
     # document pooling (model.doc_pool): the chance that a pool of a training batch is read as
     # its sentences alone, so that the model also tags a sentence without its document well
-    pool_dropout: float = fraction(0.0)
+    pool_dropout: float = fraction(0.3)
     lm_weight: float = non_negative(1.0)  # weight of the character language model's loss (model.char_lm); 0: features only
     average: float = fraction(0.0)  # >0: keep an exponential moving average of the weights with this decay
     seed: int = 1
@@ -191,13 +199,14 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
 
-    def resolved(self) -> Config:
+    def resolved(self, documents: bool = False) -> Config:
         """This config with each null setting replaced by its default, which depends on whether
-        pretrained vectors are used (what training runs with and saves)."""
+        pretrained vectors are used and whether the training data has ``documents`` (what
+        training runs with and saves)."""
         t = _fill(self.train, _BY_VECTORS[bool(self.model.embeddings)]["train"])
         if t.schedule != "plateau":  # it acts on the plateau cuts (true is refused there)
             t = replace(t, reload_best=False)
-        return replace(self, model=self.model.resolved(), train=t)
+        return replace(self, model=self.model.resolved(documents), train=t)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         return dataclasses.asdict(self)

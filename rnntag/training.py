@@ -287,6 +287,17 @@ def read_data(train_path: str | Path, dev_path: str | Path | None, config: Confi
     return data, "\n".join(n for n in notes if n) or None
 
 
+def has_documents(documents: Sequence[int] | None) -> bool:
+    """Whether sentences of these documents (each sentence's document) have documents to read
+    them in: marks that make more than one, some of several sentences (``model.doc_pool``'s
+    default). A file without marks is one document; span JSONL of one sentence a record has
+    none to speak of."""
+    if not documents:
+        return False
+    count = len(set(documents))
+    return 1 < count < len(documents)
+
+
 def _documents(sentences: Sequence[ConllSentence]) -> list[int]:
     from rnntag.context import document_ids
 
@@ -377,7 +388,7 @@ def train(
             f"({covered / max(1, n_train):.0%}) from {config.model.embeddings}, plus "
             f"{len(vocab.words) - 2 - n_train} more of its words kept for prediction."
         )
-    config = config.resolved()  # saved as numbers and booleans
+    config = config.resolved(has_documents(data.train_documents))  # saved as numbers and booleans
     if config.data.lm_text:
         _check_lm_text(config)
         data.sources["lm_text_absolute"] = str(Path(config.data.lm_text).resolve())

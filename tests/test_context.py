@@ -278,3 +278,40 @@ def test_pool_dropout_reads_whole_pools_as_sentences_alone():
     assert len({half[r] for r in rows if half[r] < 0}) == sum(half[r] < 0 for r in rows)  # alone: one pool each
     assert 0 < sum(half[r] < 0 for r in rows) < len(rows)
     assert half == drop_pools(pools, rows, 0.5, torch.Generator().manual_seed(3))
+
+
+def test_pooling_is_on_by_default_where_the_training_data_has_documents(tiny, tmp_path):
+    import rnntag
+    from rnntag.config import DOC_POOL, ModelConfig, config_from_dict, load_config
+    from rnntag.training import has_documents, train
+
+    assert has_documents([0, 0, 1]) and has_documents([0, 1, 1, 2])
+    assert not has_documents(None) and not has_documents([0, 0, 0])  # no marks: one document
+    assert not has_documents([0, 1, 2])  # one sentence a document (span JSONL of sentences)
+    blocks = tiny["train"].read_text(encoding="utf-8").split("\n\n")
+    flat = tmp_path / "flat.conll"
+    flat.write_text("\n\n".join(b for b in blocks if not b.strip().startswith("-DOCSTART-")), encoding="utf-8")
+    assert "-DOCSTART-" in tiny["train"].read_text(encoding="utf-8") and "-DOCSTART-" not in flat.read_text()
+    raw = load_config(tiny["config"]).override("train", epochs=1).to_dict()
+    raw["model"]["doc_pool"] = None  # the default (the tiny config turns pooling off)
+    cfg = config_from_dict(raw)
+    assert cfg.model.doc_pool is None and ModelConfig().doc_pool is None
+    for name, path, config, want in (("docs", tiny["train"], cfg, DOC_POOL), ("flat", flat, cfg, 0),
+                                     ("off", tiny["train"], cfg.override("model", doc_pool=0), 0),
+                                     ("set", flat, cfg.override("model", doc_pool=30), 30)):
+        train(path, tmp_path / name, config, dev_path=tiny["dev"])
+        assert rnntag.read_info(tmp_path / name).doc_pool == want, name
+        assert load_config(tmp_path / name / "config.yaml").model.doc_pool == want
+
+
+def test_a_pooled_run_with_pool_dropout_resumes_as_if_uninterrupted(tiny, tmp_path):
+    from rnntag.config import load_config
+    from rnntag.training import resume, train
+
+    cfg = load_config(tiny["config"]).override("model", doc_pool=50).override("train", epochs=4, threads=2)
+    assert cfg.train.pool_dropout == 0.3  # the default
+    whole = train(tiny["train"], tmp_path / "whole", cfg, dev_path=tiny["dev"])
+    train(tiny["train"], tmp_path / "part", cfg.override("train", epochs=2), dev_path=tiny["dev"])
+    resumed = resume(tmp_path / "part", epochs=4)
+    assert [r["loss"] for r in resumed.history] == [r["loss"] for r in whole.history]
+    assert [r["dev_f1"] for r in resumed.history] == [r["dev_f1"] for r in whole.history]

@@ -20,6 +20,9 @@ model:
   char_dim: 12
   char_hidden: 16
   hidden: 32
+  # sentences alone: with document pooling a batch holds whole pools, so two processes take
+  # two pools a step where one takes one (README "Scaling out"), and the runs differ
+  doc_pool: 0
 train:
   epochs: 4
   round_updates: 0  # dev after every epoch: the records below are per epoch
