@@ -5,12 +5,14 @@
                                   [--set section.key=value ...]
 
 Configurations (default recipe otherwise, dev = valid.txt):
-  a: no pretrained vectors, BiLSTM
-  b: GloVe 6B 50d (bench/out/glove.6B.50d.txt), BiLSTM
-  c: GloVe 6B 50d, BiGRU
-  d, e, f: a, b, c with document pooling over 400 tokens (model.doc_pool=400)
+  a: no pretrained vectors, BiLSTM, each sentence alone (model.doc_pool=0)
+  b: GloVe 6B 50d (bench/out/glove.6B.50d.txt), BiLSTM, sentences alone
+  c: GloVe 6B 50d, BiGRU, sentences alone
+  d, e, f: a, b, c with document pooling over 400 tokens, no pool dropout
   g, h, i: a, b, c with the co-trained character language model (model.char_lm=64)
-  j, k, l: a, b, c with both
+  j, k, l: d, e, f with it
+  p, q, r: a, b, c with the default recipe: CoNLL-2003 has documents, so pooling over 400
+           tokens with train.pool_dropout 0.3
 For each: mean and standard deviation of dev F1 over the seeds, epochs and wall seconds per
 run. Model directories stay in bench/out/accuracy/<config>-seed<N> for later evaluation, each
 run's JSON result beside it in <config>-seed<N>.json; --reuse takes finished runs from those
@@ -34,19 +36,26 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 GLOVE = "bench/out/glove.6B.50d.txt"
+ALONE, POOLED = ["model.doc_pool=0"], ["model.doc_pool=400", "train.pool_dropout=0"]
+GRU = ["model.cell=gru"]
+LM = ["model.char_lm=64"]
+VECTORS = [f"model.embeddings={GLOVE}"]
 CONFIGS = {
-    "a": [],
-    "b": [f"model.embeddings={GLOVE}"],
-    "c": [f"model.embeddings={GLOVE}", "model.cell=gru"],
-    "d": ["model.doc_pool=400"],
-    "e": [f"model.embeddings={GLOVE}", "model.doc_pool=400"],
-    "f": [f"model.embeddings={GLOVE}", "model.cell=gru", "model.doc_pool=400"],
-    "g": ["model.char_lm=64"],
-    "h": [f"model.embeddings={GLOVE}", "model.char_lm=64"],
-    "i": [f"model.embeddings={GLOVE}", "model.cell=gru", "model.char_lm=64"],
-    "j": ["model.doc_pool=400", "model.char_lm=64"],
-    "k": [f"model.embeddings={GLOVE}", "model.doc_pool=400", "model.char_lm=64"],
-    "l": [f"model.embeddings={GLOVE}", "model.cell=gru", "model.doc_pool=400", "model.char_lm=64"],
+    "a": ALONE,
+    "b": VECTORS + ALONE,
+    "c": VECTORS + GRU + ALONE,
+    "d": POOLED,
+    "e": VECTORS + POOLED,
+    "f": VECTORS + GRU + POOLED,
+    "g": LM + ALONE,
+    "h": VECTORS + LM + ALONE,
+    "i": VECTORS + GRU + LM + ALONE,
+    "j": POOLED + LM,
+    "k": VECTORS + POOLED + LM,
+    "l": VECTORS + GRU + POOLED + LM,
+    "p": [],
+    "q": VECTORS,
+    "r": VECTORS + GRU,
 }
 
 
