@@ -33,8 +33,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from rnntag import __version__
 from rnntag.errors import RnnTagError
 from rnntag.page import CSP, render_page
+from rnntag.serve_limits import Limits
 from rnntag.server_batching import Batcher
-from rnntag.server_jobs import Job, Limits, RequestError, parse_body, read_job, tag_jobs
+from rnntag.server_jobs import Job, RequestError, parse_body, read_job, tag_jobs
 from rnntag.tagger import Tagger
 
 T = TypeVar("T")

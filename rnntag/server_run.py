@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from rnntag.errors import InternalError, UsageError
-from rnntag.server_jobs import Limits
+from rnntag.serve_limits import Limits
 
 INSTALL_HINT = "pip install 'rnntag[serve]'"
 RESPAWN_AFTER = 5.0  # seconds a worker must have run to be started again when it dies

@@ -23,8 +23,9 @@ pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
 import rnntag  # noqa: E402
+from rnntag.serve_limits import Limits  # noqa: E402
 from rnntag.server_batching import Batcher  # noqa: E402
-from rnntag.server_jobs import Job, Limits, read_job, tag_jobs  # noqa: E402
+from rnntag.server_jobs import Job, read_job, tag_jobs  # noqa: E402
 
 LIMITS = ["--max-body", "20000", "--max-tokens", "400", "--read-timeout", "1.5"]
 TEXT = "John Smith flew to Rome on Monday.\n\nThe European Union said Siemens would invest in Berlin."
