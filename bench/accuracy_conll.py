@@ -10,9 +10,9 @@ Configurations (default recipe otherwise, dev = valid.txt):
   c: GloVe 6B 50d, BiGRU, sentences alone
   d, e, f: a, b, c with document pooling over 400 tokens, no pool dropout
   g, h, i: a, b, c with the co-trained character language model (model.char_lm=64)
-  j, k, l: d, e, f with it
   p, q, r: a, b, c with the default recipe: CoNLL-2003 has documents, so pooling over 400
            tokens with train.pool_dropout 0.3
+  j, k, l: p, q, r with the character language model (pooling and the LM combined)
 For each: mean and standard deviation of dev F1 over the seeds, epochs and wall seconds per
 run. Model directories stay in bench/out/accuracy/<config>-seed<N> for later evaluation, each
 run's JSON result beside it in <config>-seed<N>.json; --reuse takes finished runs from those
@@ -50,9 +50,9 @@ CONFIGS = {
     "g": LM + ALONE,
     "h": VECTORS + LM + ALONE,
     "i": VECTORS + GRU + LM + ALONE,
-    "j": POOLED + LM,
-    "k": VECTORS + POOLED + LM,
-    "l": VECTORS + GRU + POOLED + LM,
+    "j": LM,
+    "k": VECTORS + LM,
+    "l": VECTORS + GRU + LM,
     "p": [],
     "q": VECTORS,
     "r": VECTORS + GRU,
