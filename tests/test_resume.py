@@ -25,9 +25,14 @@ def _config(tiny, tmp_path, epochs=4):
 
 
 def _start(args, tmp_path):
+    """``rnntag train`` as a terminal starts it. SIGINT's default action is restored in the
+    child: a shell starts background jobs with SIGINT ignored, and a python that starts with
+    it ignored keeps ignoring it (as it should), so the suite run in the background would
+    otherwise never see the Ctrl-C it sends."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen([sys.executable, "-m", "rnntag", "train", *map(str, args)], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _wait_for_checkpoint(model_dir, proc, timeout=120):
