@@ -13,6 +13,8 @@ Configurations (default recipe otherwise, dev = valid.txt):
   p, q, r: a, b, c with the default recipe: CoNLL-2003 has documents, so pooling over 400
            tokens with train.pool_dropout 0.3
   j, k, l: p, q, r with the character language model (pooling and the LM combined)
+  s: r with 240 units per direction: the BiGRU at the BiLSTM's parameter count (a GRU has
+     three weight blocks to the LSTM's four; 200 LSTM units = 240 GRU units, +-2%)
 For each: mean and standard deviation of dev F1 over the seeds, epochs and wall seconds per
 run. Model directories stay in bench/out/accuracy/<config>-seed<N> for later evaluation, each
 run's JSON result beside it in <config>-seed<N>.json; --reuse takes finished runs from those
@@ -56,6 +58,7 @@ CONFIGS = {
     "p": [],
     "q": VECTORS,
     "r": VECTORS + GRU,
+    "s": VECTORS + GRU + ["model.hidden=240"],
 }
 
 
