@@ -438,6 +438,7 @@ def train(
                 train_file, output, config, dev_path=dev, force=force, reporter=reporter, device=device, amp=amp,
                 dist=dist, init=init, add_tags=add_tags,
             )
+            distributed.barrier(dist)  # not after an error: the peer may be gone
         finally:
             distributed.shutdown()
         procs = f" with {dist.world} processes" if dist.active else ""

@@ -71,6 +71,16 @@ def init(dist: Dist, device: torch.device) -> None:
         td.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=timedelta(minutes=10))
 
 
+def barrier(dist: Dist) -> None:
+    """Wait until every rank gets here: called before a clean ``shutdown``, so that no rank
+    tears its gloo connections down while a peer still uses them (a rank that did so could be
+    aborted by its peer's teardown after training had finished)."""
+    if dist.active:
+        import torch.distributed as td
+
+        td.barrier()
+
+
 def shutdown() -> None:
     import torch.distributed as td
 
