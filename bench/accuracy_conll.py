@@ -15,8 +15,8 @@ Configurations (default recipe otherwise, dev = valid.txt):
   j, k, l: p, q, r with the character language model (pooling and the LM combined)
   s: r with 240 units per direction: the BiGRU at the BiLSTM's parameter count (a GRU has
      three weight blocks to the LSTM's four; 200 LSTM units = 240 GRU units, +-2%)
-  t, u, v: q, p and r with pools of up to 1,200 tokens (model.doc_pool=1200), so that every CoNLL-2003 valid
-     document is one pool (the longest has 1,174 tokens; at 400, 44% of valid's tokens are in
+  t, u, v: q, p and r with pools of up to 1,200 tokens (model.doc_pool=1200), so that every
+     CoNLL-2003 valid document is one pool (the longest has 1,174 tokens; at 400, 44% of valid's tokens are in
      documents that are split into several pools)
 For each: mean and standard deviation of dev F1 over the seeds, epochs and wall seconds per
 run. Model directories stay in bench/out/accuracy/<config>-seed<N> for later evaluation, each
