@@ -4,7 +4,8 @@ default run and of each variant, side by side (one thread); prints JSON.
     python bench/step_cost.py [--data ../shared/data/conll2003] [--batches 80]
         [--variant NAME=section.key=value[,section.key=value] ...]
 
-Default variants: ``pool`` (model.doc_pool=400) and ``lm`` (model.char_lm=64). Builds each
+Default variants: ``pool`` (model.doc_pool=400), ``pool1200`` (model.doc_pool=1200) and ``lm``
+(model.char_lm=64); "default" is the default run on sentences alone. Builds each
 run on CoNLL-2003 train (``rnntag.training.build``), runs the training loss (network,
 decoder, and the character language model's loss where there is one) and backward on the
 same number of batches (no optimiser step), and reports the seconds of each phase, the mean
@@ -85,7 +86,7 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(1)
-    given = args.variant or ["pool=model.doc_pool=400", "lm=model.char_lm=64"]
+    given = args.variant or ["pool=model.doc_pool=400", "pool1200=model.doc_pool=1200", "lm=model.char_lm=64"]
     variants = [("default", {})] + [parse_variant(v) for v in given]
     print(json.dumps([measure(Path(args.data), name, o, args.batches) for name, o in variants]))
 

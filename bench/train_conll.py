@@ -1,14 +1,16 @@
 """Train the default config on CoNLL-2003 train with valid as dev; print JSON figures.
 
     python bench/train_conll.py [--data ../shared/data/conll2003] [--out bench/out/conll-default]
-                                [--seed 1] [--tag-column N] [--train-sentences N] [--set section.key=value ...]
+                                [--seed 1] [--tag-column N] [--train-sentences N [--drop-documents]]
+                                [--set section.key=value ...]
 
 ``--tag-column``: 3 (the default, the last) is NER; 1 the POS tags (a token-level tag set:
 token accuracy), 2 the chunks (IOB2 spans: chunk F1). Prints {"dev_metric", "dev_score",
 "dev_f1" (entities and chunks), "best_epoch", "epochs", "train_seconds", "train_minutes",
 "train_tokens_per_second", "peak_rss_mb", "model_dir", "per_epoch_dev_score", ...} to stdout;
 progress goes to stderr. ``--train-sentences N`` trains on the first N sentences of train
-only (a small corpus), still scored on all of valid.
+only (a small corpus, with its ``-DOCSTART-`` marks, so the default rule pools over its
+documents), still scored on all of valid; ``--drop-documents`` leaves the marks out.
 """
 
 from __future__ import annotations
@@ -35,7 +37,11 @@ def main() -> None:
     parser.add_argument("--out", default="bench/out/conll-default")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--tag-column", type=int, default=None, help="1: POS, 2: chunks, 3 (default): NER")
-    parser.add_argument("--train-sentences", type=int, default=None, help="the first N sentences of train only")
+    parser.add_argument("--train-sentences", type=int, default=None,
+                        help="the first N sentences of train only, with their -DOCSTART- marks")
+    parser.add_argument("--drop-documents", action="store_true",
+                        help="with --train-sentences: leave out the -DOCSTART- marks, so the subset is one "
+                             "document (how the subset figures before 2026-12-03 were made)")
     parser.add_argument("--set", action="append", default=[], help="override, e.g. model.hidden=256")
     args = parser.parse_args()
 
@@ -57,10 +63,18 @@ def main() -> None:
     if args.train_sentences:
         import tempfile
 
-        blocks = [b for b in train_file.read_text(encoding="utf-8").split("\n\n") if b.strip()
-                  and not b.strip().startswith("-DOCSTART-")]
+        blocks = [b for b in train_file.read_text(encoding="utf-8").split("\n\n") if b.strip()]
+        kept, sentences = [], 0
+        for block in blocks:
+            if sentences == args.train_sentences:
+                break
+            mark = block.strip().startswith("-DOCSTART-")
+            if mark and args.drop_documents:
+                continue
+            sentences += not mark
+            kept.append(block)
         subset = Path(tempfile.mkdtemp()) / f"train{args.train_sentences}.txt"
-        subset.write_text("\n\n".join(blocks[: args.train_sentences]) + "\n\n", encoding="utf-8")
+        subset.write_text("\n\n".join(kept) + "\n\n", encoding="utf-8")
         train_file = subset
     start = time.perf_counter()
     result = train(train_file, args.out, config, dev_path=data / "valid.txt", force=True, reporter=_RichReporter())
