@@ -10,15 +10,14 @@ Configurations (default recipe otherwise, dev = valid.txt):
   c: GloVe 6B 50d, BiGRU, sentences alone
   d, e, f: a, b, c with document pooling over 400 tokens, no pool dropout
   g, h, i: a, b, c with the co-trained character language model (model.char_lm=64)
-  p, q, r: a, b, c with the recipe that was the default before t, u, v: CoNLL-2003 has
-           documents, so pooling, over 400 tokens (model.doc_pool=400), with
-           train.pool_dropout 0.3
+  p, q, r: a, b, c with the default recipe: CoNLL-2003 has documents, so pooling over 400
+           tokens (pinned: model.doc_pool=400) with train.pool_dropout 0.3
   j, k, l: p, q, r with the character language model (pooling and the LM combined)
   s: r with 240 units per direction: the BiGRU at the BiLSTM's parameter count (a GRU has
      three weight blocks to the LSTM's four; 200 LSTM units = 240 GRU units, +-2%)
-  t, u, v: q, p and r with pools of up to 1,200 tokens (model.doc_pool=1200, the default
-     recipe now), so that every CoNLL-2003 valid document is one pool (the longest has 1,174
-     tokens; at 400, 44% of valid's tokens are in documents that are split into several pools)
+  t, u, v: q, p and r with pools of up to 1,200 tokens (model.doc_pool=1200), so that every
+     CoNLL-2003 valid document is one pool (the longest has 1,174 tokens; at 400, 44% of
+     valid's tokens are in documents that are split into several pools)
 For each: mean and standard deviation of dev F1 over the seeds, epochs and wall seconds per
 run. Model directories stay in bench/out/accuracy/<config>-seed<N> for later evaluation, each
 run's JSON result beside it in <config>-seed<N>.json; --reuse takes finished runs from those
