@@ -41,8 +41,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 GLOVE = "bench/out/glove.6B.50d.txt"
-ALONE, POOLED = ["model.doc_pool=0"], ["model.doc_pool=400", "train.pool_dropout=0"]
-AT_400 = ["model.doc_pool=400"]
+ALONE, AT_400 = ["model.doc_pool=0"], ["model.doc_pool=400"]
+POOLED = AT_400 + ["train.pool_dropout=0"]
 GRU = ["model.cell=gru"]
 LM = ["model.char_lm=64"]
 VECTORS = [f"model.embeddings={GLOVE}"]
