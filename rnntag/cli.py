@@ -636,12 +636,14 @@ def predict(
     model_dir: Path = typer.Argument(..., metavar="MODEL", help=MODEL_HELP),
     inputs: Optional[List[Path]] = typer.Argument(None, metavar="[INPUT]...", help="Input files (default: stdin)."),
     input_kind: str = typer.Option(
-        "text", "--input", metavar="text|tokens|conll|conllu",
-        help="text (raw text), tokens (one sentence a line), conll (columns; CoNLL-U files are read as CoNLL-U) or conllu."),
+        "auto", "--input", metavar="auto|text|tokens|conll|conllu",
+        help="auto (each file's kind told by its name and first lines: raw text, CoNLL columns or CoNLL-U; said on "
+             "stderr), text (raw text), tokens (one sentence a line; never guessed), conll (columns; CoNLL-U files "
+             "are read as CoNLL-U) or conllu."),
     fmt: Optional[str] = typer.Option(
         None, "--format", metavar="conll|conllu|jsonl|inline|html",
         help="conll (CoNLL-U input: CoNLL-U), jsonl, inline or html (one page, entities highlighted; "
-             "default: inline for text, conll otherwise)."),
+             "default: inline for raw text, conll otherwise)."),
     tag_column: Optional[str] = typer.Option(
         None, "--tag-column", metavar="N|upos|xpos", help="CoNLL-U input: the column the prediction goes in (default UPOS)."),
     token_column: Optional[int] = typer.Option(None, "--token-column", metavar="N", min=0, help=TOKEN_COLUMN_HELP),
@@ -661,7 +663,7 @@ def predict(
     \b
       echo 'Angela Merkel met Emmanuel Macron in Paris .' | rnntag predict models/demo
       rnntag predict models/demo sentences.txt --input tokens --format jsonl
-      rnntag predict models/demo test.conll --input conll -o tagged.conll
+      rnntag predict models/demo test.conll -o tagged.conll   # CoNLL in, CoNLL out (auto)
     """
 
     def body() -> None:
@@ -674,10 +676,18 @@ def predict(
         def progress(tokens: int, characters: int) -> None:
             bar.update(tokens, size, characters if size else None)
 
+        def detected(name: str, kind: str) -> None:
+            from rnntag.prediction import KIND_NAMES
+
+            other = "; --input tokens for one sentence a line of tokens" if kind == "text" else ""
+            print(f"rnntag: reading {name} as {KIND_NAMES[kind]} (--input auto; give --input to choose{other})",
+                  file=sys.stderr)
+
         try:
             stats = run_predict(model_dir, paths, input_kind, fmt, output, force=force, runtime=runtime,
                                 batch_size=batch_size, max_tokens=max_tokens, token_column=token_column,
-                                tag_column=_column(tag_column), context=context, progress=progress)
+                                tag_column=_column(tag_column), context=context, progress=progress,
+                                detected=detected)
         finally:
             bar.close()
         if stats.long:

@@ -208,6 +208,31 @@ def _looks_like(text: str) -> str | None:
     return None
 
 
+SENTENCE_LINES_HINT = ("it looks like one sentence a line, not one token a line: "
+                       "rnntag predict --input tokens tags such lines, and training needs a token and its tag a line")
+
+
+def looks_like_sentence_lines(rows: Sequence[Sequence[str]]) -> bool:
+    """Whether lines read as token lines are rather lines of words, one sentence a line.
+
+    The evidence is the middle fields (all but the first and the last, where a sentence's
+    first word and its final punctuation stand): at least two lines of at least 5 fields
+    each, every middle column holds a different word on almost every line (annotation
+    columns repeat their values: tags, ``_``), no column is a number on every line (IDs,
+    heads), and most middle fields are words with a lower-case letter (tags are not).
+    """
+    if len(rows) < 2 or min(map(len, rows)) < 5:
+        return False
+    n = min(map(len, rows))
+    if any(all(r[j].isdigit() for r in rows) for j in range(n)):
+        return False
+    middle = [[r[j] for r in rows] for j in range(1, n - 1)]
+    if any(len(set(column)) < 0.8 * len(rows) for column in middle):
+        return False
+    fields = [v for column in middle for v in column]
+    return sum(v.isalpha() and not v.isupper() for v in fields) >= 0.5 * len(fields)
+
+
 def _sentences(
     lines: Iterable[tuple[int, str]],
     name: str,
@@ -229,8 +254,14 @@ def _sentences(
 
     docstart = ""
 
+    first_block = True
+
     def flush() -> ConllSentence:
-        nonlocal new_document
+        nonlocal new_document, first_block
+        if first_block and looks_like_sentence_lines(rows):  # lines of words of one length read as columns
+            raise DataError(f"expected one token a line, found {len(rows[0])} words on each of lines "
+                            f"{linenos[0]}-{linenos[-1]}; {SENTENCE_LINES_HINT}", name, linenos[0])
+        first_block = False
         extras = ((-1, docstart),) if new_document else ()
         sent = ConllSentence.from_rows(rows, linenos, token_column, None if tag_column is None else tag_index,
                                        new_document, extras)
@@ -255,9 +286,9 @@ def _sentences(
         if rows:
             if n != len(rows[0]):
                 hint = ""
-                if len(rows) == 1 and max(n, len(rows[0])) >= 5 and abs(n - len(rows[0])) >= 2:
-                    hint = ("; it looks like one sentence a line, not one token a line: "
-                            "rnntag predict --input tokens tags such lines, and training needs a token and its tag a line")
+                if (len(rows) == 1 and max(n, len(rows[0])) >= 5 and abs(n - len(rows[0])) >= 2) or (
+                        first_block and looks_like_sentence_lines(rows)):
+                    hint = f"; {SENTENCE_LINES_HINT}"
                 raise DataError(f"expected {len(rows[0])} columns as on line {linenos[0]}, found {n}{hint}",
                                 name, lineno)
         else:

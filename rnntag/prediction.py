@@ -1,6 +1,9 @@
 """Prediction files: input files -> sentences -> a ``Tagger`` -> formatted output, streamed.
 
-Input kinds:
+Input kinds (``auto``, the default, tells them apart: ``readers.open_input`` sniffs each
+file by its name and first lines as ``train``, ``eval`` and ``convert`` do, raw text told
+from CoNLL columns by the shape of its lines; ``tokens`` is never guessed, since a line of
+tokens is raw text too; span JSONL is refused with what to do):
 
 - ``text``: raw text; sentences and tokens with character offsets from ``rnntag.text``
   (offsets count the characters of the decoded input, every line end read as one ``\\n``).
@@ -29,11 +32,13 @@ from typing import IO
 
 from rnntag.conll import ConllSentence, check_no_inner_cr, display_path, open_lines
 from rnntag.errors import UsageError
+from rnntag.readers import Source
 from rnntag.results import Token
 from rnntag.tagger import CHUNK_TOKENS, MAX_TOKENS, Prediction, Tagger
 from rnntag.tagger import chunks as tagger_chunks
 
-INPUT_KINDS = ("text", "tokens", "conll", "conllu")
+INPUT_KINDS = ("auto", "text", "tokens", "conll", "conllu")
+KIND_NAMES = {"text": "raw text", "tokens": "token lines", "conll": "CoNLL columns", "conllu": "CoNLL-U"}
 FORMATS = ("conll", "conllu", "jsonl", "inline", "html")
 
 
@@ -77,24 +82,46 @@ class Columns:
     tag: int | None = None  # CoNLL-U: the column the prediction goes in (None: UPOS)
 
 
-def _text_items(path: str, max_tokens: int) -> Iterator[Item]:
+def _text_items(path: str, max_tokens: int, lines: Iterable[tuple[int, str]] | None = None) -> Iterator[Item]:
     from rnntag.text import line_sentences
 
     name = display_path(path)
-    for i, (text, toks, gap) in enumerate(line_sentences((line for _, line in open_lines(path)), max_tokens)):
+    source = open_lines(path) if lines is None else lines
+    for i, (text, toks, gap) in enumerate(line_sentences((line for _, line in source), max_tokens)):
         yield Item(tuple(t.text for t in toks), f"{name}, character {toks[0].start}", text, tuple(toks),
                    starts_document=i == 0, gap=gap, source=name)
 
 
-def read_items(path: str, kind: str, max_tokens: int = MAX_TOKENS, columns: Columns = Columns()) -> Iterator[Item]:
+def _jsonl_refused(name: str) -> UsageError:
+    return UsageError(f"{name} is span JSONL: predict tags raw text, token lines, CoNLL or CoNLL-U; turn it into "
+                      f"CoNLL first (rnntag convert {name} -o FILE.conll) and tag that")
+
+
+def sniff(path: str) -> Source:
+    """Open ``path`` for ``--input auto``: its kind (``text``, ``conll`` or ``conllu``) told by
+    ``readers.open_input``, the lines looked at put back; span JSONL is refused."""
+    from rnntag.readers import open_input
+
+    source = open_input(path)
+    if source.format == "jsonl":
+        raise _jsonl_refused(display_path(path))
+    return source
+
+
+def read_items(path: str, kind: str, max_tokens: int = MAX_TOKENS, columns: Columns = Columns(),
+               source: Source | None = None) -> Iterator[Item]:
+    """The sentences of input ``path`` read as ``kind`` (``auto``: as ``sniff`` tells);
+    ``source``: the input already opened (by ``sniff``)."""
+    if kind == "auto":
+        source = source or sniff(path)
+        kind = source.format
     if kind in ("conll", "conllu"):
         from rnntag.readers import iter_sentences, open_source
 
         name = display_path(path)
-        source = open_source(path, "conllu" if kind == "conllu" else "auto")
+        source = source or open_source(path, "conllu" if kind == "conllu" else "auto")
         if source.format == "jsonl":
-            raise UsageError(f"{name} is span JSONL, not CoNLL columns: tag its texts with --input text, "
-                             "or turn it into CoNLL with rnntag convert")
+            raise _jsonl_refused(name)
         for k, s in enumerate(iter_sentences(source, tags=False, token_column=columns.token)):
             new = s.starts_document or k == 0
             if source.format == "conllu":
@@ -113,7 +140,7 @@ def read_items(path: str, kind: str, max_tokens: int = MAX_TOKENS, columns: Colu
                 yield Item(tokens, f"{name}:{lineno}", starts_document=first, source=name)
                 first = False
     elif kind == "text":
-        yield from _text_items(path, max_tokens)
+        yield from _text_items(path, max_tokens, None if source is None else source.lines)
     else:
         raise UsageError(f"--input must be {', '.join(INPUT_KINDS[:-1])} or {INPUT_KINDS[-1]}, not {kind!r}")
 
@@ -319,7 +346,7 @@ def predict_stream(tagger: Tagger, items: Iterable[Item], fmt: str, out: IO[str]
 def predict(
     model: str | Path | Tagger,
     inputs: Sequence[str | Path] = ("-",),
-    input: str = "text",
+    input: str = "auto",
     format: str | None = None,
     output: str | Path | None = None,
     *,
@@ -331,6 +358,7 @@ def predict(
     tag_column: int | None = None,
     context: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    detected: Callable[[str, str], None] | None = None,
 ) -> Stats:
     """Tag every input file (``-`` is stdin) into ``output`` (written atomically; an existing
     file needs ``force``) or stdout. ``model`` is a path (``rnntag.load`` with ``runtime``,
@@ -338,17 +366,21 @@ def predict(
     input holds the token; ``tag_column``: the CoNLL-U column the prediction goes in;
     ``context=False``: every sentence alone (a model trained with document context reads a
     sentence with its neighbours in the same document, ``rnntag.context``); ``progress``:
-    as in ``predict_stream``."""
+    as in ``predict_stream``. ``input``: ``auto`` (default) tells each file's kind (``sniff``)
+    and calls ``detected`` with its name and kind (``text``, ``conll`` or ``conllu``); every
+    input must then be raw text, or every one columns. The output format defaults to
+    ``inline`` for raw text, ``conll`` otherwise (CoNLL-U written back as CoNLL-U)."""
     from rnntag.fileio import atomic_open, check_output
     from rnntag.loading import load
 
     if isinstance(inputs, (str, Path)):  # one file
         inputs = [inputs]
+    if not inputs:
+        raise UsageError("no input files")
     if input not in INPUT_KINDS:
         raise UsageError(f"--input must be {', '.join(INPUT_KINDS[:-1])} or {INPUT_KINDS[-1]}, not {input!r}")
-    fmt = format or default_format(input)
-    if fmt not in FORMATS:
-        raise UsageError(f"--format must be {', '.join(FORMATS[:-1])} or {FORMATS[-1]}, not {fmt!r}")
+    if format is not None and format not in FORMATS:
+        raise UsageError(f"--format must be {', '.join(FORMATS[:-1])} or {FORMATS[-1]}, not {format!r}")
     check_output(output, force)
     if isinstance(model, Tagger):
         tagger = model
@@ -358,13 +390,33 @@ def predict(
         options = {k: v for k, v in (("batch_size", batch_size), ("max_tokens", max_tokens)) if v is not None}
         tagger = load(model, runtime, context=context, **options)
 
+    kind, first = input, None
+    if input == "auto":  # after loading: a model's error comes first, and alone
+        first = sniff(str(inputs[0]))
+        kind = first.format
+        if detected is not None:
+            detected(display_path(inputs[0]), kind)
+    fmt = format or default_format(kind)
     columns = Columns(token_column, tag_column)
-    if fmt == "conllu" and input not in ("conll", "conllu"):
+    if fmt == "conllu" and kind not in ("conll", "conllu"):
         raise UsageError("--format conllu writes CoNLL-U input back: give --input conllu (or conll)")
+
+    def opened(n: int, path: str) -> Source | None:
+        if first is None or n == 0:
+            return first
+        source = sniff(path)
+        if detected is not None:
+            detected(display_path(path), source.format)
+        if (source.format == "text") != (kind == "text"):
+            raise UsageError(f"{display_path(path)} is {KIND_NAMES[source.format]} and {display_path(inputs[0])} "
+                             f"{KIND_NAMES[kind]}: every input is read one way; give --input")
+        return source
 
     def items() -> Iterator[Item]:
         for n, path in enumerate(inputs):
-            for k, item in enumerate(read_items(str(path), input, tagger.max_tokens, columns)):
+            source = opened(n, str(path))
+            for k, item in enumerate(read_items(str(path), kind if source is None else source.format,
+                                                tagger.max_tokens, columns, source)):
                 if n and not k and item.text is not None:  # raw text inline: the previous file's last line end
                     item = replace(item, gap="\n" + item.gap)
                 yield item

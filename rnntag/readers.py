@@ -10,6 +10,7 @@ last; CoNLL-U: FORM and UPOS). Span JSONL has no columns.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain
@@ -81,6 +82,59 @@ def open_source(path: str | Path, format: str = "auto") -> Source:
                                   and not item[1].strip().startswith(conll.DOCSTART)):
             break
     return Source(name, format_by_content(head), chain(head, lines))
+
+
+def open_input(path: str | Path) -> Source:
+    """Open an input to tag (``-`` is stdin) and tell its format as ``open_source`` does, with
+    raw text (``"text"``) told from CoNLL columns. The first lines are CoNLL when every one
+    has as many fields as the first, a sentence of them has at least two lines, and those
+    are not lines of words of one length (``conll.looks_like_sentence_lines``); a
+    ``-DOCSTART-`` line says CoNLL at once. Lines are looked at up to the end of the second
+    sentence (at most ``_PEEK``) and put back in front, so stdin (plain or gzip) is read once."""
+    name = str(path)
+    lines = open_lines(name)
+    by_name = format_by_name(name)
+    if by_name is not None:
+        return Source(name, by_name, lines)
+    head: list[tuple[int, str]] = []
+    rows: list[list[str]] = []  # the current sentence's lines
+    sentence: list[list[str]] | None = None  # the first sentence of two lines or more
+    blocks = width = 0
+    verdict = None
+    for item in lines:
+        head.append(item)
+        fields = item[1].split()
+        if not blocks and not rows and fields and not item[1].startswith("#") and fields[0] != conll.DOCSTART:
+            by_content = format_by_content(head)  # the first line of content, where open_source tells the format
+            if by_content != "conll" and not (by_content == "jsonl" and item[1].lstrip().startswith("[")
+                                              and not _is_json(item[1])):  # raw text may open with a "["
+                return Source(name, by_content, chain(head, lines))
+        if fields and fields[0] == conll.DOCSTART:
+            verdict = "conll"
+        elif fields and (rows or blocks) and len(fields) != width:
+            verdict = "text"
+        elif fields:
+            width = len(fields)
+            rows.append(fields)
+        elif rows:
+            sentence = sentence or (rows if len(rows) >= 2 else None)
+            rows, blocks = [], blocks + 1
+            if blocks >= 2 and sentence is not None:
+                break
+        if verdict is not None or len(head) >= _PEEK:
+            break
+    if verdict is None:
+        sentence = sentence or (rows if len(rows) >= 2 else None)
+        verdict = "conll" if sentence is not None and not conll.looks_like_sentence_lines(sentence) else "text"
+    return Source(name, verdict, chain(head, lines))
+
+
+def _is_json(line: str) -> bool:
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
 
 
 def _columns(source: Source, tag_column: int | None, token_column: int | None) -> tuple[int, int]:
