@@ -3,9 +3,9 @@
     import rnntag
 
     tagger = rnntag.load("models/ner")            # a model directory or any export
-    for sentence in tagger.tag("Angela Merkel met Emmanuel Macron in Paris."):
-        for entity in sentence.entities:
-            print(entity.text, entity.type, entity.start, entity.end, entity.score)
+    doc = tagger("Angela Merkel met Emmanuel Macron in Paris.")
+    for entity in doc.ents:                       # offsets into the text
+        print(entity.text, entity.type, entity.start, entity.end, entity.score)
 
 The functions behind the command line are here too: ``train``, ``resume``, ``evaluate``,
 ``export``, ``predict``, ``score``, ``convert``, and ``read_tagged`` (gold data in any
@@ -37,6 +37,7 @@ _LAZY = {
     "load": "rnntag.loading",
     "Tagger": "rnntag.tagger",
     "Sentence": "rnntag.results",
+    "Document": "rnntag.results",
     "Token": "rnntag.results",
     "Entity": "rnntag.results",
     "ModelInfo": "rnntag.info",
@@ -59,7 +60,7 @@ _LAZY = {
 }
 
 __all__ = [
-    "Config", "ConfigError", "DataError", "Entity", "Evaluation", "ExportError", "InternalError", "ModelError",
+    "Config", "ConfigError", "DataError", "Document", "Entity", "Evaluation", "ExportError", "InternalError", "ModelError",
     "ModelInfo", "Reporter", "RnnTagError", "Scores", "Sentence", "Tagger", "Token", "TrainResult", "TrainingDiverged",
     "TrainingInterrupted", "UsageError", "__version__", "evaluate", "export", "load",
     "load_config", "predict", "read_info", "read_predictions", "resume", "score", "train", "convert", "read_tagged",
@@ -75,7 +76,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from rnntag.prediction import predict
     from rnntag.prediction_file import read_predictions
     from rnntag.readers import read_tagged
-    from rnntag.results import Entity, Sentence, Token
+    from rnntag.results import Document, Entity, Sentence, Token
     from rnntag.scoring import Scores, score
     from rnntag.tagger import Tagger
     from rnntag.training import Reporter, TrainResult, resume, train

@@ -22,7 +22,7 @@ from typing import Any
 from rnntag.results import Token
 from rnntag.serve_limits import Limits
 from rnntag.tagger import MAX_TOKENS, Tagger
-from rnntag.text import sentences
+from rnntag.text import lone_surrogate, sentences
 
 KINDS = ("text", "texts", "tokens")
 
@@ -139,7 +139,14 @@ def _text(value: Any, name: str) -> str:
         raise RequestError(422, f"{name} must be a string, not {_json_type(value)}")
     if not value.strip():
         raise RequestError(422, f"{name} is empty: there is nothing to tag")
+    _check_characters(value, name)
     return value
+
+
+def _check_characters(value: str, name: str) -> None:
+    problem = lone_surrogate(value, name)
+    if problem is not None:
+        raise RequestError(422, problem)
 
 
 def _token_lists(value: Any) -> tuple[tuple[str, ...], ...]:
@@ -156,6 +163,7 @@ def _token_lists(value: Any) -> tuple[tuple[str, ...], ...]:
             if not isinstance(token, str) or not token or token.isspace():
                 what = repr(token) if isinstance(token, str) else _json_type(token)
                 raise RequestError(422, f"tokens[{i}][{j}] must be a non-empty string that is not all whitespace, not {what}")
+            _check_characters(token, f"tokens[{i}][{j}]")
         lists.append(tuple(sentence))
     return tuple(lists)
 

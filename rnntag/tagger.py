@@ -33,7 +33,7 @@ from rnntag.decoding import Decoder
 from rnntag.encoding import Encoded, bucket_order, encode, pool_order
 from rnntag.errors import UsageError
 from rnntag.info import ModelInfo
-from rnntag.results import Entity, Sentence, Token
+from rnntag.results import Document, Entity, Sentence, Token
 from rnntag.vocab import Vocab
 
 T = TypeVar("T")
@@ -104,32 +104,58 @@ class Tagger:
 
         return list(sentences(text, self.max_tokens or MAX_TOKENS))
 
+    def __call__(self, text: str) -> Document:
+        """Tag raw text (one document) as ``tag`` does: a ``Document`` with the text, its
+        sentences and its entities across them (``doc.ents``), offsets into ``text``."""
+        _check_text(text, "tagger()")
+        return Document(text, tuple(self.tag(text)))
+
     def tag(self, text: str) -> list[Sentence]:
         """Tag raw text of any length (one document): sentences from syntok, tokens by
         rnntag's rules (``rnntag.text``), offsets into ``text``; a blank line always ends a
-        sentence."""
-        if not isinstance(text, str):
-            raise UsageError(f"tag() takes a str, not {type(text).__name__}")
+        sentence. UsageError for a text that is not a str or holds a lone surrogate."""
+        _check_text(text, "tag()")
         return self.tag_text_sentences(self.split(text))
 
     def tag_tokens(self, sentences: Iterable[Sequence[str]]) -> list[Sentence]:
-        """Tag pre-tokenised sentences (consecutive sentences of one document). Each
-        ``Sentence.text`` is its tokens joined by single spaces, and offsets index that text."""
+        """Tag pre-tokenised sentences (consecutive sentences of one document), each a
+        non-empty list of non-empty token strings. Each ``Sentence.text`` is its tokens joined
+        by single spaces, and offsets index that text. UsageError for anything else (a str
+        where the list of sentences or a sentence's list of tokens is expected, an empty
+        sentence, a blank token, a lone surrogate)."""
+        from rnntag.text import check_characters
+
+        if isinstance(sentences, str):
+            raise UsageError("tag_tokens() takes a list of sentences, each a list of token strings, not a str: "
+                             "split it first (tag_tokens([text.split()])), or tag raw text with tag()")
         sentences = list(sentences)
-        for tokens in sentences:
-            if isinstance(tokens, str) or not all(isinstance(t, str) and t and not t.isspace() for t in tokens):
-                raise UsageError(
-                    "tag_tokens() takes a list of sentences, each a list of non-empty token strings; "
-                    f"got {str(tokens)[:60]!r}"
-                )
+        for i, tokens in enumerate(sentences):
+            if isinstance(tokens, str):
+                raise UsageError(f"tag_tokens() takes a list of sentences, each a list of token strings: "
+                                 f"sentence {i} is a str ({tokens[:60]!r}), not a list of tokens")
+            tokens = list(tokens) if not isinstance(tokens, Sequence) else tokens
+            if not tokens:
+                raise UsageError(f"tag_tokens(): sentence {i} is empty; each sentence needs a token at least")
+            for j, token in enumerate(tokens):
+                if not isinstance(token, str) or not token or token.isspace():
+                    raise UsageError(f"tag_tokens(): token {j} of sentence {i} must be a non-empty string that is "
+                                     f"not all whitespace, not {token!r}"[:200])
+                check_characters(token, f"token {j} of sentence {i}")
+            sentences[i] = tokens
         return [self.tokens_sentence(tokens, pred) for tokens, pred in zip(sentences, self.predict(sentences))]
 
     def pipe(self, texts: Iterable[str], batch_size: int = 256) -> Iterator[list[Sentence]]:
         """Tag a stream of texts (each its own document), yielding each text's sentences in
-        order. At most ``batch_size`` texts (or about CHUNK_TOKENS tokens) are held at a time."""
+        order. At most ``batch_size`` texts (or about CHUNK_TOKENS tokens) are held at a time.
+        UsageError for a str (one text: ``tag()``) and for a text that ``tag()`` refuses."""
+        if isinstance(texts, str):
+            raise UsageError("pipe() takes an iterable of texts, not a str: tag one text with tagger(text) or "
+                             "tag(), or pass [text]")
+        return self._pipe(texts, batch_size)
+
+    def _pipe(self, texts: Iterable[str], batch_size: int) -> Iterator[list[Sentence]]:
         def split(text: str) -> list[tuple[str, list[Token]]]:
-            if not isinstance(text, str):
-                raise UsageError(f"pipe() takes strings, not {type(text).__name__}")
+            _check_text(text, "pipe()")
             return self.split(text)
 
         for group in chunks(map(split, texts), lambda sents: sum(len(t) for _, t in sents), CHUNK_TOKENS, batch_size):
@@ -342,6 +368,15 @@ class Tagger:
         toks = tuple(map(tuple.__new__, repeat(Token), zip(tokens, starts, map(add, starts, lengths))))
         text = " ".join(tokens)
         return Sentence(text, None, toks, tuple(pred.tags), _entities(text, 0, toks, pred), pred.pieces)
+
+
+def _check_text(text: object, what: str) -> None:
+    """UsageError for a text that is not a str or holds a lone surrogate (``rnntag.text``)."""
+    from rnntag.text import check_characters
+
+    if not isinstance(text, str):
+        raise UsageError(f"{what} takes a str, not {type(text).__name__}")
+    check_characters(text)
 
 
 def _entities(text: str, base: int, toks: Sequence[Token], pred: Prediction) -> tuple[Entity, ...]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
+from rnntag.errors import UsageError
 from rnntag.results import Token
 
 _TOKEN = re.compile(
@@ -29,6 +30,28 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE,
 )
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate(text: str, what: str = "text") -> str | None:
+    """What is wrong with ``text`` when it holds a lone surrogate (a half of a UTF-16 pair,
+    from a JSON ``\\ud800`` escape or text decoded with ``surrogateescape``): no character,
+    it cannot be written as UTF-8 or JSON. The message names it and its offset; None when
+    there is none."""
+    m = _SURROGATE.search(text)
+    if m is None:
+        return None
+    return (f"{what} holds a lone surrogate U+{ord(m.group()):04X} at offset {m.start()}: not a Unicode character, "
+            "so it cannot be tagged or written as UTF-8 (fix how the text was decoded, or replace it)")
+
+
+def check_characters(text: str, what: str = "text") -> None:
+    """UsageError for a lone surrogate in ``text`` (``lone_surrogate``)."""
+    problem = lone_surrogate(text, what)
+    if problem is not None:
+        raise UsageError(problem)
+
+
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "inc", "ltd", "co", "corp", "vs", "etc",
     "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "gen", "gov", "sen", "rep",

@@ -102,9 +102,8 @@ def test_tag_tokens_and_bad_arguments(tagger):
     (s,) = tagger.tag_tokens([["Angela", "Merkel", "visited", "Paris"]])
     assert s.text == "Angela Merkel visited Paris" and s.offset is None
     assert [t.start for t in s.tokens] == [0, 7, 14, 22]
-    assert tagger.tag_tokens([[]])[0].tokens == ()
     for bad in (lambda: tagger.tag(["a list"]), lambda: tagger.tag_tokens("a string"),
-                lambda: tagger.tag_tokens(["not", "nested"]), lambda: list(tagger.pipe([3]))):
+                lambda: tagger.tag_tokens(["not", "nested"]), lambda: list(tagger.pipe([3])), lambda: tagger(3)):
         with pytest.raises(rnntag.UsageError):
             bad()
     with pytest.raises(rnntag.UsageError, match="runtime must be one of"):
@@ -142,8 +141,44 @@ def test_text_tokens_are_the_public_token_type(tagger):
 
 def test_empty_and_non_string_tokens_are_refused(tagger):
     for bad in ([["John", "", "Smith"]], [["John", 3]], [["  "]]):
-        with pytest.raises(rnntag.UsageError, match="non-empty token strings"):
+        with pytest.raises(rnntag.UsageError, match="must be a non-empty string that is not all whitespace"):
             tagger.tag_tokens(bad)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda t: t.pipe("abc"), "pipe\\(\\) takes an iterable of texts, not a str"),
+    (lambda t: t.tag_tokens("Angela Merkel"), "tag_tokens\\(\\) takes a list of sentences, .* not a str"),
+    (lambda t: t.tag_tokens(["Angela Merkel"]), "sentence 0 is a str \\('Angela Merkel'\\), not a list of tokens"),
+    (lambda t: t.tag_tokens([["Angela"], []]), "sentence 1 is empty"),
+])
+def test_a_str_or_an_empty_sentence_where_lists_are_expected_is_refused(tagger, call, match):
+    with pytest.raises(rnntag.UsageError, match=match):
+        call(tagger)
+
+
+def test_a_lone_surrogate_is_refused_naming_it_and_its_offset(tagger):
+    for call in (lambda: tagger("Angela \ud800 Merkel"), lambda: tagger.tag("Angela \ud800 Merkel"),
+                 lambda: list(tagger.pipe(["fine", "Angela \ud800 Merkel"]))):
+        with pytest.raises(rnntag.UsageError, match="lone surrogate U\\+D800 at offset 7"):
+            call()
+    with pytest.raises(rnntag.UsageError, match="token 1 of sentence 0 holds a lone surrogate U\\+DC00 at offset 0"):
+        tagger.tag_tokens([["Angela", "\udc00"]])
+    doc = tagger(json.loads('"Angela \\ud83d\\ude00 Merkel"'))  # a surrogate pair in JSON is one character
+    json.dumps(doc.to_dict(), ensure_ascii=False).encode("utf-8")
+
+
+def test_the_tagger_is_callable_and_returns_a_document(tagger):
+    doc = tagger(TEXT)
+    assert isinstance(doc, rnntag.Document) and doc.text == TEXT
+    assert list(doc) == tagger.tag(TEXT) == list(doc.sentences) and len(doc) == len(doc.sentences) > 2
+    assert doc.ents == doc.entities == tuple(e for s in doc.sentences for e in s.entities)
+    assert doc.entities and all(TEXT[e.start:e.end] == e.text for e in doc.entities)
+    assert any(e.start > doc.sentences[0].tokens[-1].end for e in doc.entities)  # absolute past the first sentence
+    assert all(TEXT[t.start:t.end] == t.text for t in doc.tokens) and len(doc.tags) == len(doc.tokens)
+    d = doc.to_dict()
+    assert d["text"] == TEXT and d["sentences"] == [s.to_dict() for s in doc.sentences]
+    assert [(e["text"], e["start"], e["end"]) for e in d["entities"]] == [(e.text, e.start, e.end) for e in doc.ents]
+    json.dumps(d)
 
 
 def test_long_tokens_are_never_cut_in_two(trained):

@@ -63,6 +63,8 @@ def test_a_token_level_tag_set_trains_and_tags(tagset):
     [sent] = tagger.tag_tokens([["Angela", "MERKEL", "said", "1996", "."]])
     assert sent.tags == ("TITLE", "UP", "LOW", "NUM", "SYM") and sent.entities == ()
     assert sent.to_dict()["entities"] == [] and sent.to_dict()["tags"] == list(sent.tags)
+    doc = tagger("Angela MERKEL said 1996.")
+    assert doc.tags == ("TITLE", "UP", "LOW", "NUM", "SYM") and doc.ents == () and doc.to_dict()["entities"] == []
     torch_tags = rnntag.load(model, runtime="torch").tag_tokens([["Angela", "MERKEL", "said", "1996", "."]])[0].tags
     assert torch_tags == sent.tags
 
