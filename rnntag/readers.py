@@ -86,9 +86,9 @@ def open_source(path: str | Path, format: str = "auto") -> Source:
 
 def open_input(path: str | Path) -> Source:
     """Open an input to tag (``-`` is stdin) and tell its format as ``open_source`` does, with
-    raw text (``"text"``) told from CoNLL columns. The first lines are CoNLL when every one
-    has as many fields as the first, a sentence of them has at least two lines, and those
-    are not lines of words of one length (``conll.looks_like_sentence_lines``); a
+    raw text (``"text"``) told from CoNLL columns. The first lines (after any ``#`` comments)
+    are CoNLL when every one has as many fields as the first, a sentence of them has at
+    least two lines, and those are not lines of words of one length (``conll.looks_like_sentence_lines``); a
     ``-DOCSTART-`` line says CoNLL at once. Lines are looked at up to the end of the second
     sentence (at most ``_PEEK``) and put back in front, so stdin (plain or gzip) is read once."""
     name = str(path)
@@ -101,11 +101,15 @@ def open_input(path: str | Path) -> Source:
     sentence: list[list[str]] | None = None  # the first sentence of two lines or more
     blocks = width = 0
     verdict = None
+    content = False
     for item in lines:
         head.append(item)
         fields = item[1].split()
-        if not blocks and not rows and fields and not item[1].startswith("#") and fields[0] != conll.DOCSTART:
-            by_content = format_by_content(head)  # the first line of content, where open_source tells the format
+        if not content and item[1].startswith("#") and len(head) < _PEEK:
+            continue  # comments before the first line of content (CoNLL-U), which tells the format
+        if not content and fields and fields[0] != conll.DOCSTART:
+            content = True
+            by_content = format_by_content(head)  # as open_source tells it
             if by_content != "conll" and not (by_content == "jsonl" and item[1].lstrip().startswith("[")
                                               and not _is_json(item[1])):  # raw text may open with a "["
                 return Source(name, by_content, chain(head, lines))

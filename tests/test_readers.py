@@ -228,3 +228,52 @@ def test_conll_token_column_and_docstart(tmp_path):
     assert [s.tokens for s in gold.sentences] == [("EU", "rejects"), ("Hi",)]
     assert [s.starts_document for s in gold.sentences] == [True, True]
     assert gold.sentences[0].extras == ((-1, "-DOCSTART- -X- O"),)
+
+
+# ---------------------------------------------------------------- one sentence a line, told either way
+SENTENCES_EQUAL = "EU rejects German call to boycott British lamb .\nPeter Blackburn visited the Paris office last week .\n"
+
+
+@pytest.mark.parametrize("text, match", [
+    (SENTENCES_EQUAL, "found 9 words on each of lines 1-2; it looks like one sentence a line"),
+    (SENTENCES_EQUAL + "Short line here .\n", "sents.txt:3: expected 9 columns as on line 1, found 4; it looks like one"),
+])
+def test_sentence_lines_of_one_length_get_the_hint(tmp_path, text, match):
+    path = write(tmp_path, "sents.txt", text)
+    with pytest.raises(DataError, match=match):
+        read_tagged(path)
+    with pytest.raises(DataError, match="one sentence a line"):
+        read_tagged(path, entities_only=True)  # as eval reads gold data
+
+
+def test_token_lines_with_many_columns_are_not_sentence_lines(tmp_path):
+    conllx = "1\tEU\teu\tNNP\tNNP\t_\t2\tnsubj\t_\tB-ORG\n2\trejects\treject\tVBZ\tVBZ\t_\t0\troot\t_\tO\n"
+    five = "EU NNP B-NP B-ORG B-ORG\nrejects VBZ B-VP O O\n"
+    assert read_tagged(write(tmp_path, "x.conll", conllx), token_column=1).sentences[0].tokens == ("EU", "rejects")
+    assert read_tagged(write(tmp_path, "f.conll", five)).sentences[0].tokens == ("EU", "rejects")
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("-DOCSTART- -X- O O\n\nEU NNP B-ORG\nrejects VBZ O\n\n", "conll"),
+    ("EU B-ORG\nrejects O\n\nPeter B-PER\nBlackburn I-PER\n", "conll"),
+    ("EU\nrejects\nGerman\n", "conll"),  # one token a line, no tags
+    ("Angela Merkel met Emmanuel Macron in Paris .\n", "text"),
+    ("Peter Blackburn\nBRUSSELS 1996-08-22\n\nThe European Commission said on Thursday it disagreed.\n", "text"),
+    (SENTENCES_EQUAL, "text"),
+    ("[Reuters] Angela Merkel met Macron.\n", "text"),
+    ("# A heading\nSome more text here.\n", "text"),
+    ('{"text": "Angela Merkel"}\n', "jsonl"),
+    (CONLLU, "conllu"),
+])
+def test_open_input_tells_raw_text_from_columns(tmp_path, monkeypatch, text, kind):
+    import io
+    import sys
+
+    from rnntag.readers import open_input
+
+    path = write(tmp_path, "input.txt", text)
+    source = open_input(path)
+    assert source.format == kind and [t for _, t in source.lines] == text.splitlines()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(gzip.compress(text.encode()))))
+    source = open_input("-")  # stdin, gzip: sniffed and read once, every line kept
+    assert source.format == kind and [t for _, t in source.lines] == text.splitlines()
