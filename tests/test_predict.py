@@ -1,5 +1,6 @@
 """rnntag predict: input kinds, formats, scores, streaming behaviour."""
 
+import gzip
 import io
 import json
 import math
@@ -176,3 +177,42 @@ def test_conll_input_keeps_its_docstart_lines(trained, tmp_path):
     lines = r.stdout.splitlines()
     assert lines[:2] == ["-DOCSTART- -X- O", ""] and lines[2].startswith("John\tNNP\t")
     assert lines[5:7] == ["-DOCSTART- -X- O", ""] and lines[7].startswith("Anna\tNNP\t")
+
+
+def test_input_auto_tags_a_conll_file_as_columns(trained, tiny):
+    """The default --input auto reads a CoNLL file's tokens (not its lines as raw text) and
+    writes CoNLL back, saying on stderr what it read; the same as --input conll."""
+    auto = run("predict", trained[0], tiny["test"])
+    assert auto.exit_code == 0, auto.output
+    assert auto.stderr == f"rnntag: reading {tiny['test']} as CoNLL columns (--input auto; give --input to choose)\n"
+    assert auto.stdout == run("predict", trained[0], tiny["test"], "--input", "conll").stdout
+    rows = [line.split("\t") for line in auto.stdout.splitlines() if line and not line.startswith("-DOCSTART-")]
+    source = [line.split() for line in tiny["test"].read_text().splitlines() if line and not line.startswith("-DOCSTART-")]
+    assert [r[:-1] for r in rows] == source  # every input column, then the prediction
+    gz = run("predict", trained[0], input=gzip.compress(tiny["test"].read_bytes()))  # stdin, gzip
+    assert gz.exit_code == 0 and gz.stdout == auto.stdout and "reading <stdin> as CoNLL columns" in gz.stderr
+
+
+def test_input_auto_reads_raw_text_as_before(trained, tmp_path):
+    line = "Angela Merkel met Emmanuel Macron in Paris .\n"
+    r = run("predict", trained[0], input=line)
+    assert r.exit_code == 0 and "reading <stdin> as raw text" in r.stderr
+    assert r.stdout == run("predict", trained[0], "--input", "text", input=line).stdout
+    sents = tmp_path / "sents.txt"
+    sents.write_text("EU rejects German call to boycott British lamb .\nPeter Blackburn visited the Paris office last week .\n")
+    r = run("predict", trained[0], sents)
+    assert r.exit_code == 0 and "as raw text" in r.stderr and "--input tokens for one sentence a line" in r.stderr
+    assert r.stdout.count("\n") == 2
+
+
+def test_input_auto_refuses_span_jsonl_and_mixed_inputs(trained, tiny, tmp_path):
+    records = tmp_path / "r.txt"
+    records.write_text('{"text": "Angela Merkel met Macron."}\n')
+    r = run("predict", trained[0], records)
+    assert r.exit_code == 2 and "is span JSONL" in r.stderr and f"rnntag convert {records} -o FILE.conll" in r.stderr
+    text = tmp_path / "t.txt"
+    text.write_text("Angela Merkel visited Paris.\n")
+    out = tmp_path / "out.txt"
+    r = run("predict", trained[0], tiny["test"], text, "-o", out)
+    assert r.exit_code == 2 and f"{text} is raw text and {tiny['test']} CoNLL columns" in r.stderr
+    assert not out.exists()
