@@ -4,7 +4,8 @@
       -> backend emissions (NumPy array) -> decoding (constrained Viterbi, entity scores)
       -> BIOES paths -> tags in the model's scheme and entities -> ``results.Sentence``
 
-``rnntag.load()`` builds one from a model directory or an export; ``rnntag predict``,
+``rnntag.load()`` builds one from a model directory or an export; ``tagger(text)`` gives a
+``results.Document``; ``rnntag predict``,
 ``rnntag eval`` and training's dev scoring all tag through ``Tagger.predict``.
 
 A sentence longer than ``max_tokens`` is tagged in consecutive pieces of at most that many
@@ -55,7 +56,8 @@ class Prediction:
 
 
 class Tagger:
-    """A trained tagger ready to tag text. Build one with ``rnntag.load(path)``."""
+    """A trained tagger ready to tag text. Build one with ``rnntag.load(path)``; call it on
+    a text for a ``Document`` (``tagger(text).ents``)."""
 
     def __init__(
         self, network: Network, decoder: Decoder, vocab: Vocab, info: ModelInfo, *,
