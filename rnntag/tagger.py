@@ -18,6 +18,7 @@ CHUNK_TOKENS tokens at a time whatever the caller passes.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -110,7 +111,7 @@ class Tagger:
         """Tag raw text (one document) as ``tag`` does: a ``Document`` with the text, its
         sentences and its entities across them (``doc.ents``), offsets into ``text``."""
         _check_text(text, "tagger()")
-        return Document(text, tuple(self.tag(text)))
+        return Document(text, tuple(self.tag_text_sentences(self.split(text))))
 
     def tag(self, text: str) -> list[Sentence]:
         """Tag raw text of any length (one document): sentences from syntok, tokens by
@@ -156,11 +157,12 @@ class Tagger:
         return self._pipe(texts, batch_size)
 
     def _pipe(self, texts: Iterable[str], batch_size: int) -> Iterator[list[Sentence]]:
-        def split(text: str) -> list[tuple[str, list[Token]]]:
-            _check_text(text, "pipe()")
+        def split(i: int, text: str) -> list[tuple[str, list[Token]]]:
+            _check_text(text, "pipe()", f"text {i}")
             return self.split(text)
 
-        for group in chunks(map(split, texts), lambda sents: sum(len(t) for _, t in sents), CHUNK_TOKENS, batch_size):
+        split_texts = itertools.starmap(split, enumerate(texts))
+        for group in chunks(split_texts, lambda sents: sum(len(t) for _, t in sents), CHUNK_TOKENS, batch_size):
             yield from self._by_text(group)
 
     def _by_text(self, pending: list[list[tuple[str, list[Token]]]]) -> Iterator[list[Sentence]]:
@@ -372,13 +374,14 @@ class Tagger:
         return Sentence(text, None, toks, tuple(pred.tags), _entities(text, 0, toks, pred), pred.pieces)
 
 
-def _check_text(text: object, what: str) -> None:
-    """UsageError for a text that is not a str or holds a lone surrogate (``rnntag.text``)."""
+def _check_text(text: object, what: str, name: str = "text") -> None:
+    """UsageError for a text (``name``) that ``what`` cannot take: not a str, or holding a
+    lone surrogate (``rnntag.text``)."""
     from rnntag.text import check_characters
 
     if not isinstance(text, str):
-        raise UsageError(f"{what} takes a str, not {type(text).__name__}")
-    check_characters(text)
+        raise UsageError(f"{what} takes a str, not {type(text).__name__}" + (f" ({name})" if name != "text" else ""))
+    check_characters(text, name)
 
 
 def _entities(text: str, base: int, toks: Sequence[Token], pred: Prediction) -> tuple[Entity, ...]:
