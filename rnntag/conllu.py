@@ -126,6 +126,40 @@ def format_sentence(sentence: ConllSentence, tags: Iterable[str] | None = None, 
     return "\n".join(out) + "\n\n"
 
 
+def sentence_text(sentence: ConllSentence) -> tuple[str, list[int]] | None:
+    """The sentence's text and each token's start in it: its ``# text =`` comment, or else
+    the surface forms (a multiword token's own FORM) joined as MISC's ``SpaceAfter=No`` says.
+    None where the tokens do not spell it in order (a multiword token whose words are not its
+    letters, such as ``del`` = ``de el``, or tokens from another column than FORM)."""
+    text = next((line.split("=", 1)[1].strip() for _, line in sentence.extras
+                 if line.startswith("#") and line[1:].split("=", 1)[0].strip() == "text" and "=" in line), None)
+    if text is None:
+        text = _surface(sentence)
+    starts, pos = [], 0
+    for token in sentence.tokens:
+        start = text.find(token, pos)
+        if start < 0 or text[pos:start].strip():
+            return None
+        starts.append(start)
+        pos = start + len(token)
+    return (text, starts) if not text[pos:].strip() else None
+
+
+def _surface(sentence: ConllSentence) -> str:
+    """The text of the sentence's surface tokens: words, and a multiword token's range line in
+    place of its words."""
+    ranges = {i: line.split("\t") for i, line in sentence.extras if _RANGE_ID.fullmatch(line.split("\t")[0])}
+    out, skip_to = [], 0
+    for i, cols in enumerate(sentence.columns):
+        if i in ranges:
+            first, last = map(int, ranges[i][0].split("-"))
+            cols, skip_to = ranges[i], i + last - first + 1
+        elif i < skip_to:
+            continue
+        out.append(cols[FORM] + ("" if "SpaceAfter=No" in cols[9].split("|") else " "))
+    return "".join(out).rstrip(" ")
+
+
 def word_columns(token: str, tag: str | None = None, tag_column: int = UPOS, index: int = 1) -> tuple[str, ...]:
     """The 10 columns of a new CoNLL-U word line: ID, FORM and the tag, ``_`` elsewhere."""
     cols = [str(index), token] + ["_"] * 8

@@ -5,17 +5,22 @@
     span JSONL
 
 Lossless where the formats allow: CoNLL to CoNLL keeps every column (only the tag column
-changes) and the ``-DOCSTART-`` lines; CoNLL-U to CoNLL-U keeps comments, multiword tokens
-and empty nodes; span JSONL keeps tokens, tags and entities (with its text rebuilt from the
-tokens when the input had none). A sentence is read, converted and written one at a time,
-so file size is no limit; whether the tags are entities or a token-level tag set is decided
-on the first ``DETECT_SENTENCES`` sentences.
+changes), the column separator (single spaces where the file's first token line has them,
+else tabs) and the ``-DOCSTART-`` lines; CoNLL-U to CoNLL-U keeps comments, multiword tokens
+and empty nodes; span JSONL keeps tokens, tags and entities. Documents survive every
+conversion: ``-DOCSTART-``, ``# newdoc`` and the JSONL records' ``"doc"`` (with ``"sent"``,
+the sentence's index in it) are turned into each other. A JSONL record's text is the
+CoNLL-U sentence's own (``# text =``, or its forms spaced as ``SpaceAfter=No`` says), else
+the tokens joined by single spaces. A sentence is read, converted and written one at a
+time, so file size is no limit; whether the tags are entities or a token-level tag set is
+decided on the first ``DETECT_SENTENCES`` sentences.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain, islice
 from pathlib import Path
@@ -24,7 +29,7 @@ from typing import IO
 from rnntag import conll, conllu, schemes
 from rnntag.conll import ConllSentence, display_path
 from rnntag.errors import DataError, UsageError
-from rnntag.readers import FORMATS, format_by_name, iter_sentences, open_source
+from rnntag.readers import FORMATS, Source, format_by_name, iter_sentences, open_source
 from rnntag.span_jsonl import Alignment, sentence_record
 
 DETECT_SENTENCES = 1000
@@ -64,6 +69,8 @@ def convert(
         raise UsageError("--scheme converts entity tags to IOB1, IOB2 or BIOES; a tag set needs no conversion")
     check_output(output, force)
     opened = open_source(str(source), "auto")
+    separator = _Separator()
+    opened = Source(opened.path, opened.format, separator.watch(opened.lines))
     alignment = Alignment()
     name = display_path(source)
     sentences = iter_sentences(opened, tag_column=tag_column, token_column=token_column, align=align,
@@ -76,7 +83,8 @@ def convert(
     if out_scheme is not None and not entities:
         raise UsageError(f"{name} holds a token-level tag set, not entity tags: --scheme does not apply")
     spelling = schemes.Spelling.of(s.tags or () for s in head)
-    writer = _Writer(opened.format, target, detected, out_scheme, entities, spelling, tag_column, name, strict_tags)
+    writer = _Writer(opened.format, target, detected, out_scheme, entities, spelling, tag_column, name, strict_tags,
+                     separator.sep)
     stats = [0, 0]
 
     def write(out: IO[str]) -> None:
@@ -105,9 +113,26 @@ def _named(path: str | Path) -> str | None:
     return "conll" if name.endswith(".conll") else format_by_name(path)
 
 
+class _Separator:
+    """The column separator of a CoNLL file's first token line, seen as the lines go by: a
+    single space where its columns are split by single spaces, else a tab."""
+
+    sep = "\t"
+    _seen = False
+
+    def watch(self, lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+        for lineno, text in lines:
+            if not self._seen:
+                fields = text.split()
+                if len(fields) > 1 and fields[0] != conll.DOCSTART and not text.startswith("#"):
+                    self._seen = True
+                    self.sep = " " if text.strip(" ") == " ".join(fields) else "\t"
+            yield lineno, text
+
+
 class _Writer:
     def __init__(self, source: str, target: str, detected: str, scheme: str | None, entities: bool,
-                 spelling: schemes.Spelling, tag_column: int | None, name: str, strict: bool):
+                 spelling: schemes.Spelling, tag_column: int | None, name: str, strict: bool, sep: str = "\t"):
         self.source, self.target, self.detected, self.entities = source, target, detected, entities
         self.out_scheme = scheme  # None: the tags as they are
         self.scheme = scheme or detected
@@ -116,6 +141,8 @@ class _Writer:
         self.first_slip: tuple[str, int | None] | None = None
         self.tag_column = conllu.UPOS if tag_column is None else tag_column  # of CoNLL-U output
         self.conll_tag = -1 if tag_column is None else tag_column  # of CoNLL input
+        self.sep = sep if source == "conll" else "\t"  # of CoNLL output
+        self.doc, self.sent = -1, 0  # the sentence's document (numbered from 0) and its index there
 
     def tags(self, sent: ConllSentence) -> list[str]:
         tags = list(sent.tags or ())
@@ -137,9 +164,14 @@ class _Writer:
 
     def render(self, sent: ConllSentence) -> str:
         tags = self.tags(sent)
+        if sent.starts_document or self.doc < 0:
+            self.doc, self.sent = self.doc + 1, 0
+        else:
+            self.sent += 1
         if self.target == "jsonl":
+            text = conllu.sentence_text(sent) if self.source == "conllu" else None
             record = sentence_record(sent.tokens, [schemes.canonical(t) for t in tags] if self.entities else tags,
-                                     self.scheme)
+                                     self.scheme, self.doc, self.sent, text)
             record["tags"] = tags
             return json.dumps(record, ensure_ascii=False) + "\n"
         if self.target == "conllu":
@@ -149,8 +181,10 @@ class _Writer:
             rows = ["\t".join(conllu.word_columns(t, g, self.tag_column, i + 1))
                     for i, (t, g) in enumerate(zip(sent.tokens, tags))]
             return header + "\n".join(rows) + "\n\n"
-        header = "".join(line + "\n\n" for i, line in sent.extras if i == -1) if self.source == "conll" else (
-            "-DOCSTART-\n\n" if sent.starts_document and self.source == "conllu" else "")
+        if self.source == "conll":
+            header = "".join(line + "\n\n" for i, line in sent.extras if i == -1)
+        else:  # a document mark of the token and tag columns written: O, or -X- (CoNLL-2003's) for a tag set
+            header = f"{conll.DOCSTART}\t{'O' if self.entities else '-X-'}\n\n" if sent.starts_document else ""
         for token, line in zip(sent.tokens, sent.lines):
             if token.split() != [token]:
                 raise DataError(f"token {token!r} holds whitespace, which CoNLL columns cannot hold: "
@@ -160,5 +194,5 @@ class _Writer:
             rows = [(*cols[:index], tag, *cols[index + 1:]) for cols, tag in zip(sent.columns, tags)]
         else:
             rows = [(t, g) for t, g in zip(sent.tokens, tags)]
-        return header + conll.format_sentence(rows)
+        return header + conll.format_sentence(rows, self.sep)
 

@@ -188,12 +188,13 @@ def _conll(item: Item, pred: Prediction, tag_column: int | None = None) -> str:
 def format_chunk(
     tagger: Tagger, chunk: Sequence[Item], fmt: str, columns: Columns = Columns(),
     before: Sequence[Item] = (), after: Sequence[Item] = (), documents: Sequence[int] | None = None,
-    name_files: bool = False,
+    name_files: bool = False, sent: int = 0,
 ) -> tuple[str, list[Prediction]]:
     """The chunk's sentences tagged and formatted as ``fmt``. ``before`` and ``after``: the
     sentences around the chunk, read as context only; ``documents``: the document of each
-    sentence of before + chunk + after (None: one document); ``name_files``: each jsonl
-    record also says which input file it came from (``file``)."""
+    sentence of before + chunk + after (None: one document), which each jsonl record gives
+    as ``doc``, with ``sent`` its index there (``sent``: the chunk's first sentence's);
+    ``name_files``: each jsonl record also says which input file it came from (``file``)."""
     every = [item.tokens for item in (*before, *chunk, *after)]
     preds = tagger.predict(every, scores=fmt in ("jsonl", "html"), documents=documents, before=len(before),
                            after=len(after))
@@ -205,6 +206,11 @@ def format_chunk(
 
             return "".join(sentence_html(s.to_dict()) for s in sentences), preds
         records = [s.to_dict() for s in sentences]
+        own = documents[len(before):len(before) + len(chunk)] if documents is not None else [0] * len(chunk)
+        for k, (record, doc) in enumerate(zip(records, own)):
+            if k:
+                sent = sent + 1 if doc == own[k - 1] else 0
+            record["doc"], record["sent"] = doc, sent
         if name_files:
             for record, item in zip(records, chunk):
                 record["file"] = item.source
@@ -319,11 +325,18 @@ def predict_stream(tagger: Tagger, items: Iterable[Item], fmt: str, out: IO[str]
         from rnntag.html_view import document_end, document_start
 
         out.write(document_start("rnntag predict"))
+    last_doc, sent = -1, 0  # the document of the last sentence written and its index there
     for before, chunk, after, documents in _in_context(items, tagger.context, tagger.doc_pool):
         if conllu and chunk[0].sentence is None:
             raise UsageError(f"--format conllu writes CoNLL-U input back, and {chunk[0].where} is not CoNLL-U: "
                              "give --format conll")
-        text, preds = format_chunk(tagger, chunk, fmt, columns, before, after, documents, name_files)
+        first = documents[len(before)]
+        sent = sent + 1 if first == last_doc else 0
+        text, preds = format_chunk(tagger, chunk, fmt, columns, before, after, documents, name_files, sent)
+        own = documents[len(before):len(before) + len(chunk)]
+        last_doc = own[-1]
+        start = own.index(last_doc)  # the chunk's first sentence of the last sentence's document
+        sent = (sent if start == 0 else 0) + len(own) - 1 - start
         ends_line = text.endswith("\n") if text else ends_line
         for item, pred in zip(chunk, preds):
             stats.sentences += 1

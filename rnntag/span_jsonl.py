@@ -13,7 +13,14 @@ sentences and tokens by rnntag's own tokenizer (``rnntag.text``), never inside a
 record that gives its own ``"tokens"`` (strings, or objects with ``text``, ``start``,
 ``end``, as ``predict`` writes them) is one sentence of those tokens, and with ``"tags"``
 too (one a token) those tags are used as they are (a token-level tag set reads back so).
-Spans become IOB2 tags. Each record is a document.
+Spans become IOB2 tags.
+
+Documents: a record with ``"doc"`` (or ``"doc_id"``; a string or an integer) belongs to that
+document, and consecutive records of one ``doc`` are one document, read as a CoNLL file's
+sentences between two ``-DOCSTART-`` lines are (context, pooling, ``model.doc_pool``'s
+default); a document's records must be consecutive. ``"sent"``, the sentence's index in its
+document, is written (``sentence_record``) and not needed for reading. A record without
+``"doc"`` is a document of its own.
 
 A span edge inside a token, overlapping spans, an offset past the end of the text, a missing
 or non-string text, a malformed span: a ``DataError`` naming ``file:line`` and the span.
@@ -25,7 +32,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rnntag.conll import ConllSentence, display_path
@@ -240,35 +247,72 @@ def _snap(toks: Sequence[Token], start: int, end: int, label: str, text: str, al
     return inside[0], inside[-1]
 
 
+_NO_DOC = object()  # the document of a record without "doc": its own
+
+
+def record_document(record: dict[str, Any], where: tuple[str, int]) -> object:
+    """The record's ``"doc"`` (or ``"doc_id"``), or ``_NO_DOC``; a DataError for another type."""
+    key = "doc" if "doc" in record else "doc_id" if "doc_id" in record else None
+    if key is None:
+        return _NO_DOC
+    doc = record[key]
+    if isinstance(doc, bool) or not isinstance(doc, (str, int)):
+        raise DataError(f'"{key}" must be a string or an integer (the document of the record), not {json.dumps(doc)[:40]}',
+                        *where)
+    return doc
+
+
 def iter_sentences(lines: Iterable[tuple[int, str]], path: str, align: str = "strict",
                    alignment: Alignment | None = None) -> Iterator[ConllSentence]:
-    """Stream the tagged sentences of span-JSONL ``lines`` of ``path``."""
+    """Stream the tagged sentences of span-JSONL ``lines`` of ``path``; the first sentence of
+    each document ``starts_document`` (see the module docstring)."""
     if align not in ALIGN:
         raise DataError(f"--align must be strict or expand, not {align!r}")
+    name = display_path(path)
+    previous: object = _NO_DOC
+    seen: dict[object, int] = {}  # each document's first line
     for lineno, record in iter_records(lines, path):
-        yield from record_sentences(record, lineno, path, align, alignment)
+        doc = record_document(record, (name, lineno))
+        new = doc is _NO_DOC or doc != previous
+        if new and doc is not _NO_DOC:
+            if doc in seen:
+                raise DataError(f"document {json.dumps(doc)} started on line {seen[doc]}, and other "
+                                "documents came between: a document's records must be consecutive", name, lineno)
+            seen[doc] = lineno
+        previous = doc
+        for k, sent in enumerate(record_sentences(record, lineno, path, align, alignment)):
+            yield replace(sent, starts_document=new and k == 0)
 
 
-def sentence_record(tokens: Sequence[str], tags: Sequence[str], scheme: str) -> dict[str, Any]:
-    """A span-JSONL record of a tagged sentence: its text (the tokens joined by single spaces),
-    tokens with offsets, tags and (for entity schemes) entities with ``label``."""
+def sentence_record(tokens: Sequence[str], tags: Sequence[str], scheme: str, doc: int | None = None,
+                    sent: int | None = None, text: tuple[str, Sequence[int]] | None = None) -> dict[str, Any]:
+    """A span-JSONL record of a tagged sentence: its text (``text``: the text and each
+    token's start in it; None: the tokens joined by single spaces), tokens with offsets, tags,
+    (for entity schemes) entities with ``label``, and with ``doc`` its document and ``sent``
+    its index there."""
     from rnntag.schemes import TAGS, spans
 
-    starts = []
-    pos = 0
-    for tok in tokens:
-        starts.append(pos)
-        pos += len(tok) + 1
-    text = " ".join(tokens)
+    if text is None:
+        starts = []
+        pos = 0
+        for tok in tokens:
+            starts.append(pos)
+            pos += len(tok) + 1
+        body = " ".join(tokens)
+    else:
+        body, starts = text[0], list(text[1])
     record: dict[str, Any] = {
-        "text": text,
+        "text": body,
         "tokens": [{"text": t, "start": s, "end": s + len(t)} for t, s in zip(tokens, starts)],
         "tags": list(tags),
     }
     if scheme != TAGS:
         record["entities"] = [
-            {"text": text[starts[a]:starts[b - 1] + len(tokens[b - 1])], "start": starts[a],
+            {"text": body[starts[a]:starts[b - 1] + len(tokens[b - 1])], "start": starts[a],
              "end": starts[b - 1] + len(tokens[b - 1]), "label": typ}
             for typ, a, b in spans(tags, "BIOES")
         ]
+    if doc is not None:
+        record["doc"] = doc
+        record["sent"] = sent
     return record

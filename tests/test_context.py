@@ -315,3 +315,26 @@ def test_a_pooled_run_with_pool_dropout_resumes_as_if_uninterrupted(tiny, tmp_pa
     resumed = resume(tmp_path / "part", epochs=4)
     assert [r["loss"] for r in resumed.history] == [r["loss"] for r in whole.history]
     assert [r["dev_f1"] for r in resumed.history] == [r["dev_f1"] for r in whole.history]
+
+
+@pytest.mark.slow
+def test_eval_of_a_pooled_models_own_jsonl_predictions_is_perfect(tiny, tmp_path_factory, tmp_path):
+    """``predict --format jsonl`` writes each sentence's document (``doc``), so ``eval`` of
+    the predictions forms the pools that predict formed: the model agrees with itself."""
+    import json
+
+    import rnntag
+    from rnntag.prediction import predict
+    from tests.conftest import DATA
+
+    model = train_tiny(tiny, tmp_path_factory, "pooled-6", 6, doc_pool=50)
+    sents = [s.tokens for s in rnntag.read_tagged(DATA / "sample.test.conll").sentences[:300]]
+    (tmp_path / "raw.txt").write_text("".join(" ".join(s) + "\n" for s in sents), encoding="utf-8")
+    predict(model, [tmp_path / "raw.txt"], "text", "jsonl", tmp_path / "own.jsonl")
+    records = [json.loads(line) for line in (tmp_path / "own.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert {r["doc"] for r in records} == {0} and [r["sent"] for r in records] == list(range(len(records)))
+    assert rnntag.evaluate(model, tmp_path / "own.jsonl").scores.f1 == 1.0
+    # the documents matter: read as records of their own, every sentence is pooled alone
+    (tmp_path / "apart.jsonl").write_text("".join(
+        json.dumps({k: v for k, v in r.items() if k not in ("doc", "sent")}) + "\n" for r in records))
+    assert rnntag.evaluate(model, tmp_path / "apart.jsonl").scores.f1 < 1.0

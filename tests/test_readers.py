@@ -114,6 +114,47 @@ def test_span_jsonl_forms(tmp_path, record):
     assert one.lines == (1,) * 5 and one.starts_document and not two.starts_document
 
 
+def starts(path):
+    return [s.starts_document for s in read_tagged(path).sentences]
+
+
+def test_span_jsonl_documents(tmp_path):
+    """Consecutive records of one "doc" (or "doc_id") are one document; a record without
+    is a document of its own; a document's records must be consecutive."""
+    a, b = {"text": "Paris", "label": [[0, 5, "LOC"]]}, {"text": "Rome. Oslo.", "label": []}
+    assert starts(write(tmp_path, "d.jsonl", jsonl({**a, "doc": 0, "sent": 0}, {**b, "doc": 0, "sent": 1},
+                                                  {**a, "doc": 1, "sent": 0}))) == [True, False, False, True]
+    assert starts(write(tmp_path, "i.jsonl", jsonl({**a, "doc_id": "x"}, {**a, "doc_id": "x"}, {**a, "doc_id": 7},
+                                                  a, a))) == [True, False, True, True, True]
+    assert starts(write(tmp_path, "o.jsonl", jsonl(a, b))) == [True, True, False]  # no "doc": each record alone
+    with pytest.raises(DataError, match=r"r\.jsonl:3: document 0 started on line 1, and other documents came "
+                                        "between: a document's records must be consecutive"):
+        read_tagged(write(tmp_path, "r.jsonl", jsonl({**a, "doc": 0}, {**a, "doc": 1}, {**a, "doc": 0})))
+    with pytest.raises(DataError, match=r't\.jsonl:2: "doc" must be a string or an integer'):
+        read_tagged(write(tmp_path, "t.jsonl", jsonl(a, {**a, "doc": [1]})))
+
+
+def test_conll_and_its_jsonl_give_the_same_training_data(tmp_path):
+    """Training reads the same sentences, documents and doc_pool default from a CoNLL file
+    and from its conversion to span JSONL."""
+    from rnntag.config import Config
+    from rnntag.conversion import convert
+    from rnntag.training import has_documents, read_data
+
+    src = Path(__file__).resolve().parents[1] / "data" / "sample.train.conll"
+    convert(src, tmp_path / "train.jsonl")
+    conll_data, _ = read_data(src, None, Config())
+    jsonl_data, _ = read_data(tmp_path / "train.jsonl", None, Config())
+    for data in (conll_data, jsonl_data):
+        assert len(set(data.train_documents) | set(data.dev_documents)) == 41
+    assert [(s.tokens, s.tags) for s in jsonl_data.train] == [(s.tokens, s.tags) for s in conll_data.train]
+    assert [(s.tokens, s.tags) for s in jsonl_data.dev] == [(s.tokens, s.tags) for s in conll_data.dev]
+    assert (jsonl_data.train_documents, jsonl_data.dev_documents) == (conll_data.train_documents,
+                                                                      conll_data.dev_documents)
+    assert has_documents(jsonl_data.train_documents) and has_documents(conll_data.train_documents)
+    assert Config().model.resolved(has_documents(jsonl_data.train_documents)).doc_pool == 400
+
+
 def test_span_jsonl_by_content_and_gzip(tmp_path):
     data = jsonl({"text": "Paris", "label": [[0, 5, "LOC"]]})
     assert read_tagged(write(tmp_path, "d.txt", data)).format == "jsonl"
