@@ -2,16 +2,22 @@
 
     python bench/predict_speed.py --model bench/out/conll-default [--data ../shared/data/conll2003/valid.txt]
                                   [--repeats 5] [--baseline-src ../baseline --baseline-python ../venv/bin/python]
+                                  [--throughput-only]
 
 All in one run, because machines differ (one here does 290 GFLOP/s at matmul, another 66):
 
 - ``bare_torch_bilstm``: word embeddings 100 -> BiLSTM 200 per direction -> linear, over
   packed batches of 64 length-sorted sentences, inference mode, no character encoder, no
-  decoding: tokens/s on the sentences of the data file (the reference of the ratios).
+  decoding: tokens/s on the sentences of the data file (the reference of the ratios), after
+  one warm-up pass. It runs as a user would run torch: in a process of its own, started
+  afresh each round, with torch's default threads and an environment without what rnntag
+  sets (``RNNTAG_ENV``: OMP_WAIT_POLICY, thread counts; this script changes no variable of
+  its own). rnntag's processes get the same environment, and the command line then sets
+  itself up as it always does.
 - ``end_to_end_tokens``: the whole ``rnntag predict MODEL FILE --input tokens`` process, start
   to exit (CoNLL output), on the same sentences one a line; also ``--input conll``, raw text
   (the sentences detokenised), ``--format jsonl`` and ``--runtime torch``.
-- ``api``: ``rnntag.load(MODEL).tag_tokens(sentences)`` in this process (entities scored),
+- ``api``: ``rnntag.load(MODEL).tag_tokens(sentences)`` in one process (entities scored),
   after loading and one warm-up call.
 - ``cold_one_sentence``: one sentence piped into ``rnntag predict MODEL``, start to exit;
   ``cold_dependency_imports``: a python that only imports what that needs of other packages
@@ -22,7 +28,11 @@ All in one run, because machines differ (one here does 290 GFLOP/s at matmul, an
 
 The throughput figures are taken in ``--repeats`` interleaved rounds (bare, then each
 version's command and API), and each ratio is the median of its rounds' ratios: the machines
-here drift by a third in speed over minutes. Other timings are the best of their runs.
+here drift by a third in speed over minutes; the medians of each figure are reported too,
+and the ratios of the best figures (on a loaded machine, each figure's least disturbed run:
+torch's default OpenMP threads spin while they wait, so a bare BiLSTM sharing its cores with
+another process can run ten times slower than on a quiet machine).
+Other timings are the best of their runs. ``--throughput-only``: the rounds alone.
 ``--baseline-src DIR`` measures the rnntag found in DIR (an older checkout) the same way, in
 the same run. Compile the checkouts' ``.pyc`` files first (``python -m compileall``), as an
 installed package has them: with PYTHONDONTWRITEBYTECODE set, every start would recompile.
@@ -30,19 +40,26 @@ installed package has them: with PYTHONDONTWRITEBYTECODE set, every start would 
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
-
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the CLI does
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# What rnntag's command line sets in its own process (OMP_WAIT_POLICY) and the thread counts
+# a caller may have set: left out of every measured process's environment, so that the bare
+# BiLSTM runs as torch runs by default and rnntag as its command line sets itself up.
+RNNTAG_ENV = ("OMP_WAIT_POLICY", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+              "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "GOTO_NUM_THREADS")
+
+
+def default_env() -> dict[str, str]:
+    """This process's environment less ``RNNTAG_ENV`` (this script never changes its own)."""
+    return {k: v for k, v in os.environ.items() if k not in RNNTAG_ENV}
 
 
 def timed(cmd: list[str], stdin_path: str | None = None, stdin_text: str | None = None, env: dict | None = None,
@@ -79,40 +96,52 @@ def peak_rss_mb(cmd: list[str], stdin_path: str, env: dict | None = None, cwd: s
     return float(out.stdout.strip())
 
 
-def bare_torch(sentences):
-    """A function that runs the bare BiLSTM described in the module docstring over the
-    sentences once and returns its tokens/s."""
-    import torch
-    from torch import nn
-    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+BARE = r"""
+import json, sys, time
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-    vocab: dict[str, int] = {}
-    ids = [[vocab.setdefault(t.lower(), len(vocab) + 1) for t in s] for s in sentences]
-    order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
-    batches = []
-    for i in range(0, len(order), 64):
-        rows = [ids[j] for j in order[i : i + 64]]
-        lengths = torch.tensor([len(r) for r in rows])
-        words = torch.zeros(len(rows), int(lengths.max()), dtype=torch.long)
-        for k, r in enumerate(rows):
-            words[k, : len(r)] = torch.tensor(r)
-        batches.append((words, lengths))
-    torch.manual_seed(0)
-    emb, rnn, out = nn.Embedding(len(vocab) + 1, 100), nn.LSTM(100, 200, batch_first=True, bidirectional=True), nn.Linear(400, 17)
+with open(sys.argv[1], encoding="utf-8") as f:
+    sentences = [line.split() for line in f if line.strip()]
+vocab = {}
+ids = [[vocab.setdefault(t.lower(), len(vocab) + 1) for t in s] for s in sentences]
+order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
+batches = []
+for i in range(0, len(order), 64):
+    rows = [ids[j] for j in order[i : i + 64]]
+    lengths = torch.tensor([len(r) for r in rows])
+    words = torch.zeros(len(rows), int(lengths.max()), dtype=torch.long)
+    for k, r in enumerate(rows):
+        words[k, : len(r)] = torch.tensor(r)
+    batches.append((words, lengths))
+torch.manual_seed(0)
+emb, rnn, out = nn.Embedding(len(vocab) + 1, 100), nn.LSTM(100, 200, batch_first=True, bidirectional=True), nn.Linear(400, 17)
+n = sum(map(len, sentences))
 
-    n = sum(map(len, sentences))
 
-    @torch.inference_mode()
-    def run() -> float:
-        start = time.perf_counter()
-        for words, lengths in batches:
-            packed = pack_padded_sequence(emb(words), lengths, batch_first=True, enforce_sorted=True)
-            h, _ = pad_packed_sequence(rnn(packed)[0], batch_first=True)
-            out(h)
-        return n / (time.perf_counter() - start)
+@torch.inference_mode()
+def run():
+    start = time.perf_counter()
+    for words, lengths in batches:
+        packed = pack_padded_sequence(emb(words), lengths, batch_first=True, enforce_sorted=True)
+        h, _ = pad_packed_sequence(rnn(packed)[0], batch_first=True)
+        out(h)
+    return n / (time.perf_counter() - start)
 
-    run()
-    return run
+
+run()
+print(json.dumps({"tokens_per_s": round(run()), "threads": torch.get_num_threads()}))
+"""
+
+
+def bare_torch(tokens_path: str) -> dict:
+    """The bare BiLSTM of the module docstring over the sentences of ``tokens_path`` (one a
+    line), in a process of its own with torch's defaults (``default_env``: neither rnntag's
+    OMP_WAIT_POLICY nor a thread count), after one warm-up pass: its tokens/s and threads."""
+    r = subprocess.run([sys.executable, "-c", BARE, tokens_path], capture_output=True, text=True, check=True,
+                       env=default_env())
+    return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 API = r"""
@@ -143,7 +172,7 @@ class Version:
 
     def __init__(self, python: str, src: str | None):
         self.python, self.src = python, src
-        self.env = {**os.environ, **({"PYTHONPATH": src} if src else {})}
+        self.env = {**default_env(), **({"PYTHONPATH": src} if src else {})}
         self.cwd = src
 
     def rnntag(self) -> list[str]:
@@ -156,7 +185,7 @@ def api_tokens_per_s(model: str, data: str, v: Version) -> float:
     return json.loads(r.stdout.strip().splitlines()[-1])["tokens_per_s"]
 
 
-def rounds(model: str, data: str, files: dict, sentences, repeats: int, versions: dict) -> dict:
+def rounds(model: str, data: str, files: dict, repeats: int, versions: dict) -> dict:
     """The throughput figures, interleaved: each round measures the bare BiLSTM, then each
     version's end-to-end command and API, so that every ratio compares figures taken in the
     same minute (this machine's speed drifts by a third over minutes). Reported: the best
@@ -164,23 +193,32 @@ def rounds(model: str, data: str, files: dict, sentences, repeats: int, versions
     import statistics
 
     n = files["n_tokens"]
-    bare_runner = bare_torch(sentences)
     out: dict = {"bare": [], **{label: {"end_to_end": [], "api": []} for label in versions}}
+    threads = set()
     for _ in range(repeats):
-        out["bare"].append(bare_runner())
+        bare = bare_torch(str(files["tokens"]))
+        out["bare"].append(bare["tokens_per_s"])
+        threads.add(bare["threads"])
         for label, v in versions.items():
             cmd = v.rnntag() + ["predict", model, "--input", "tokens"]
             out[label]["end_to_end"].append(n / timed(cmd, str(files["tokens"]), env=v.env, cwd=v.cwd))
             out[label]["api"].append(api_tokens_per_s(model, data, v))
     result = {"bare_torch_bilstm_tokens_per_s": round(max(out["bare"])),
-              "bare_torch_bilstm_tokens_per_s_per_round": [round(x) for x in out["bare"]]}
+              "bare_torch_bilstm_tokens_per_s_median": round(statistics.median(out["bare"])),
+              "bare_torch_bilstm_tokens_per_s_per_round": [round(x) for x in out["bare"]],
+              "bare_torch_bilstm_threads": sorted(threads)}
     for label in versions:
         e2e, api = out[label]["end_to_end"], out[label]["api"]
         result[label] = {
             "end_to_end_tokens_tokens_per_s": round(max(e2e)),
+            "end_to_end_tokens_tokens_per_s_median": round(statistics.median(e2e)),
             "api_tokens_per_s": round(max(api)),
+            "api_tokens_per_s_median": round(statistics.median(api)),
             "ratio_end_to_end_to_bare": round(statistics.median(a / b for a, b in zip(e2e, out["bare"])), 3),
             "ratio_api_to_bare": round(statistics.median(a / b for a, b in zip(api, out["bare"])), 3),
+            # best over best: on a loaded machine each best is its least disturbed run
+            "ratio_best_end_to_end_to_best_bare": round(max(e2e) / max(out["bare"]), 3),
+            "ratio_best_api_to_best_bare": round(max(api) / max(out["bare"]), 3),
             "end_to_end_per_round": [round(x) for x in e2e],
             "api_per_round": [round(x) for x in api],
         }
@@ -224,6 +262,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--baseline-src", default=None, help="an older checkout to measure beside this one")
     parser.add_argument("--baseline-python", default=sys.executable, help="the python (venv) that runs the older checkout")
+    parser.add_argument("--throughput-only", action="store_true",
+                        help="only the interleaved rounds (bare, end to end, API): no other inputs, cold start or memory")
     args = parser.parse_args()
     args.model, args.data = str(Path(args.model).absolute()), str(Path(args.data).absolute())
 
@@ -254,9 +294,10 @@ def main() -> None:
         versions = {"rnntag": Version(sys.executable, None)}
         if args.baseline_src:
             versions["baseline"] = Version(args.baseline_python, str(Path(args.baseline_src).absolute()))
-        result.update(rounds(args.model, args.data, files, sentences, args.repeats, versions))
+        result.update(rounds(args.model, args.data, files, args.repeats, versions))
         for label, v in versions.items():
-            result[label].update(measure_rnntag(args.model, args.data, files, args.repeats, v))
+            if not args.throughput_only:
+                result[label].update(measure_rnntag(args.model, args.data, files, args.repeats, v))
     print(json.dumps(result))
 
 

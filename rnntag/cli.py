@@ -507,7 +507,7 @@ def eval_(
         "auto", "--scheme", metavar="auto|IOB1|IOB2|BIOES", help="Scheme of the gold tags (default: detected)."),
     strict_tags: bool = typer.Option(False, "--strict-tags", help=STRICT_TAGS_HELP),
     align: str = typer.Option("strict", "--align", metavar="strict|expand", help=ALIGN_HELP),
-    batch_size: int = typer.Option(64, "--batch-size", metavar="N", min=1, help="Sentences per batch."),
+    batch_size: int = typer.Option(256, "--batch-size", metavar="N", min=1, help="Sentences per batch."),
     max_tokens: Optional[int] = typer.Option(
         None, "--max-tokens", metavar="N", min=1, help="Tag longer sentences in pieces of at most N tokens (default: whole)."),
     runtime: str = typer.Option("auto", "--runtime", metavar="auto|numpy|torch", help="auto or numpy (torch-free) or torch."),
@@ -648,7 +648,7 @@ def predict(
         None, "--tag-column", metavar="N|upos|xpos", help="CoNLL-U input: the column the prediction goes in (default UPOS)."),
     token_column: Optional[int] = typer.Option(None, "--token-column", metavar="N", min=0, help=TOKEN_COLUMN_HELP),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write here instead of stdout."),
-    batch_size: int = typer.Option(64, "--batch-size", metavar="N", min=1, help="Sentences per batch."),
+    batch_size: int = typer.Option(256, "--batch-size", metavar="N", min=1, help="Sentences per batch."),
     max_tokens: int = typer.Option(
         300, "--max-tokens", metavar="N", min=1, help="Tag a longer sentence in consecutive pieces of at most this many tokens."),
     runtime: str = typer.Option(

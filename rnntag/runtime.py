@@ -255,12 +255,7 @@ class BiRNN:
                     cand *= i
                     ck += cand
                     tc = t_buf[:k]
-                    np.multiply(ck, -2.0, out=tc)
-                    np.exp(tc, out=tc)
-                    tc += 1.0
-                    np.reciprocal(tc, out=tc)
-                    tc *= 2.0
-                    tc -= 1.0  # tanh(c)
+                    np.tanh(ck, out=tc)  # one pass over contiguous c (the exp form would take six)
                     np.multiply(o, tc, out=h)
                 else:
                     rz = g[:, : 2 * hs]

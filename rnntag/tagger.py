@@ -40,7 +40,7 @@ from rnntag.vocab import Vocab
 
 T = TypeVar("T")
 MAX_TOKENS = 300  # default longest sentence tagged in one piece
-BATCH_SIZE = 64  # sentences per batch at most
+BATCH_SIZE = 256  # sentences per batch at most (fewer, fuller recurrent steps: README "Speed and memory")
 BATCH_TOKENS = 8192  # padded tokens per batch at most (bounds memory; long sentences go in smaller batches)
 CHUNK_TOKENS = 10_000  # tokens encoded together (one type table), then tagged
 
