@@ -15,6 +15,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -300,6 +302,32 @@ def test_body_declared_over_max_body_is_refused_before_it_is_sent(server):
     finally:
         sock.close()
     assert status == 413 and "1,000,000,000 bytes" in answer["error"]
+
+
+def test_urllib_posting_a_body_over_max_body_reads_the_413(server):
+    """urllib sends the whole body before it reads: the server drains it (bounded) before it
+    answers and closes, so the client gets the 413 rather than a connection reset."""
+    body = json.dumps({"text": "x" * 4_000_000}).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{server.port}/v1/tag", data=body, headers=J)
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(request, timeout=30)
+    assert err.value.code == 413 and "4,000,012 bytes" in json.loads(err.value.read())["error"]
+    healthy(server.port)
+
+
+def test_raw_client_sending_all_of_a_body_over_max_body_reads_the_413(server):
+    for body in (json.dumps({"text": "x" * 4_000_000}).encode(), b"{" + b" " * 25_000):  # over socket buffers; just over
+        sock = raw_request(server.port, body)  # sendall: the whole body, before reading anything
+        try:
+            status, answer = read_response(sock)
+            assert status == 413 and "--max-body" in answer["error"], answer
+            tail = json.dumps({"text": "Rome"}).encode()  # all of it read: the connection carries the next request
+            sock.sendall(b"POST /v1/tag HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: %d\r\n\r\n%s" % (len(tail), tail))
+            assert read_response(sock)[0] == 200
+        finally:
+            sock.close()
+    healthy(server.port)
 
 
 def test_chunked_body_over_max_body_is_refused(server):
