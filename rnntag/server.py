@@ -2,7 +2,9 @@
 
 Routes: ``POST /v1/tag`` (``{"text"}``, ``{"texts"}`` or ``{"tokens"}`` -> the records of
 ``rnntag predict --format jsonl``), ``GET /v1/model`` (``tagger.info.to_dict()``),
-``GET /healthz``, ``GET /`` (the page, ``rnntag/page.py``), ``/docs`` (OpenAPI).
+``GET /healthz``, ``GET /`` (the page, ``rnntag/page.py``), ``GET /docs`` (Swagger UI) and
+``GET /redoc`` (ReDoc) over ``GET /openapi.json``, their scripts served by the server itself
+(fastapi-offline bundles them), so the docs work with no network.
 
 Every error is JSON ``{"error": message}`` with a 4xx status for what the client can fix
 (400 bad JSON, 404, 405, 408 body too slow, 413 body or tokens over the limits, 415 not
@@ -26,6 +28,7 @@ from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -44,7 +47,7 @@ INLINE_BODY = 4096  # bytes of a body read and split on the event loop itself; l
 # that sends all of its body before it reads (urllib, requests) then gets the answer; closing with
 # unread bytes would reset the connection under it
 LINGER_BYTES = 16 << 20
-ROUTES = "POST /v1/tag, GET /v1/model, GET /healthz, GET / (the page), GET /docs"
+ROUTES = "POST /v1/tag, GET /v1/model, GET /healthz, GET / (the page), GET /docs, GET /redoc, GET /openapi.json"
 
 _RECORD = {
     "type": "object",
@@ -109,8 +112,9 @@ def create_app(tagger: Tagger, limits: Limits | None = None) -> FastAPI:
         finally:
             await batcher.stop()
 
-    app = FastAPI(title="rnntag", version=__version__, lifespan=lifespan,
-                  description="Sequence tagging (named entities, POS, any token tags) with an rnntag model.")
+    # FastAPI's own /docs and /redoc load their scripts from a CDN: blank pages offline
+    app = FastAPIOffline(title="rnntag", version=__version__, lifespan=lifespan, static_url="/docs-assets",
+                         description="Sequence tagging (named entities, POS, any token tags) with an rnntag model.")
     app.add_middleware(_ErrorsAsJson)
 
     @app.exception_handler(StarletteHTTPException)
