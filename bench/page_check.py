@@ -3,7 +3,9 @@
 highlighted entities in the DOM that Chromium dumps, against the records `POST /v1/tag`
 gives for the same text: the same entities (text, type, score in the title), each in its
 type's colour (`rnntag.html_view.colour`), and every character of the text kept. It also
-takes a screenshot (default `bench/out/page.png`). Prints JSON; exits 1 when the page is wrong.
+takes a screenshot (default `bench/out/page.png`). The API docs too: `/docs` (Swagger UI) and
+`/redoc` (ReDoc), loaded with every host but the server's unresolvable (as offline), must draw
+the routes of the OpenAPI document. Prints JSON; exits 1 when a page is wrong.
 
     python bench/page_check.py --model bench/out/conll-default
 
@@ -87,7 +89,10 @@ def start_server(model: str, log: Path) -> tuple[subprocess.Popen, int]:
 
 
 def chromium_run(chromium: str, profile: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    # no host but the server's resolves: a page that needs a CDN shows it here as on a machine offline
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update",
+             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
              "--hide-scrollbars", f"--user-data-dir={profile}", "--virtual-time-budget=15000"]
     return subprocess.run([chromium, *flags, *args], capture_output=True, text=True, timeout=timeout)
 
@@ -95,6 +100,13 @@ def chromium_run(chromium: str, profile: str, *args: str, timeout: float = 120) 
 def rgb(hex_colour: str) -> str:
     h = hex_colour.lstrip("#")
     return "rgb({}, {}, {})".format(*(int(h[i : i + 2], 16) for i in (0, 2, 4)))
+
+
+def docs_drawn(dom: str) -> dict:
+    """What of the API docs a dumped DOM shows: Swagger UI's operation rows, ReDoc's operation
+    headings, each with the route ``/v1/tag`` (the page itself only loads a script)."""
+    return {"swagger_ui": "opblock-summary-path" in dom and "/v1/tag" in dom,
+            "redoc": "Tag text, texts or pre-tokenised sentences" in dom and "/v1/tag" in dom}
 
 
 def check(model: str, text: str, screenshot: Path | None, chromium: str) -> dict:
@@ -116,6 +128,10 @@ def check(model: str, text: str, screenshot: Path | None, chromium: str) -> dict
                 chromium_run(chromium, str(Path(tmp) / "profile2"), f"--screenshot={screenshot}",
                              "--window-size=1100,760", url)
                 shot = str(screenshot) if screenshot.is_file() else None
+            docs = {"swagger_ui": docs_drawn(chromium_run(chromium, str(Path(tmp) / "profile3"), "--dump-dom",
+                                                          f"http://127.0.0.1:{port}/docs").stdout)["swagger_ui"],
+                    "redoc": docs_drawn(chromium_run(chromium, str(Path(tmp) / "profile4"), "--dump-dom",
+                                                     f"http://127.0.0.1:{port}/redoc").stdout)["redoc"]}
         finally:
             proc.send_signal(signal.SIGTERM)
             server_exit = proc.wait(30)
@@ -126,12 +142,12 @@ def check(model: str, text: str, screenshot: Path | None, chromium: str) -> dict
     found = [{k: m[k] for k in ("text", "type", "title")} for m in dom.marks]
     colours_ok = all(m["style"] and rgb(colour(m["type"])) in m["style"] for m in dom.marks)
     shown = "".join(dom.text)
-    ok = dom.state == "done" and found == expected and colours_ok and shown == text and server_exit == 0
+    ok = dom.state == "done" and found == expected and colours_ok and shown == text and server_exit == 0 and all(docs.values())
     return {
         "ok": ok, "chromium": chromium, "model": model, "state": dom.state, "entities_in_dom": found,
         "entities_expected": len(expected), "same_entities_as_api": found == expected, "colours_match": colours_ok,
         "text_kept": shown == text, "dom_seconds": round(dom_seconds, 2), "screenshot": shot,
-        "server_exit_code": server_exit, "chromium_stderr_tail": "" if ok else dumped.stderr[-2000:],
+        "docs_drawn": docs, "server_exit_code": server_exit, "chromium_stderr_tail": "" if ok else dumped.stderr[-2000:],
     }
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rnntag import schemes
 from rnntag.errors import DataError, UsageError
-from rnntag.scoring import Scores, score
+from rnntag.scoring import Scores, require_seqeval, score
 from rnntag.tagger import Tagger
 
 
@@ -39,6 +39,8 @@ def evaluate_sentences(
         what = "a token-level tag set" if tagger.vocab.is_entities else "entity tags"
         model = "entities" if tagger.vocab.is_entities else "a token-level tag set"
         raise DataError(f"the gold data holds {what} (scheme {scheme}), but the model tags {model}; check --tag-column")
+    if schemes.is_entity_scheme(scheme):  # refused before the tagging, not after it
+        require_seqeval()
     counted = None
     if progress is not None:
         total, done = sum(map(len, tokens)), 0

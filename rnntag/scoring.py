@@ -46,17 +46,25 @@ are the token accuracy and, per tag, precision (of the tokens predicted with the
 share that have it in gold), recall and F1, with their unweighted means over the tags found
 in gold or prediction as the macro averages. Its micro precision, recall and F1 all equal
 the token accuracy (each token has exactly one gold and one predicted tag).
+
+Entities are read with seqeval, which is the ``eval`` extra (it pulls scikit-learn and
+SciPy, most of a plain install's size): without it, entity scores raise UsageError naming
+``pip install 'rnntag[eval]'``; token-level scores need nothing more.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import ModuleType
 
 from rnntag import schemes
 from rnntag.errors import UsageError
 
 __all__ = ["TypeScore", "Scores", "score"]
+
+EVAL_HINT = "pip install 'rnntag[eval]'"
 
 # An entity: (sentence index, type, start, end) with ``end`` exclusive.
 _Entity = tuple[int, str, int, int]
@@ -157,8 +165,18 @@ def _prf(correct: int, predicted: int, gold: int) -> tuple[float, float, float]:
     return float(p), float(r), float(f)
 
 
+def require_seqeval(what: str = "scoring entities", module: str = "scheme") -> ModuleType:
+    """``seqeval.<module>``, or UsageError saying that ``what`` needs the eval extra."""
+    try:
+        return importlib.import_module(f"seqeval.{module}")
+    except ImportError as err:
+        missing = getattr(err, "name", None) in ("seqeval", f"seqeval.{module}")
+        raise UsageError(f"{what} needs seqeval, which {'is not installed' if missing else f'cannot be imported ({err})'}: "
+                         f"{EVAL_HINT}") from None
+
+
 def _lenient_entities(seqs: Sequence[Sequence[str]]) -> set[_Entity]:
-    from seqeval.metrics.sequence_labeling import get_entities
+    get_entities = require_seqeval(module="metrics.sequence_labeling").get_entities
 
     out: set[_Entity] = set()
     for i, seq in enumerate(seqs):
@@ -169,10 +187,9 @@ def _lenient_entities(seqs: Sequence[Sequence[str]]) -> set[_Entity]:
 
 
 def _strict_entities(seqs: Sequence[Sequence[str]], scheme: str) -> set[_Entity]:
-    from seqeval.scheme import IOB1, IOB2, IOBES, Entities
-
-    cls = {"IOB1": IOB1, "IOB2": IOB2, "BIOES": IOBES}[scheme]
-    ents = Entities([list(s) for s in seqs], scheme=cls, suffix=False)
+    seqeval_scheme = require_seqeval()
+    cls = {"IOB1": seqeval_scheme.IOB1, "IOB2": seqeval_scheme.IOB2, "BIOES": seqeval_scheme.IOBES}[scheme]
+    ents = seqeval_scheme.Entities([list(s) for s in seqs], scheme=cls, suffix=False)
     out: set[_Entity] = set()
     for sent in ents.entities:
         for e in sent:

@@ -2,7 +2,9 @@
 
 Routes: ``POST /v1/tag`` (``{"text"}``, ``{"texts"}`` or ``{"tokens"}`` -> the records of
 ``rnntag predict --format jsonl``), ``GET /v1/model`` (``tagger.info.to_dict()``),
-``GET /healthz``, ``GET /`` (the page, ``rnntag/page.py``), ``/docs`` (OpenAPI).
+``GET /healthz``, ``GET /`` (the page, ``rnntag/page.py``), ``GET /docs`` (Swagger UI) and
+``GET /redoc`` (ReDoc) over ``GET /openapi.json``, their scripts served by the server itself
+(fastapi-offline bundles them), so the docs work with no network.
 
 Every error is JSON ``{"error": message}`` with a 4xx status for what the client can fix
 (400 bad JSON, 404, 405, 408 body too slow, 413 body or tokens over the limits, 415 not
@@ -26,6 +28,7 @@ from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -40,7 +43,11 @@ from rnntag.tagger import Tagger
 
 T = TypeVar("T")
 INLINE_BODY = 4096  # bytes of a body read and split on the event loop itself; longer ones in a thread
-ROUTES = "POST /v1/tag, GET /v1/model, GET /healthz, GET / (the page), GET /docs"
+# bytes of a body over --max-body read and dropped before the 413 (within --read-timeout): a client
+# that sends all of its body before it reads (urllib, requests) then gets the answer; closing with
+# unread bytes would reset the connection under it
+LINGER_BYTES = 16 << 20
+ROUTES = "POST /v1/tag, GET /v1/model, GET /healthz, GET / (the page), GET /docs, GET /redoc, GET /openapi.json"
 
 _RECORD = {
     "type": "object",
@@ -105,8 +112,9 @@ def create_app(tagger: Tagger, limits: Limits | None = None) -> FastAPI:
         finally:
             await batcher.stop()
 
-    app = FastAPI(title="rnntag", version=__version__, lifespan=lifespan,
-                  description="Sequence tagging (named entities, POS, any token tags) with an rnntag model.")
+    # FastAPI's own /docs and /redoc load their scripts from a CDN: blank pages offline
+    app = FastAPIOffline(title="rnntag", version=__version__, lifespan=lifespan, static_url="/docs-assets",
+                         description="Sequence tagging (named entities, POS, any token tags) with an rnntag model.")
     app.add_middleware(_ErrorsAsJson)
 
     @app.exception_handler(StarletteHTTPException)
@@ -132,6 +140,8 @@ def create_app(tagger: Tagger, limits: Limits | None = None) -> FastAPI:
                 job = _job(raw, limits, tagger.max_tokens)
             else:  # splitting a long text into tokens takes a while: off the event loop
                 job = await asyncio.to_thread(_job, raw, limits, tagger.max_tokens)
+        except _TooLarge as err:  # a body left unread: this connection cannot carry another request
+            return _error(err.status, err.message, None if err.drained else {"Connection": "close"})
         except RequestError as err:
             return _error(err.status, err.message)
         except ClientDisconnect:  # nobody to answer
@@ -187,9 +197,18 @@ def _job(raw: bytes, limits: Limits, sentence_tokens: int | None) -> Job:
     return read_job(parse_body(raw), limits, sentence_tokens)
 
 
+class _TooLarge(RequestError):
+    """413, a body over ``max_body``; ``drained``: all of it was read (and dropped), so the
+    connection can carry the next request."""
+
+    def __init__(self, message: str, drained: bool):
+        super().__init__(413, message)
+        self.drained = drained
+
+
 async def _read_body(request: Request, limits: Limits) -> bytes:
-    """The body, or RequestError: 415 not JSON, 413 over ``max_body``, 408 not all received
-    within ``read_timeout`` seconds."""
+    """The body, or RequestError: 415 not JSON, 413 over ``max_body`` (_TooLarge), 408 not all
+    received within ``read_timeout`` seconds."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "application/json":
         given = f"Content-Type {media}" if media else "no Content-Type"
@@ -199,8 +218,11 @@ async def _read_body(request: Request, limits: Limits) -> bytes:
         if not declared.strip().isdigit():
             raise RequestError(400, f"bad Content-Length {declared!r}")
         if int(declared) > limits.max_body:
-            raise RequestError(413, f"the body has {int(declared):,} bytes, more than {limits.max_body:,} "
-                                    "(the server's --max-body)")
+            # A client that waits for "100 Continue" has sent nothing yet: it reads the 413 at once.
+            waits = request.headers.get("expect", "").strip().lower() == "100-continue"
+            drained = not waits and int(declared) <= LINGER_BYTES and await _drain(request, limits)
+            raise _TooLarge(f"the body has {int(declared):,} bytes, more than {limits.max_body:,} "
+                            "(the server's --max-body)", drained)
 
     async def read() -> bytes:
         parts: list[bytes] = []
@@ -208,7 +230,7 @@ async def _read_body(request: Request, limits: Limits) -> bytes:
         async for chunk in request.stream():
             size += len(chunk)
             if size > limits.max_body:
-                raise RequestError(413, f"the body has more than {limits.max_body:,} bytes (the server's --max-body)")
+                raise _TooLarge(f"the body has more than {limits.max_body:,} bytes (the server's --max-body)", False)
             parts.append(chunk)
         return b"".join(parts)
 
@@ -216,6 +238,29 @@ async def _read_body(request: Request, limits: Limits) -> bytes:
         return await asyncio.wait_for(read(), limits.read_timeout)
     except asyncio.TimeoutError:
         raise RequestError(408, f"the body did not arrive within {limits.read_timeout:g} s") from None
+    except _TooLarge as err:
+        raise _TooLarge(err.message, await _drain(request, limits)) from None
+
+
+async def _drain(request: Request, limits: Limits) -> bool:
+    """Reads and drops the rest of a refused body, as nginx's lingering close does, up to
+    LINGER_BYTES and within ``read_timeout`` seconds: True when all of it came."""
+
+    async def rest() -> bool:
+        size = 0
+        while size <= LINGER_BYTES:
+            message = await request.receive()
+            if message["type"] != "http.request":  # the client went away
+                return False
+            size += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                return True
+        return False
+
+    try:
+        return await asyncio.wait_for(rest(), limits.read_timeout)
+    except asyncio.TimeoutError:
+        return False
 
 
 def _encoded(body: Any) -> bytes:
@@ -223,8 +268,8 @@ def _encoded(body: Any) -> bytes:
     return json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
 def _internal(err: BaseException) -> JSONResponse:

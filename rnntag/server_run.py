@@ -46,11 +46,11 @@ LOG_CONFIG: dict[str, Any] = {
 
 
 def require_serve() -> None:
-    """FastAPI and uvicorn, or UsageError naming the extra that installs them."""
+    """FastAPI, fastapi-offline and uvicorn, or UsageError naming the extra that installs them."""
     missing = []
-    for name in ("fastapi", "uvicorn"):
+    for module, name in (("fastapi", "fastapi"), ("fastapi_offline", "fastapi-offline"), ("uvicorn", "uvicorn")):
         try:
-            __import__(name)
+            __import__(module)
         except ImportError:
             missing.append(name)
     if missing:
@@ -74,7 +74,7 @@ def serve(model: str | Path, host: str = "127.0.0.1", port: int = 8080, workers:
     bound = sock.getsockname()
     shown = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
     print(f"rnntag: serving {model} at http://{shown}:{bound[1]}/ ({workers} worker{'s' if workers != 1 else ''}; "
-          "POST /v1/tag, GET /v1/model, GET /healthz, the page at /, docs at /docs); Ctrl-C or SIGTERM stops",
+          "POST /v1/tag, GET /v1/model, GET /healthz, the page at /, docs at /docs and /redoc); Ctrl-C or SIGTERM stops",
           file=sys.stderr, flush=True)
     try:
         if workers == 1:

@@ -33,6 +33,7 @@ from rnntag.fileio import atomic_write, check_output
 from rnntag.layout import parameter_count, weight_layout
 from rnntag.model_dir import CHECKPOINT, METRICS, build_model, read_model_dir, save_model, weight_tensors
 from rnntag.readers import read_tagged
+from rnntag.scoring import require_seqeval
 from rnntag.vocab import UNK_ID, Vocab, singletons
 
 DEFAULT_ROUNDS = 30  # the most rounds when train.epochs is null
@@ -284,6 +285,8 @@ def read_data(train_path: str | Path, dev_path: str | Path | None, config: Confi
         )
         data = Data(train_sents, scheme, dev, scheme, sources, gold.check.spelling,
                     [docs[id(x)] for x in train_sents], [docs[id(x)] for x in dev])
+    if data.dev_scheme != schemes.TAGS:  # dev is scored at each epoch's end: refused now, not after one
+        require_seqeval("rnntag train on entity tags (it scores dev by entities)")
     return data, "\n".join(n for n in notes if n) or None
 
 

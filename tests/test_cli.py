@@ -282,3 +282,28 @@ def test_piped_predict_starts_without_rich_yaml_or_torch(trained):
     assert r.returncode == 0, r.stderr
     assert "Anna" in r.stdout
     assert "imported: []" in r.stderr, r.stderr
+
+
+@pytest.fixture
+def no_seqeval(monkeypatch):
+    """seqeval made unimportable, as in an install without the eval extra."""
+    for name in [m for m in sys.modules if m == "seqeval" or m.startswith("seqeval.")] + ["seqeval"]:
+        monkeypatch.setitem(sys.modules, name, None)
+
+
+def test_without_seqeval_entity_scores_name_the_eval_extra_and_prediction_works(cli_model, tiny, tmp_path, no_seqeval):
+    out, _ = cli_model
+    pred = tmp_path / "pred.conll"
+    pred.write_text("John B-PER B-PER\nflew O O\n\nRome B-LOC B-ORG\n", encoding="utf-8")
+    for args in (["eval", out, tiny["test"]], ["score", pred], ["train", tiny["train"], "-o", tmp_path / "m",
+                                                               "--config", tiny["config"]]):
+        r = run(*args)
+        assert r.exit_code == 2 and "pip install 'rnntag[eval]'" in r.stderr and "seqeval" in r.stderr, (args, r.output)
+        assert "Traceback" not in r.output and r.stdout == ""
+    assert not (tmp_path / "m").exists()  # refused before training
+    r = run("predict", out, input="John Smith flew to Rome.\n")
+    assert r.exit_code == 0 and r.stdout.strip()
+    tags = tmp_path / "pos.conll"  # a token-level tag set scores without seqeval
+    tags.write_text("John NNP NNP\nflew VBD NN\n", encoding="utf-8")
+    r = run("score", tags, "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["token_accuracy"] == 0.5, r.output

@@ -15,11 +15,14 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("fastapi")
+pytest.importorskip("fastapi_offline")
 pytest.importorskip("uvicorn")
 
 import rnntag  # noqa: E402
@@ -223,8 +226,14 @@ def test_model_health_docs_routes(server, model):
     assert healthy(server.port)["pid"] == server.proc.pid
     status, _, spec = call(server.port, "GET", "/openapi.json")
     assert status == 200 and {"/v1/tag", "/v1/model", "/healthz", "/"} <= set(spec["paths"])
-    status, _, docs = call(server.port, "GET", "/docs", as_json=False)
-    assert status == 200 and "swagger" in docs.lower()
+    for path, script in (("/docs", "/docs-assets/swagger-ui-bundle.js"), ("/redoc", "/docs-assets/redoc.standalone.js")):
+        status, _, docs = call(server.port, "GET", path, as_json=False)
+        assert status == 200 and f'"{script}"' in docs and "openapi.json" in docs
+        assert "http://" not in docs and "https://" not in docs  # nothing from a CDN: the docs work offline
+        status, head, js = call(server.port, "GET", script, as_json=False)
+        assert status == 200 and "javascript" in head["content-type"] and len(js) > 100_000
+    status, head, _ = call(server.port, "GET", "/docs-assets/swagger-ui.css", as_json=False)
+    assert status == 200 and head["content-type"].startswith("text/css")
 
 
 def test_page_is_self_contained(server):
@@ -304,6 +313,32 @@ def test_body_declared_over_max_body_is_refused_before_it_is_sent(server):
     finally:
         sock.close()
     assert status == 413 and "1,000,000,000 bytes" in answer["error"]
+
+
+def test_urllib_posting_a_body_over_max_body_reads_the_413(server):
+    """urllib sends the whole body before it reads: the server drains it (bounded) before it
+    answers and closes, so the client gets the 413 rather than a connection reset."""
+    body = json.dumps({"text": "x" * 4_000_000}).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{server.port}/v1/tag", data=body, headers=J)
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(request, timeout=30)
+    assert err.value.code == 413 and "4,000,012 bytes" in json.loads(err.value.read())["error"]
+    healthy(server.port)
+
+
+def test_raw_client_sending_all_of_a_body_over_max_body_reads_the_413(server):
+    for body in (json.dumps({"text": "x" * 4_000_000}).encode(), b"{" + b" " * 25_000):  # over socket buffers; just over
+        sock = raw_request(server.port, body)  # sendall: the whole body, before reading anything
+        try:
+            status, answer = read_response(sock)
+            assert status == 413 and "--max-body" in answer["error"], answer
+            tail = json.dumps({"text": "Rome"}).encode()  # all of it read: the connection carries the next request
+            sock.sendall(b"POST /v1/tag HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: %d\r\n\r\n%s" % (len(tail), tail))
+            assert read_response(sock)[0] == 200
+        finally:
+            sock.close()
+    healthy(server.port)
 
 
 def test_chunked_body_over_max_body_is_refused(server):
@@ -650,14 +685,16 @@ def test_batcher_refuses_work_once_stopped():
 @pytest.mark.slow
 @pytest.mark.skipif(not any(map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))),
                     reason="no chromium binary (apt-get install -y chromium)")
-def test_page_highlights_the_entities_in_headless_chromium(model):
-    """bench/page_check.py: the page, loaded in Chromium, draws the API's entities in their colours."""
+def test_page_highlights_the_entities_and_the_docs_draw_offline_in_headless_chromium(model):
+    """bench/page_check.py: the page, loaded in Chromium, draws the API's entities in their colours;
+    /docs and /redoc, with no host but the server's reachable, draw the routes."""
     root = Path(__file__).resolve().parents[1]
     r = subprocess.run([sys.executable, str(root / "bench" / "page_check.py"), "--model", str(model), "--text", TEXT,
                         "--screenshot", ""], capture_output=True, text=True, timeout=300)
     result = json.loads(r.stdout)
     assert r.returncode == 0 and result["ok"], result
     assert result["entities_in_dom"] and result["state"] == "done" and result["text_kept"]
+    assert result["docs_drawn"] == {"swagger_ui": True, "redoc": True}
 
 
 def test_same_tells_records_apart():
