@@ -217,9 +217,11 @@ def looks_like_sentence_lines(rows: Sequence[Sequence[str]]) -> bool:
 
     The evidence is the middle fields (all but the first and the last, where a sentence's
     first word and its final punctuation stand): at least two lines of at least 5 fields
-    each, every middle column holds a different word on almost every line (annotation
-    columns repeat their values: tags, ``_``), no column is a number on every line (IDs,
-    heads), and most middle fields are words with a lower-case letter (tags are not).
+    each; the middle columns hold a different word on almost every line, all but a quarter
+    of them (at least one may not: two sentences can share a word at one position, while
+    annotation columns repeat their values, tags and ``_``); no column is a number on every
+    line (IDs, heads); and most middle fields are words with a lower-case letter (tags are
+    not).
     """
     if len(rows) < 2 or min(map(len, rows)) < 5:
         return False
@@ -227,7 +229,8 @@ def looks_like_sentence_lines(rows: Sequence[Sequence[str]]) -> bool:
     if any(all(r[j].isdigit() for r in rows) for j in range(n)):
         return False
     middle = [[r[j] for r in rows] for j in range(1, n - 1)]
-    if any(len(set(column)) < 0.8 * len(rows) for column in middle):
+    repeating = sum(len(set(column)) < 0.8 * len(rows) for column in middle)
+    if repeating > max(1, len(middle) // 4):
         return False
     fields = [v for column in middle for v in column]
     return sum(v.isalpha() and not v.isupper() for v in fields) >= 0.5 * len(fields)
@@ -287,7 +290,7 @@ def _sentences(
             if n != len(rows[0]):
                 hint = ""
                 if (len(rows) == 1 and max(n, len(rows[0])) >= 5 and abs(n - len(rows[0])) >= 2) or (
-                        first_block and looks_like_sentence_lines(rows)):
+                        first_block and (looks_like_sentence_lines(rows) or looks_like_sentence_lines([*rows, fields]))):
                     hint = f"; {SENTENCE_LINES_HINT}"
                 raise DataError(f"expected {len(rows[0])} columns as on line {linenos[0]}, found {n}{hint}",
                                 name, lineno)

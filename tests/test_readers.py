@@ -278,6 +278,10 @@ SENTENCES_EQUAL = "EU rejects German call to boycott British lamb .\nPeter Black
 @pytest.mark.parametrize("text, match", [
     (SENTENCES_EQUAL, "found 9 words on each of lines 1-2; it looks like one sentence a line"),
     (SENTENCES_EQUAL + "Short line here .\n", "sents.txt:3: expected 9 columns as on line 1, found 4; it looks like one"),
+    # a word shared at one position, and lengths one apart
+    ("Angela Merkel visited Paris .\nBarack Obama visited Rome .\n", "found 5 words on each of lines 1-2"),
+    ("Angela Merkel visited Paris .\nBarack Obama visited Rome today .\n",
+     "sents.txt:2: expected 5 columns as on line 1, found 6; it looks like one sentence a line"),
 ])
 def test_sentence_lines_of_one_length_get_the_hint(tmp_path, text, match):
     path = write(tmp_path, "sents.txt", text)
@@ -290,6 +294,8 @@ def test_sentence_lines_of_one_length_get_the_hint(tmp_path, text, match):
 def test_token_lines_with_many_columns_are_not_sentence_lines(tmp_path):
     conllx = "1\tEU\teu\tNNP\tNNP\t_\t2\tnsubj\t_\tB-ORG\n2\trejects\treject\tVBZ\tVBZ\t_\t0\troot\t_\tO\n"
     five = "EU NNP B-NP B-ORG B-ORG\nrejects VBZ B-VP O O\n"
+    lemmas = "Paris paris noun sg B-LOC\nRome rome noun sg B-LOC\n"  # word-like features that repeat
+    assert read_tagged(write(tmp_path, "l.conll", lemmas)).sentences[0].tokens == ("Paris", "Rome")
     assert read_tagged(write(tmp_path, "x.conll", conllx), token_column=1).sentences[0].tokens == ("EU", "rejects")
     assert read_tagged(write(tmp_path, "f.conll", five)).sentences[0].tokens == ("EU", "rejects")
 
