@@ -338,7 +338,8 @@ def train(
     """Train a tagger on entities or any tags.
 
     The best model by dev score is kept: entity F1, or token accuracy for a token-level tag
-    set (POS tags, any labels).
+    set (POS tags, any labels). Needs torch (a CPU build is enough), and for entity tags the
+    eval extra: pip install 'rnntag[eval]'.
 
     Examples:
 
@@ -518,7 +519,8 @@ def eval_(
 
     Entity P/R/F1 per type (per tag for a token-level tag set), averages, token accuracy, and
     where the entity errors come from: per type, boundary errors, type errors, both, missed
-    entities and spurious ones (the key "errors" with --json).
+    entities and spurious ones (the key "errors" with --json). Entity scores need the eval
+    extra: pip install 'rnntag[eval]'.
 
     Examples:
 
@@ -574,6 +576,8 @@ def score(
         "auto", "--scheme", metavar="auto|IOB1|IOB2|BIOES", help="Scheme of the tags (default: detected from the gold column)."),
 ) -> None:
     """Score an existing predictions file, like conlleval (last two columns: gold, predicted).
+
+    Entity scores need the eval extra: pip install 'rnntag[eval]'.
 
     Examples:
 

@@ -193,6 +193,20 @@ def test_texts_give_one_list_of_records_per_text_each_its_own_document(server, t
             assert text[r["offset"] : r["offset"] + len(r["text"])] == r["text"]
 
 
+def test_a_response_written_one_record_a_line_reads_back_with_its_documents(server, tmp_path):
+    from rnntag.readers import read_tagged
+
+    texts = ["John Smith flew to Rome.", "  IBM said so.\n\nMicrosoft did not.", TEXT]
+    status, body = post(server.port, {"texts": texts})
+    flat = [r for recs in body["texts"] for r in recs]
+    path = tmp_path / "response.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in flat), encoding="utf-8")
+    read = read_tagged(path).sentences
+    assert [list(s.tokens) for s in read] == [[t["text"] for t in r["tokens"]] for r in flat]
+    assert [list(s.tags) for s in read] == [r["tags"] for r in flat]
+    assert [s.starts_document for s in read] == [r["sent"] == 0 for r in flat] == [True, True, False, True, False]
+
+
 def test_tokens_give_records_over_the_joined_tokens(server, tagger):
     sents = [["Angela", "Merkel", "visited", "Paris", "."], ["New York", "is", "big"]]
     status, body = post(server.port, {"tokens": sents})
@@ -327,6 +341,18 @@ def test_urllib_posting_a_body_over_max_body_reads_the_413(server):
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(request, timeout=30)
     assert err.value.code == 413 and "4,000,012 bytes" in json.loads(err.value.read())["error"]
+    healthy(server.port)
+
+
+def test_requests_posting_a_body_over_max_body_reads_the_413(server):
+    """requests, with a Content-Length and chunked (a generator body), reads the 413 too."""
+    requests = pytest.importorskip("requests")
+    url = f"http://127.0.0.1:{server.port}/v1/tag"
+    body = json.dumps({"text": "x" * 4_000_000}).encode()
+    r = requests.post(url, data=body, headers=J, timeout=30)
+    assert r.status_code == 413 and "4,000,012 bytes" in r.json()["error"]
+    r = requests.post(url, data=(body[i:i + 65536] for i in range(0, len(body), 65536)), headers=J, timeout=30)
+    assert r.status_code == 413 and "--max-body" in r.json()["error"], r.text
     healthy(server.port)
 
 
