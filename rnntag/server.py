@@ -1,8 +1,8 @@
 """The web app of ``rnntag serve``: ``create_app(tagger, limits)`` -> a FastAPI app.
 
 Routes: ``POST /v1/tag`` (``{"text"}``, ``{"texts"}`` or ``{"tokens"}`` -> the records of
-``rnntag predict --format jsonl``), ``GET /v1/model`` (``tagger.info.to_dict()``),
-``GET /healthz``, ``GET /`` (the page, ``rnntag/page.py``), ``GET /docs`` (Swagger UI) and
+``rnntag predict --format jsonl``, ``doc`` and ``sent`` included), ``GET /v1/model``
+(``tagger.info.to_dict()``), ``GET /healthz``, ``GET /`` (the page, ``rnntag/page.py``), ``GET /docs`` (Swagger UI) and
 ``GET /redoc`` (ReDoc) over ``GET /openapi.json``, their scripts served by the server itself
 (fastapi-offline bundles them), so the docs work with no network.
 
