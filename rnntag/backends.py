@@ -75,7 +75,8 @@ def require_torch(what: str) -> Any:
         missing = getattr(err, "name", None) == "torch" or "torch" in str(err)
         raise UsageError(
             f"{what} needs torch, which {'is not installed' if missing else f'cannot be imported ({err})'}: "
-            "install a CPU build of torch>=2.4 (prediction with the NumPy runtime works without it)"
+            "install a CPU build of torch>=2.4, e.g. pip install torch --index-url https://download.pytorch.org/whl/cpu "
+            "(prediction with the NumPy runtime works without it)"
         ) from None
     return torch
 

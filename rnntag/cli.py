@@ -434,6 +434,8 @@ def train(
     it read and will do; then a line per epoch, with the dev scores at a round's end. A
     checkpoint is written after every epoch and every train.checkpoint_minutes within one:
     Ctrl-C (or a crash) loses at most that, and --resume continues from it.
+    Needs torch (a CPU build is enough), and for entity tags the eval extra:
+    pip install 'rnntag[eval]'.
 
     Examples:
 
@@ -633,7 +635,8 @@ def eval_(
 
     Entity P/R/F1 per type (per tag for a token-level tag set), averages, token accuracy, and
     where the entity errors come from: per type, boundary errors, type errors, both, missed
-    entities and spurious ones (the key "errors" with --json).
+    entities and spurious ones (the key "errors" with --json). Entity scores need the eval
+    extra: pip install 'rnntag[eval]'.
 
     Examples:
 
@@ -689,6 +692,8 @@ def score(
         "auto", "--scheme", metavar="auto|IOB1|IOB2|BIOES", help="Scheme of the tags (default: detected from the gold column)."),
 ) -> None:
     """Score an existing predictions file, like conlleval (last two columns: gold, predicted).
+
+    Entity scores need the eval extra: pip install 'rnntag[eval]'.
 
     Examples:
 

@@ -4,7 +4,8 @@ Offsets in these objects index the text given to ``Tagger.tag`` (or, for pre-tok
 input, the sentence's own ``text``: its tokens joined by single spaces), so
 ``text[token.start:token.end] == token.text`` and ``text[entity.start:entity.end] ==
 entity.text``. ``Sentence.to_dict()`` is the record that ``rnntag predict --format jsonl``
-prints: there token and entity offsets index the record's own ``text`` (the sentence), and
+prints, less its ``doc`` and ``sent`` (where the sentence lies in the input): there token
+and entity offsets index the record's own ``text`` (the sentence), and
 ``offset`` says where that sentence starts in the input, so every line stands alone.
 ``Document`` (what ``tagger(text)`` returns) holds a text's sentences and its entities
 across them, every offset into that text.
@@ -46,7 +47,7 @@ class Sentence:
     pieces: int = 1  # > 1: longer than the tagger's max_tokens, tagged in that many pieces
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``rnntag predict --format jsonl`` record: offsets relative to ``text``."""
+        """The ``rnntag predict --format jsonl`` record but its ``doc`` and ``sent``: offsets relative to ``text``."""
         base = self.offset or 0
         record: dict[str, Any] = {
             "text": self.text,

@@ -1,8 +1,8 @@
 """The web app of ``rnntag serve``: ``create_app(tagger, limits)`` -> a FastAPI app.
 
 Routes: ``POST /v1/tag`` (``{"text"}``, ``{"texts"}`` or ``{"tokens"}`` -> the records of
-``rnntag predict --format jsonl``), ``GET /v1/model`` (``tagger.info.to_dict()``),
-``GET /healthz``, ``GET /`` (the page, ``rnntag/page.py``), ``GET /docs`` (Swagger UI) and
+``rnntag predict --format jsonl``, ``doc`` and ``sent`` included), ``GET /v1/model``
+(``tagger.info.to_dict()``), ``GET /healthz``, ``GET /`` (the page, ``rnntag/page.py``), ``GET /docs`` (Swagger UI) and
 ``GET /redoc`` (ReDoc) over ``GET /openapi.json``, their scripts served by the server itself
 (fastapi-offline bundles them), so the docs work with no network.
 
@@ -51,8 +51,10 @@ ROUTES = "POST /v1/tag, GET /v1/model, GET /healthz, GET / (the page), GET /docs
 
 _RECORD = {
     "type": "object",
-    "description": "Sentence.to_dict(), the record of rnntag predict --format jsonl: token and entity offsets index "
-                   "the record's own text; offset (text input only) is where that text starts in the request's text.",
+    "description": "A line of rnntag predict --format jsonl: token and entity offsets index the record's own text; "
+                   "offset (text input only) is where that text starts in the request's text (or its entry of texts); "
+                   "doc is the document in the request (0 for text and tokens, the index of the text for texts), "
+                   "sent the sentence's index in it.",
     "properties": {
         "text": {"type": "string"},
         "tokens": {"type": "array", "items": {"type": "object", "properties": {
@@ -62,6 +64,8 @@ _RECORD = {
             "text": {"type": "string"}, "type": {"type": "string"}, "start": {"type": "integer"},
             "end": {"type": "integer"}, "score": {"type": "number"}}}},
         "offset": {"type": "integer"},
+        "doc": {"type": "integer"},
+        "sent": {"type": "integer"},
     },
 }
 _TAG_OPENAPI: dict[str, Any] = {

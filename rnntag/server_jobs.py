@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rnntag.results import Token
+from rnntag.results import Sentence, Token
 from rnntag.serve_limits import Limits
 from rnntag.tagger import MAX_TOKENS, Tagger
 from rnntag.text import lone_surrogate, sentences
@@ -107,8 +107,9 @@ def read_job(data: dict[str, Any], limits: Limits, sentence_tokens: int | None =
 def tag_jobs(tagger: Tagger, jobs: Sequence[Job]) -> list[dict[str, Any]]:
     """The response bodies of ``jobs``, tagged together (one ``Tagger.predict`` call, each
     document its own): ``{"sentences": [records]}`` for text and tokens, ``{"texts":
-    [[records], ...]}`` for texts. Records are ``Sentence.to_dict()``, exactly what
-    ``rnntag predict --format jsonl`` prints."""
+    [[records], ...]}`` for texts. A record is a line of ``rnntag predict --format jsonl``:
+    ``Sentence.to_dict()`` with ``doc``, its document in the request (0 for text and tokens,
+    the text's index for texts), and ``sent``, its index in that document."""
     flat: list[Sequence[str]] = []
     docs: list[int] = []
     doc = 0
@@ -126,12 +127,18 @@ def tag_jobs(tagger: Tagger, jobs: Sequence[Job]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for job in jobs:
         if job.kind == "tokens":
-            out.append({"sentences": [tagger.tokens_sentence(t, next(preds)).to_dict() for t in job.token_lists]})
+            out.append({"sentences": _numbered([tagger.tokens_sentence(t, next(preds)) for t in job.token_lists], 0)})
             continue
-        per_text = [[tagger.text_sentence(text, toks, next(preds)).to_dict() for text, toks in document]
-                    for document in job.documents]
+        per_text = [_numbered([tagger.text_sentence(text, toks, next(preds)) for text, toks in document], i)
+                    for i, document in enumerate(job.documents)]
         out.append({"sentences": per_text[0]} if job.kind == "text" else {"texts": per_text})
     return out
+
+
+def _numbered(sentences: Sequence[Sentence], doc: int) -> list[dict[str, Any]]:
+    """The records of one document's ``sentences``, each with its ``doc`` and ``sent``, as
+    ``predict --format jsonl`` writes them."""
+    return [{**s.to_dict(), "doc": doc, "sent": k} for k, s in enumerate(sentences)]
 
 
 def _text(value: Any, name: str) -> str:

@@ -54,7 +54,8 @@ def require_serve() -> None:
         except ImportError:
             missing.append(name)
     if missing:
-        raise UsageError(f"rnntag serve needs {' and '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} "
+        names = missing[0] if len(missing) == 1 else f"{', '.join(missing[:-1])} and {missing[-1]}"
+        raise UsageError(f"rnntag serve needs {names}, which {'is' if len(missing) == 1 else 'are'} "
                          f"not installed: {INSTALL_HINT}")
 
 

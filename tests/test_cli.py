@@ -343,3 +343,16 @@ def test_without_seqeval_entity_scores_name_the_eval_extra_and_prediction_works(
     tags.write_text("John NNP NNP\nflew VBD NN\n", encoding="utf-8")
     r = run("score", tags, "--json")
     assert r.exit_code == 0 and json.loads(r.stdout)["token_accuracy"] == 0.5, r.output
+
+
+def test_without_the_serve_extra_serve_names_what_is_missing_and_the_extra(monkeypatch, tmp_path):
+    for name in ("fastapi", "fastapi_offline", "uvicorn"):
+        monkeypatch.setitem(sys.modules, name, None)
+    r = run("serve", tmp_path / "model")  # refused before the model is read
+    assert r.exit_code == 2 and r.stdout == "" and "Traceback" not in r.output
+    assert ("rnntag serve needs fastapi, fastapi-offline and uvicorn, which are not installed: "
+            "pip install 'rnntag[serve]'") in r.stderr, r.output
+    monkeypatch.setitem(sys.modules, "fastapi", object())  # an older serve extra: fastapi-offline alone missing
+    monkeypatch.setitem(sys.modules, "uvicorn", object())
+    r = run("serve", tmp_path / "model")
+    assert r.exit_code == 2 and "needs fastapi-offline, which is not installed: pip install 'rnntag[serve]'" in r.stderr

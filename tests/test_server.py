@@ -121,8 +121,9 @@ def healthy(port: int) -> dict:
     return body
 
 
-def records(sentences) -> list[dict]:
-    return [s.to_dict() for s in sentences]
+def records(sentences, doc: int = 0) -> list[dict]:
+    """One document's records as ``predict --format jsonl`` writes them: ``doc``, then ``sent`` from 0."""
+    return [{**s.to_dict(), "doc": doc, "sent": k} for k, s in enumerate(sentences)]
 
 
 def same(a: object, b: object, tol: float = 1e-5) -> bool:
@@ -176,17 +177,34 @@ def test_predict_jsonl_prints_the_same_records(server, model, tmp_path):
     src.write_text(TEXT, encoding="utf-8")
     out = subprocess.run([sys.executable, "-m", "rnntag", "predict", str(model), str(src), "--format", "jsonl"],
                          capture_output=True, text=True, check=True).stdout
-    assert same(post(server.port, {"text": TEXT})[1]["sentences"], [json.loads(x) for x in out.splitlines()])
+    lines = [json.loads(x) for x in out.splitlines()]
+    assert [(r["doc"], r["sent"]) for r in lines] == [(0, 0), (0, 1)]
+    assert same(post(server.port, {"text": TEXT})[1]["sentences"], lines)
 
 
 def test_texts_give_one_list_of_records_per_text_each_its_own_document(server, tagger):
     texts = ["Zoë Müller 😀 met John Smith in Zürich.", "  IBM said so.\n\nMicrosoft did not.", TEXT]
     status, body = post(server.port, {"texts": texts})
     assert status == 200
-    assert same(body, {"texts": [records(s) for s in tagger.pipe(texts)]})
+    assert same(body, {"texts": [records(s, i) for i, s in enumerate(tagger.pipe(texts))]})
+    assert [[(r["doc"], r["sent"]) for r in recs] for recs in body["texts"]][1] == [(1, 0), (1, 1)]
     for text, recs in zip(texts, body["texts"]):
         for r in recs:  # offsets count characters (code points) of that text
             assert text[r["offset"] : r["offset"] + len(r["text"])] == r["text"]
+
+
+def test_a_response_written_one_record_a_line_reads_back_with_its_documents(server, tmp_path):
+    from rnntag.readers import read_tagged
+
+    texts = ["John Smith flew to Rome.", "  IBM said so.\n\nMicrosoft did not.", TEXT]
+    status, body = post(server.port, {"texts": texts})
+    flat = [r for recs in body["texts"] for r in recs]
+    path = tmp_path / "response.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in flat), encoding="utf-8")
+    read = read_tagged(path).sentences
+    assert [list(s.tokens) for s in read] == [[t["text"] for t in r["tokens"]] for r in flat]
+    assert [list(s.tags) for s in read] == [r["tags"] for r in flat]
+    assert [s.starts_document for s in read] == [r["sent"] == 0 for r in flat] == [True, True, False, True, False]
 
 
 def test_tokens_give_records_over_the_joined_tokens(server, tagger):
@@ -215,7 +233,7 @@ def test_concurrent_requests_each_get_their_own_records(server, tagger):
         if i % 2:
             assert same(results[i], (200, {"sentences": records(tagger.tag(text))}))
         else:
-            assert same(results[i], (200, {"texts": [records(tagger.tag(text)), records(tagger.tag(texts[i - 1]))]}))
+            assert same(results[i], (200, {"texts": [records(tagger.tag(text)), records(tagger.tag(texts[i - 1]), 1)]}))
     health = healthy(server.port)
     assert health["requests_tagged"] >= len(texts) and health["failed"] == 0 and health["queued"] == 0
 
@@ -323,6 +341,18 @@ def test_urllib_posting_a_body_over_max_body_reads_the_413(server):
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(request, timeout=30)
     assert err.value.code == 413 and "4,000,012 bytes" in json.loads(err.value.read())["error"]
+    healthy(server.port)
+
+
+def test_requests_posting_a_body_over_max_body_reads_the_413(server):
+    """requests, with a Content-Length and chunked (a generator body), reads the 413 too."""
+    requests = pytest.importorskip("requests")
+    url = f"http://127.0.0.1:{server.port}/v1/tag"
+    body = json.dumps({"text": "x" * 4_000_000}).encode()
+    r = requests.post(url, data=body, headers=J, timeout=30)
+    assert r.status_code == 413 and "4,000,012 bytes" in r.json()["error"]
+    r = requests.post(url, data=(body[i:i + 65536] for i in range(0, len(body), 65536)), headers=J, timeout=30)
+    assert r.status_code == 413 and "--max-body" in r.json()["error"], r.text
     healthy(server.port)
 
 
@@ -587,7 +617,7 @@ def test_jobs_tagged_together_equal_each_tagged_alone(tagger):
     assert same(together, [tag_jobs(tagger, [j])[0] for j in jobs])
     assert same(together[0], {"sentences": records(tagger.tag(TEXT))})
     assert same(together[1], {"sentences": records(tagger.tag_tokens([["John", "Smith"], ["Paris", "."]]))})
-    assert same(together[2], {"texts": [records(s) for s in tagger.pipe(["IBM said so.", TEXT])]})
+    assert same(together[2], {"texts": [records(s, i) for i, s in enumerate(tagger.pipe(["IBM said so.", TEXT]))]})
     assert jobs[1].tokens == 4 and isinstance(jobs[0], Job)
 
 
