@@ -407,10 +407,14 @@ def train(
         run = _prepare(train_path, model_dir, config, dev_path, reporter, target, amp, dist, init, add_tags)
     except KeyboardInterrupt:
         raise TrainingInterrupted(f"interrupted before training began: nothing was written to {model_dir}") from None
-    if dist.is_main:
-        run.created = _create_output(model_dir)
-    _main_message(run, plan(run))
-    return fit(run)
+    try:  # from here an interruption's message says what is kept, whenever it comes
+        if dist.is_main:
+            run.created = _create_output(model_dir)
+        _main_message(run, plan(run))
+        run.doing = "during epoch 1"  # the plan is the last line before training
+        return fit(run)
+    except KeyboardInterrupt:  # before fit's own handler took over
+        raise TrainingInterrupted(_interrupted(run)) from None
 
 
 def _prepare(train_path: str | Path, model_dir: Path, config: Config, dev_path: str | Path | None, reporter: Reporter,
@@ -549,7 +553,10 @@ def resume(model_dir: str | Path, reporter: Reporter | None = None, device: str 
         run = _prepare_resume(model_dir, reporter, device, amp, epochs)
     except KeyboardInterrupt:
         raise TrainingInterrupted(f"interrupted before training resumed: {model_dir} is as it was") from None
-    return fit(run)
+    try:
+        return fit(run)
+    except KeyboardInterrupt:  # before fit's own handler took over
+        raise TrainingInterrupted(_interrupted(run)) from None
 
 
 def _prepare_resume(model_dir: Path, reporter: Reporter, device: str, amp: bool, epochs: int | None) -> Run:

@@ -68,11 +68,15 @@ def test_to_dict_is_the_jsonl_record(tagger, trained, tmp_path):
     r = CliRunner().invoke(app, ["predict", str(trained[0]), str(path), "--format", "jsonl"])
     assert r.exit_code == 0, r.output
     printed = [json.loads(line) for line in r.stdout.splitlines()]
-    assert printed == [s.to_dict() for s in tagger.tag(TEXT)]
+    sentences = tagger.tag(TEXT)
+    assert [(p.pop("doc"), p.pop("sent")) for p in printed] == [(0, i) for i in range(len(sentences))]
+    assert printed == [s.to_dict() for s in sentences]  # the record, less its place in the file
     r = CliRunner().invoke(app, ["predict", str(trained[0]), "--input", "tokens", "--format", "jsonl"],
                            input="John Smith visited Paris\nHi .\n")
     tokens = [line.split() for line in ["John Smith visited Paris", "Hi ."]]
-    assert [json.loads(line) for line in r.stdout.splitlines()] == [s.to_dict() for s in tagger.tag_tokens(tokens)]
+    printed = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [(p.pop("doc"), p.pop("sent")) for p in printed] == [(0, 0), (0, 1)]
+    assert printed == [s.to_dict() for s in tagger.tag_tokens(tokens)]
     for record in printed:  # relative offsets: each record stands alone
         for e in record["entities"]:
             assert record["text"][e["start"] : e["end"]] == e["text"]
