@@ -75,26 +75,30 @@ def read_model_dir(directory: str | Path) -> ModelFiles:
         listed = {WEIGHTS: meta["weights_sha256"]} if isinstance(meta.get("weights_sha256"), str) else {}
     if not isinstance(listed, dict) or WEIGHTS not in listed:
         raise ModelError(f"{meta_path}: corrupt (no checksum for {WEIGHTS})")
-    contents = formats.read_verified(directory, listed, meta_path)
-    for name in (CONFIG, VOCAB):  # unlisted in older directories: read without a checksum
-        if name not in contents:
-            contents[name] = _read_plain(directory / name)
-    if isinstance(meta.get("config"), dict) and CONFIG in listed and meta.get("config_sha256") == listed[CONFIG]:
-        raw = meta["config"]
-    else:
-        import yaml
 
+    def parse(contents: dict[str, bytes]) -> tuple[Config, Vocab]:
+        for name in (CONFIG, VOCAB):  # unlisted in older directories: read without a checksum
+            if name not in contents:
+                contents[name] = _read_plain(directory / name)
+        if isinstance(meta.get("config"), dict) and CONFIG in listed and meta.get("config_sha256") == listed[CONFIG]:
+            raw = meta["config"]
+        else:
+            import yaml
+
+            try:
+                raw = safe_yaml(contents[CONFIG].decode("utf-8"))
+            except (UnicodeDecodeError, yaml.YAMLError) as err:
+                raise ModelError(f"{directory / CONFIG}: corrupt ({type(err).__name__})") from None
+        config = parse_config(raw, directory / CONFIG)
         try:
-            raw = safe_yaml(contents[CONFIG].decode("utf-8"))
-        except (UnicodeDecodeError, yaml.YAMLError) as err:
-            raise ModelError(f"{directory / CONFIG}: corrupt ({type(err).__name__})") from None
-    config = parse_config(raw, directory / CONFIG)
-    try:
-        vocab_raw = json.loads(contents[VOCAB].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as err:
-        raise ModelError(f"{directory / VOCAB}: corrupt or truncated JSON ({err})") from None
-    vocab = Vocab.from_dict(vocab_raw, str(directory / VOCAB))
-    _check_layout(contents[WEIGHTS], directory / WEIGHTS, config, vocab)
+            vocab_raw = json.loads(contents[VOCAB].decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as err:
+            raise ModelError(f"{directory / VOCAB}: corrupt or truncated JSON ({err})") from None
+        vocab = Vocab.from_dict(vocab_raw, str(directory / VOCAB))
+        _check_layout(contents[WEIGHTS], directory / WEIGHTS, config, vocab)
+        return config, vocab
+
+    contents, (config, vocab) = formats.read_verified_while(directory, listed, meta_path, parse)
     return ModelFiles(directory, meta, config, vocab, contents[WEIGHTS])
 
 
