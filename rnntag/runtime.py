@@ -131,11 +131,12 @@ class Outputs:
         out[:, :, h:] = self.backward[self.backwards, self.inverse[:, None]]
         return out
 
-    def linear(self, weight_t: np.ndarray, bias: np.ndarray) -> np.ndarray:
-        """``linear(self.whole(), weight_t, bias)``: (batch, time, out)."""
+    def linear(self, weight_t: np.ndarray, bias: np.ndarray, both: Parallel | None = None) -> np.ndarray:
+        """``linear(self.whole(), weight_t, bias)``: (batch, time, out); the two products side
+        by side through ``both``."""
         h = self.forward.shape[2]
-        f = linear(self.forward, weight_t[:h])
-        b = linear(self.backward, weight_t[h:])
+        f, b = (both or Parallel(enabled=False))(lambda: linear(self.forward, weight_t[:h]),
+                                                 lambda: linear(self.backward, weight_t[h:]))
         out = f.transpose(1, 0, 2)[self.inverse]
         out += b[self.backwards, self.inverse[:, None]]
         out += bias
@@ -525,7 +526,7 @@ class NumpyNetwork:
             return own + pool_groups(poolable, padded.groups)
         outputs = self._encoded(padded, both)
         if not c.layer_norm:
-            return outputs.linear(self.out_t, w["out.bias"])
+            return outputs.linear(self.out_t, w["out.bias"], both)
         return linear(self._normed(outputs.whole()), self.out_t, w["out.bias"])
 
     def _encoded(self, padded: Padded, both: Parallel) -> Outputs:
@@ -556,7 +557,7 @@ class NumpyNetwork:
         if self.config.layer_norm:
             y = linear(self._normed(outputs.whole()), *self._halves)
         else:
-            y = outputs.linear(*self._halves)
+            y = outputs.linear(*self._halves, both)
         tags = y.shape[2] // 2
         return y[:, :, :tags], y[:, :, tags:]
 
