@@ -243,11 +243,15 @@ class BiRNN:
             prev = out[t - 1, :k] if t else zero[:k]
             h = out[t, :k]
             g = g_buf[:k]
-            np.matmul(prev, w.w_hh_t, out=g)
             x = x_buf[:k]
-            np.take(projections, index[t, :k], axis=0, out=x, mode="clip")
+            if lstm and not t:  # a zero state: the gates are the input projections alone
+                np.take(projections, index[0, :k], axis=0, out=g, mode="clip")
+            else:
+                np.matmul(prev, w.w_hh_t, out=g)
+                np.take(projections, index[t, :k], axis=0, out=x, mode="clip")
             if lstm:
-                g += x
+                if t:
+                    g += x
                 np.tanh(g, out=g)  # tanh(x / 2) of i, f, o; tanh of the candidate
                 s = g[:, : 3 * hs]
                 s *= 0.5
