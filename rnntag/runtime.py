@@ -236,32 +236,33 @@ class BiRNN:
         x_buf = np.empty((batch, gates), dtype=np.float32)
         t_buf = np.empty((batch, hs), dtype=np.float32)
         lstm = self.cell == "lstm"
+        w_hh_t = w.w_hh_t
+        views_k = -1
         for t in range(time):
             k = running[t]
             if k == 0:
                 break
+            if k != views_k:  # the step's views of the buffers, made again only when fewer rows run
+                views_k = k
+                g, x, ck, tc = g_buf[:k], x_buf[:k], c[:k], t_buf[:k]
+                s = g[:, : 3 * hs]
+                i, f, o, cand = g[:, :hs], g[:, hs : 2 * hs], g[:, 2 * hs : 3 * hs], g[:, 3 * hs :]
             prev = out[t - 1, :k] if t else zero[:k]
             h = out[t, :k]
-            g = g_buf[:k]
-            x = x_buf[:k]
             if lstm and not t:  # a zero state: the gates are the input projections alone
                 np.take(projections, index[0, :k], axis=0, out=g, mode="clip")
             else:
-                np.matmul(prev, w.w_hh_t, out=g)
+                np.matmul(prev, w_hh_t, out=g)
                 np.take(projections, index[t, :k], axis=0, out=x, mode="clip")
             if lstm:
                 if t:
                     g += x
                 np.tanh(g, out=g)  # tanh(x / 2) of i, f, o; tanh of the candidate
-                s = g[:, : 3 * hs]
                 s *= 0.5
                 s += 0.5  # sigmoid of i, f, o
-                i, f, o, cand = g[:, :hs], g[:, hs : 2 * hs], g[:, 2 * hs : 3 * hs], g[:, 3 * hs :]
-                ck = c[:k]
                 ck *= f
                 cand *= i
                 ck += cand
-                tc = t_buf[:k]
                 np.tanh(ck, out=tc)
                 np.multiply(o, tc, out=h)
             else:
