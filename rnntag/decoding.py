@@ -60,27 +60,30 @@ def viterbi(scores: np.ndarray, lengths: np.ndarray, trans: np.ndarray, start: n
     """Best paths (batch, time) under ``trans`` (from, to), ``start`` and ``end``.
 
     Rows are taken longest first, so the rows still running at step t are a prefix and only
-    they are computed; a finished row's back-pointers are the identity, so that the trace
-    from the last step passes through its own end unchanged."""
+    they are computed. The forward pass keeps each step's scores, not back-pointers: the
+    trace recovers each row's best previous tag at each step from them (the same sums, so
+    the same argmax, ties to the lowest tag), one (rows, tags) vector a step instead of a
+    (rows, tags, tags) argmax. A row is traced from its own last step."""
     batch, time, num_tags = scores.shape
     order = np.argsort(-lengths, kind="stable")
     scores = scores[order]
-    running = (lengths[order][None, :] > np.arange(time)[:, None]).sum(1)
-    score = start + scores[:, 0]  # shape: (batch, tags)
-    history = np.empty((max(time - 1, 0), batch, num_tags), dtype=np.intp)
-    history[:] = np.arange(num_tags)
+    lengths_s = lengths[order]
+    running = (lengths_s[None, :] > np.arange(time)[:, None]).sum(1)
+    kept = np.empty((time, batch, num_tags), dtype=np.result_type(scores, trans, start))
+    kept[0] = start + scores[:, 0]  # shape: (batch, tags): the best score of a path ending in each tag
     for t in range(1, time):
         k = running[t]
-        cand = score[:k, :, None] + trans  # shape: (k, from, to)
-        history[t - 1, :k] = cand.argmax(axis=1)
-        score[:k] = cand.max(axis=1) + scores[:k, t]
-    tag = (score + end).argmax(axis=1)
-    path = np.empty((batch, time), dtype=np.intp)
-    path[:, time - 1] = tag
+        cand = kept[t - 1, :k, :, None] + trans  # shape: (k, from, to)
+        np.add(cand.max(axis=1), scores[:k, t], out=kept[t, :k])
+    last = lengths_s - 1
     rows = np.arange(batch)
+    tag = (kept[last, rows] + end).argmax(axis=1)
+    path = np.zeros((batch, time), dtype=np.intp)
+    path[rows, last] = tag
+    trans_t = np.ascontiguousarray(trans.T)  # (to, from): the scores into each tag
     for t in range(time - 2, -1, -1):
-        tag = history[t][rows, tag]
-        path[:, t] = tag
+        k = running[t + 1]  # rows with a step after t: their tag at t is the best into their tag at t + 1
+        path[:k, t] = (kept[t, :k] + trans_t[path[:k, t + 1]]).argmax(axis=1)
     out = np.empty_like(path)
     out[order] = path
     return out

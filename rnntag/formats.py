@@ -7,7 +7,8 @@ Three kinds of artifact carry a header ``{"format": NAME, "format_version": N, .
 - a training checkpoint (the JSON in ``checkpoint.safetensors``' metadata, ``rnntag.checkpoint``).
 
 ``read_header`` checks a header against what this rnntag reads; ``read_verified`` reads the
-files a header lists with their sha256 and checks each. Every problem is a ``ModelError``
+files a header lists with their sha256 and checks each (``read_verified_while``: while the
+caller parses them). Every problem is a ``ModelError``
 naming the file: missing, foreign, corrupt, truncated or written by a newer rnntag.
 No torch here.
 """
@@ -16,12 +17,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rnntag import __version__
 from rnntag.errors import ModelError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -86,22 +91,42 @@ def read_verified(directory: Path, checksums: Any, listed_in: str | Path) -> dic
     """The contents of each file named in ``checksums`` ({name: sha256}), checked.
 
     File names are plain names inside ``directory`` (nothing else is ever opened)."""
+    return read_verified_while(directory, checksums, listed_in, lambda contents: None)[0]
+
+
+def read_verified_while(directory: Path, checksums: Any, listed_in: str | Path,
+                        parse: Callable[[dict[str, bytes]], T]) -> tuple[dict[str, bytes], T]:
+    """``read_verified``, and ``parse(contents)`` run meanwhile: the checksums are computed in
+    a second thread (hashlib lets go of the GIL over large data), so a model's load does not
+    wait for them. A checksum that does not match is the error, whatever ``parse`` made of
+    the bytes (a corrupt file is reported as corrupt, never as what parsing it tripped on)."""
     if not isinstance(checksums, dict):
         raise ModelError(f"{listed_in}: corrupt (no file list)")
     contents: dict[str, bytes] = {}
-    for name, digest in checksums.items():
+    for name in checksums:
         if not isinstance(name, str) or "/" in name or "\\" in name or name.startswith(".") or not name:
             raise ModelError(f"{listed_in}: refusing file name {name!r}")
         path = directory / name
         try:
-            data = path.read_bytes()
+            contents[name] = path.read_bytes()
         except FileNotFoundError:
             raise ModelError(f"{path}: missing") from None
         except IsADirectoryError:
             raise ModelError(f"{path}: is a directory, expected a file") from None
         except OSError as err:
             raise ModelError(f"{path}: unreadable ({err.strerror})") from None
-        if sha256(data) != digest:
-            raise ModelError(f"{path}: truncated or corrupt (checksum does not match {Path(listed_in).name})")
-        contents[name] = data
-    return contents
+    bad: list[str] = []
+
+    def check() -> None:
+        bad.extend(name for name, digest in checksums.items() if sha256(contents[name]) != digest)
+
+    worker = threading.Thread(target=check, name="rnntag-checksums", daemon=True)
+    worker.start()
+    try:
+        parsed = parse(contents)
+    finally:
+        worker.join()
+        if bad:
+            raise ModelError(f"{directory / bad[0]}: truncated or corrupt (checksum does not match "
+                             f"{Path(listed_in).name})") from None
+    return contents, parsed

@@ -139,12 +139,14 @@ class Tagger:
             tokens = list(tokens) if not isinstance(tokens, Sequence) else tokens
             if not tokens:
                 raise UsageError(f"tag_tokens(): sentence {i} is empty; each sentence needs a token at least")
-            for j, token in enumerate(tokens):
+            sentences[i] = tokens
+            if _plain_tokens(tokens):  # the common case, checked a sentence at a time
+                continue
+            for j, token in enumerate(tokens):  # which token is wrong, and how
                 if not isinstance(token, str) or not token or token.isspace():
                     raise UsageError(f"tag_tokens(): token {j} of sentence {i} must be a non-empty string that is "
                                      f"not all whitespace, not {token!r}"[:200])
                 check_characters(token, f"token {j} of sentence {i}")
-            sentences[i] = tokens
         return [self.tokens_sentence(tokens, pred) for tokens, pred in zip(sentences, self.predict(sentences))]
 
     def pipe(self, texts: Iterable[str], batch_size: int = 256) -> Iterator[list[Sentence]]:
@@ -372,6 +374,18 @@ class Tagger:
         toks = tuple(map(tuple.__new__, repeat(Token), zip(tokens, starts, map(add, starts, lengths))))
         text = " ".join(tokens)
         return Sentence(text, None, toks, tuple(pred.tags), _entities(text, 0, toks, pred), pred.pieces)
+
+
+def _plain_tokens(tokens: Sequence[object]) -> bool:
+    """Whether every token is a non-empty str that is not all whitespace and holds no lone
+    surrogate (what ``tag_tokens`` checks token by token to say what is wrong)."""
+    from rnntag.text import lone_surrogate
+
+    try:
+        joined = "".join(tokens)  # type: ignore[arg-type]  # TypeError for a token that is not a str
+    except TypeError:
+        return False
+    return all(tokens) and not any(map(str.isspace, tokens)) and lone_surrogate(joined) is None  # type: ignore[arg-type]
 
 
 def _check_text(text: object, what: str, name: str = "text") -> None:

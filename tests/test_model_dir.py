@@ -139,6 +139,43 @@ def test_pickle_payload_in_weights_never_runs(trained, tmp_path):
     assert not marker.exists()
 
 
+def _rewrite_header(path, edit):
+    """Rewrite a safetensors file's JSON header with ``edit(header)`` (the data left as it is)."""
+    blob = path.read_bytes()
+    size = int.from_bytes(blob[:8], "little")
+    header = json.loads(blob[8 : 8 + size])
+    edit(header)
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    path.write_bytes(len(text).to_bytes(8, "little") + text + blob[8 + size :])
+
+
+def test_weights_are_views_of_the_file_that_match_safetensors(trained):
+    from safetensors.numpy import load
+
+    from rnntag.model_dir import weight_arrays
+
+    files = read_model_dir(trained[0])
+    views, reference = weight_arrays(files), load(files.weights)
+    assert views.keys() == reference.keys()
+    for k, v in views.items():
+        assert v.dtype == reference[k].dtype and (v == reference[k]).all() and not v.flags.writeable
+
+
+@pytest.mark.parametrize("edit", [
+    lambda h: h["out.bias"].update(data_offsets=[h["out.bias"]["data_offsets"][0], 10**9]),  # past the end
+    lambda h: h["out.bias"].update(data_offsets=h["out.weight"]["data_offsets"]),  # another tensor's bytes
+    lambda h: h["out.bias"].update(dtype="F64"),  # the extent no longer fits the shape
+])
+def test_weights_whose_header_lies_are_refused(trained, tmp_path, edit):
+    d = _copy(trained[0], tmp_path / "m")
+    _rewrite_header(d / "weights.safetensors", edit)
+    _relist(d)  # checksums fixed: the header itself must be checked
+    for runtime in ("numpy", "torch"):
+        with pytest.raises(ModelError, match="not a valid safetensors file"):
+            rnntag.load(d, runtime=runtime)
+
+
 def test_loading_reads_the_config_without_a_yaml_parser(trained):
     # meta.json keeps config.yaml's content with its checksum: tagging starts without PyYAML
     meta = json.loads((trained[0] / "meta.json").read_text())
