@@ -1,10 +1,15 @@
 """The training checkpoint: everything needed to continue an interrupted run exactly.
 
-``MODEL_DIR/checkpoint.safetensors`` is one file, written atomically after every epoch:
-tensors (model weights, optimiser moments, torch RNG states) in safetensors, and the plain
-state (epoch, early-stopping counters, history, optimiser hyper-parameters, scheduler state,
-Python RNG state, data paths) as JSON in the safetensors header metadata. Nothing is pickled.
-A run killed at any moment leaves the previous checkpoint intact.
+``MODEL_DIR/checkpoint.safetensors`` is one file, written atomically after every epoch, and
+within an epoch every ``train.checkpoint_minutes``: tensors (model weights, optimiser
+moments, torch RNG states) in safetensors, and the plain state as JSON in the safetensors
+header metadata: where the run is (the last finished epoch, the batches of the next one
+done, the round it is in and its running totals), the early-stopping counters, history,
+optimiser hyper-parameters, scheduler state, Python RNG state (within an epoch: as it was at
+the epoch's start, which gives its batch order), data paths, and the run's config,
+vocabulary and training summary, so that a run resumes from the checkpoint alone (before
+its first dev scoring there is no model yet). Nothing is pickled. A run killed at any
+moment leaves the previous checkpoint intact.
 """
 
 from __future__ import annotations
@@ -44,10 +49,12 @@ def _optimizer_join(tensors: dict[str, torch.Tensor], plain: dict[str, Any]) -> 
 
 
 def save_checkpoint(
-    model_dir: Path, model, optimizer, scheduler, py_rng, word_gen: torch.Generator, progress: dict[str, Any],
-    extra: dict[str, torch.Tensor] | None = None,
+    model_dir: Path, model, optimizer, scheduler, py_state: tuple, word_gen: torch.Generator, progress: dict[str, Any],
+    extra: dict[str, torch.Tensor] | None = None, plain_extra: dict[str, Any] | None = None,
 ) -> None:
-    """``extra``: more named tensors to keep (the weight average), returned by load_checkpoint."""
+    """``py_state``: the Python RNG state to restore (``random.Random.getstate()``);
+    ``extra``: more named tensors to keep (the weight average), returned by load_checkpoint;
+    ``plain_extra``: more plain state (config, vocabulary), in the plain state it returns."""
     from safetensors.torch import save
 
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
@@ -56,9 +63,10 @@ def save_checkpoint(
     tensors["rng.torch"] = torch.get_rng_state()
     tensors["rng.words"] = word_gen.get_state()
     tensors.update(extra or {})
-    version, internal, gauss = py_rng.getstate()
+    version, internal, gauss = py_state
     plain = {
         **formats.stamp(formats.CHECKPOINT),
+        **(plain_extra or {}),
         "progress": progress,
         "optimizer": optim_plain,
         "scheduler": None if scheduler is None else scheduler.state_dict(),
@@ -72,9 +80,18 @@ def load_checkpoint(model_dir: Path) -> tuple[dict[str, torch.Tensor], dict[str,
     """(tensors, plain state) of a model directory's checkpoint; ModelError if unusable."""
     from safetensors import SafetensorError, safe_open
 
-    path = Path(model_dir) / CHECKPOINT
+    from rnntag.model_dir import META
+
+    model_dir = Path(model_dir)
+    path = model_dir / CHECKPOINT
+    if not model_dir.is_dir():
+        raise ModelError(f"{model_dir}: no such model directory: nothing to resume"
+                         if not model_dir.exists() else f"{model_dir}: not a model directory (it is a file)")
     if not path.is_file():
-        raise ModelError(f"{path}: no checkpoint to resume from (was {model_dir} written by rnntag train?)")
+        if (model_dir / META).exists():
+            raise ModelError(f"{path}: no checkpoint to resume from (was {model_dir} written by rnntag train?)")
+        raise ModelError(f"{model_dir}: no epoch of its run had finished (no {CHECKPOINT}): nothing to resume; "
+                         "start the run again")
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}

@@ -22,6 +22,32 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import typer  # noqa: E402
 
 from rnntag.errors import RnnTagError  # noqa: E402
+
+
+def _keep_argument_help() -> None:
+    """Typer < 0.26 sets an argument's help, then calls click's ``Parameter.__init__``,
+    which (click 8.5) sets it again from its own ``help`` parameter, which Typer does not
+    pass: every argument's help is lost and ``Arguments:`` lists bare names. Put it back;
+    and leave the listing to Typer's ``Arguments:`` (click 8.5 would add its own
+    ``Positional arguments:`` section, the same rows again)."""
+    from typer.core import TyperArgument, TyperCommand
+
+    init = TyperArgument.__init__
+    if getattr(init, "keeps_help", False):
+        return
+    if hasattr(TyperCommand, "format_arguments"):
+        TyperCommand.format_arguments = lambda self, ctx, formatter: None  # type: ignore[method-assign]
+
+    def __init__(self: Any, *args: Any, help: Optional[str] = None, **kwargs: Any) -> None:  # noqa: A002
+        init(self, *args, help=help, **kwargs)
+        if help and not self.help:
+            self.help = help
+
+    __init__.keeps_help = True  # type: ignore[attr-defined]
+    TyperArgument.__init__ = __init__  # type: ignore[method-assign]
+
+
+_keep_argument_help()
 from rnntag.serve_limits import Limits  # noqa: E402  (light: the serve options' defaults)
 
 app = typer.Typer(
@@ -70,8 +96,8 @@ def _run(fn: Callable[[], Any]) -> None:
     except RnnTagError as err:
         from rnntag.errors import TrainingInterrupted
 
-        kind = "interrupted" if isinstance(err, TrainingInterrupted) else "error"
-        print(f"rnntag: {kind}: {err}", file=sys.stderr)
+        # an interruption's message starts "interrupted ..." and says what was kept
+        print(f"rnntag: {err}" if isinstance(err, TrainingInterrupted) else f"rnntag: error: {err}", file=sys.stderr)
         raise typer.Exit(err.exit_code) from None
     except KeyboardInterrupt:
         print("rnntag: interrupted", file=sys.stderr)
@@ -172,7 +198,10 @@ def _input_characters(paths: list[str]) -> int | None:
 
 
 class _RichReporter:
-    """Progress on stderr: a rich progress bar per epoch on a terminal, plain lines otherwise."""
+    """Progress on stderr. On a terminal, a rich progress bar per epoch (loss, tokens/s, ETA)
+    and one for scoring dev. On a terminal or not: the notes and the plan first, one table row
+    per epoch once its checkpoint is written (dev scores on the row of a round's last epoch)
+    and a line for each checkpoint within an epoch."""
 
     def __init__(self) -> None:
         self.console = _stderr()
@@ -189,7 +218,7 @@ class _RichReporter:
     def message(self, text: str) -> None:
         self.console.print(text, markup=False)
 
-    def epoch_start(self, epoch: int, epochs: int, batches: int) -> None:
+    def epoch_start(self, epoch: int, epochs: int, batches: int, done: int = 0) -> None:
         import time
 
         self.loss, self.tokens, self.batches, self.start = 0.0, 0, 0, time.perf_counter()
@@ -207,7 +236,7 @@ class _RichReporter:
                 transient=True,
             )
             self.progress.start()
-            self.task = self.progress.add_task("train", total=batches, loss=0.0, tps=0.0)
+            self.task = self.progress.add_task("train", total=batches, completed=done, loss=0.0, tps=0.0)
 
     def batch_end(self, loss: float, tokens: int) -> None:
         import time
@@ -218,6 +247,10 @@ class _RichReporter:
         if self.progress is not None:
             elapsed = max(1e-9, time.perf_counter() - self.start)
             self.progress.update(self.task, advance=1, loss=self.loss / self.batches, tps=self.tokens / elapsed)
+
+    def checkpoint(self, epoch: int, done: int, batches: int) -> None:
+        self.console.print(f"  epoch {epoch}: checkpoint after {done:,} of {batches:,} batches "
+                           f"(loss {self.loss / max(1, self.batches):.3f})", markup=False)
 
     def dev_progress(self, done: int, total: int) -> None:
         if self.progress is not None:  # the epoch's bar gives way to dev's
@@ -230,11 +263,21 @@ class _RichReporter:
             self.dev.close()
             self.dev = None
 
+    def close(self) -> None:
+        """Take down any bar still drawn (an interruption, an error)."""
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+        if self.dev is not None:
+            self.dev.close()
+            self.dev = None
+
     def epoch_end(self, record: dict[str, Any]) -> None:
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
-        entities = "dev_f1" in record
+        entities = record.get("dev_metric", "F1") == "F1"
+        width = 22 if entities else 17
         if not self.header_shown:  # the first epoch of this run (a resumed run starts later)
             self.header_shown = True
             dev = f"{'dev P':>6}  {'dev R':>6}  {'dev F1':>6}" if entities else f"{'dev acc':>7}  {'macro F1':>8}"
@@ -242,8 +285,10 @@ class _RichReporter:
                 f"{'epoch':>5}  {'loss':>8}  {dev}  {'tok/s':>7}  {'sec':>5}  lr",
                 style="bold",
             )
-        mark = "  *best" if record["best"] else ""
-        if entities:
+        mark = "  *best" if record.get("best") else ""
+        if "dev_score" not in record:  # within a round: no dev scores
+            dev = " " * width
+        elif entities:
             dev = (f"{100 * record['dev_precision']:>6.2f}  {100 * record['dev_recall']:>6.2f}  "
                    f"{100 * record['dev_f1']:>6.2f}")
         else:
@@ -286,50 +331,96 @@ def _column(value: str | None) -> int | None:
         raise UsageError(f"bad option --tag-column: {err}") from None
 
 
+def _given_default(text: str) -> str:
+    return f"[default: {text}]"
+
+
+def _train_help() -> dict[str, str]:
+    """The help of the train command's options, with the config's defaults (no torch)."""
+    from rnntag.config import DEFAULT_ROUNDS, DataConfig, ModelConfig, TrainConfig
+
+    d, m, t = DataConfig(), ModelConfig(), TrainConfig()
+    texts = {
+        "train": "Training data: CoNLL columns, CoNLL-U or span JSONL (.gz, or - for stdin). Not with --resume.",
+        "dev": "Dev data: scored at each round's end to keep the best model and to stop early. "
+               f"[default: a fixed {d.dev_fraction:.0%} of TRAIN, held out, the same every run]",
+        "output": "The model directory to write (required; made if missing; an existing non-empty one needs --force).",
+        "config": "A YAML config (rnntag train --print-config prints one); the options given override it. "
+                  "[default: none: the built-in defaults, as --print-config shows them]",
+        "cell": "Recurrent cell of the word encoder: lstm (an LSTM) or gru (a GRU: fewer parameters, a little faster). "
+                + _given_default(m.cell),
+        "decoder": "crf (a CRF scores whole tag sequences: the loss over every sequence, Viterbi decoding) or softmax "
+                   "(each token's tag scored alone; decoded within the same BIOES constraints). " + _given_default(m.decoder),
+        "char_encoder": "Character features of each word: cnn (a convolution over its characters), lstm (a character "
+                        "BiLSTM) or none (the word and case embeddings alone). " + _given_default(m.char_encoder),
+        "hidden": "Units per direction of each recurrent layer. " + _given_default(str(m.hidden)),
+        "layers": "Recurrent layers of the word encoder. " + _given_default(str(m.layers)),
+        "dropout": "Locked dropout on the embeddings and between and after the recurrent layers. "
+                   "[default: 0.5, or 0.4 with --embeddings]",
+        "embeddings": "Pretrained word vectors: GloVe or word2vec text/binary, plain or .gz. "
+                      "[default: none: word embeddings learnt from TRAIN alone]",
+        "freeze_embeddings": "Keep the pretrained vectors fixed, or fine-tune them with the rest. "
+                             "[default: --tune-embeddings]",
+        "char_lm": "Co-train a character language model of N units per direction whose states feed the tagger "
+                   f"(0: none). {_given_default(str(m.char_lm))}",
+        "lm_text": "Raw text (plain or .gz, any size, streamed) the character language model also learns from "
+                   "(needs --char-lm). [default: none]",
+        "epochs": f"The most epochs. [default: {DEFAULT_ROUNDS} rounds: {DEFAULT_ROUNDS} epochs on "
+                  f"{t.round_updates * t.batch_size:,} sentences or more, more on less (a round is the fewest epochs "
+                  f"that make train.round_updates, {t.round_updates}, updates); the plan printed first says how many]",
+        "patience": "Early stopping: training stops after this many rounds (dev scorings; a round is an epoch on "
+                    f"large data) without a better dev score. {_given_default(str(t.patience))}",
+        "lr": f"Learning rate (Adam); halved after each round without a better dev score (train.schedule plateau). "
+              f"{_given_default(f'{t.lr:g}')}",
+        "batch_size": "Sentences per batch (the global batch with --nproc). " + _given_default(str(t.batch_size)),
+        "seed": "Random seed (same seed, data and config: same result on CPU). " + _given_default(str(t.seed)),
+        "scheme": SCHEME_HELP + " " + _given_default(d.scheme),
+        "align": ALIGN_HELP + " " + _given_default(d.align),
+        "resume": "Continue an interrupted run from its last checkpoint (written after every epoch, and within one "
+                  f"every train.checkpoint_minutes: {t.checkpoint_minutes:g}); only --epochs, --device and --amp go with it.",
+    }
+    return {k: v.replace(" [default:", "  [default:") for k, v in texts.items()}  # spaced as Typer spaces its own
+
+
+_TRAIN_HELP = _train_help()
+
+
 @app.command()
 def train(
-    train_file: Optional[Path] = typer.Argument(
-        None, metavar="TRAIN", help="Training data: CoNLL columns, CoNLL-U or span JSONL (.gz or - for stdin)."),
-    dev: Optional[Path] = typer.Option(None, "--dev", help="Dev data for early stopping. Default: a deterministic 10% of TRAIN."),
-    output: Path = typer.Option(Path("model"), "-o", "--output", help="Model directory to write."),
-    config_file: Optional[Path] = typer.Option(None, "--config", help="YAML config (see --print-config)."),
-    cell: Optional[str] = typer.Option(None, "--cell", metavar="lstm|gru", help="Recurrent cell: lstm or gru."),
-    decoder: Optional[str] = typer.Option(None, "--decoder", metavar="crf|softmax", help="crf or softmax."),
-    char_encoder: Optional[str] = typer.Option(None, "--char-encoder", metavar="cnn|lstm|none", help="cnn, lstm or none."),
-    hidden: Optional[int] = typer.Option(None, "--hidden", help="Hidden size per direction."),
-    layers: Optional[int] = typer.Option(None, "--layers", help="Recurrent layers."),
-    dropout: Optional[float] = typer.Option(
-        None, "--dropout", help="Dropout rate [default: 0.5, or 0.4 with --embeddings]."),
-    embeddings: Optional[Path] = typer.Option(
-        None, "--embeddings", help="Pretrained vectors: GloVe or word2vec text/binary, plain or .gz."
-    ),
+    train_file: Optional[Path] = typer.Argument(None, metavar="TRAIN", help=_TRAIN_HELP["train"]),
+    dev: Optional[Path] = typer.Option(None, "--dev", metavar="DEV", help=_TRAIN_HELP["dev"]),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="MODEL_DIR", help=_TRAIN_HELP["output"]),
+    config_file: Optional[Path] = typer.Option(None, "--config", metavar="CONFIG.yaml", help=_TRAIN_HELP["config"]),
+    cell: Optional[str] = typer.Option(None, "--cell", metavar="lstm|gru", help=_TRAIN_HELP["cell"]),
+    decoder: Optional[str] = typer.Option(None, "--decoder", metavar="crf|softmax", help=_TRAIN_HELP["decoder"]),
+    char_encoder: Optional[str] = typer.Option(
+        None, "--char-encoder", metavar="cnn|lstm|none", help=_TRAIN_HELP["char_encoder"]),
+    hidden: Optional[int] = typer.Option(None, "--hidden", metavar="N", help=_TRAIN_HELP["hidden"]),
+    layers: Optional[int] = typer.Option(None, "--layers", metavar="N", help=_TRAIN_HELP["layers"]),
+    dropout: Optional[float] = typer.Option(None, "--dropout", metavar="P", help=_TRAIN_HELP["dropout"]),
+    embeddings: Optional[Path] = typer.Option(None, "--embeddings", metavar="PATH", help=_TRAIN_HELP["embeddings"]),
     freeze_embeddings: Optional[bool] = typer.Option(
-        None, "--freeze-embeddings/--tune-embeddings", help="Keep pretrained vectors fixed, or fine-tune them (default)."
-    ),
-    char_lm: Optional[int] = typer.Option(
-        None, "--char-lm", metavar="N",
-        help="Co-train a character language model of N units per direction whose states feed the tagger (0: none)."),
-    lm_text: Optional[Path] = typer.Option(
-        None, "--lm-text", metavar="FILE",
-        help="Raw text (plain or .gz, any size, streamed) the character language model also learns from."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", help="Maximum epochs."),
-    patience: Optional[int] = typer.Option(None, "--patience", help=PATIENCE_HELP),
-    lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Sentences per batch."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (same seed, data and config: same result on CPU)."),
+        None, "--freeze-embeddings/--tune-embeddings", help=_TRAIN_HELP["freeze_embeddings"]),
+    char_lm: Optional[int] = typer.Option(None, "--char-lm", metavar="N", help=_TRAIN_HELP["char_lm"]),
+    lm_text: Optional[Path] = typer.Option(None, "--lm-text", metavar="FILE", help=_TRAIN_HELP["lm_text"]),
+    epochs: Optional[int] = typer.Option(None, "--epochs", metavar="N", help=_TRAIN_HELP["epochs"]),
+    patience: Optional[int] = typer.Option(None, "--patience", metavar="N", help=_TRAIN_HELP["patience"]),
+    lr: Optional[float] = typer.Option(None, "--lr", metavar="X", help=_TRAIN_HELP["lr"]),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", metavar="N", help=_TRAIN_HELP["batch_size"]),
+    seed: Optional[int] = typer.Option(None, "--seed", metavar="N", help=_TRAIN_HELP["seed"]),
     tag_column: Optional[str] = typer.Option(None, "--tag-column", metavar="N|upos|xpos", help=TAG_COLUMN_HELP),
     token_column: Optional[int] = typer.Option(None, "--token-column", metavar="N", help=TOKEN_COLUMN_HELP),
-    scheme: Optional[str] = typer.Option(None, "--scheme", metavar="auto|IOB1|IOB2|BIOES|tags", help=SCHEME_HELP),
+    scheme: Optional[str] = typer.Option(None, "--scheme", metavar="auto|IOB1|IOB2|BIOES|tags", help=_TRAIN_HELP["scheme"]),
     strict_tags: Optional[bool] = typer.Option(None, "--strict-tags", help=STRICT_TAGS_HELP),
-    align: Optional[str] = typer.Option(None, "--align", metavar="strict|expand", help=ALIGN_HELP),
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing model directory."),
+    align: Optional[str] = typer.Option(None, "--align", metavar="strict|expand", help=_TRAIN_HELP["align"]),
+    force: bool = typer.Option(
+        False, "--force", help="Overwrite an existing model directory (its model files, metrics and checkpoint are "
+                               "removed as training starts)."),
     init: Optional[Path] = typer.Option(
         None, "--init", metavar="MODEL_DIR",
         help="Start from a trained model's weights and network (fine-tuning); its vocabularies are extended."),
     add_tags: bool = typer.Option(False, "--add-tags", help="With --init: learn tags the model does not know."),
-    resume: Optional[Path] = typer.Option(
-        None, "--resume", metavar="MODEL_DIR", help="Continue an interrupted run from its last checkpoint."
-    ),
+    resume: Optional[Path] = typer.Option(None, "--resume", metavar="MODEL_DIR", help=_TRAIN_HELP["resume"]),
     device: str = typer.Option("cpu", "--device", metavar="cpu|cuda|auto", help="cpu, cuda or auto (cuda when available)."),
     amp: bool = typer.Option(False, "--amp", help="Mixed precision (CUDA only)."),
     nproc: int = typer.Option(1, "--nproc", metavar="N", min=1, help="Train with N processes on this machine (starts torchrun)."),
@@ -337,8 +428,12 @@ def train(
 ) -> None:
     """Train a tagger on entities or any tags.
 
-    The best model by dev score is kept: entity F1, or token accuracy for a token-level tag
-    set (POS tags, any labels).
+    The best model by dev score is kept in MODEL_DIR: entity F1, or token accuracy for a
+    token-level tag set (POS tags, any labels). Dev is scored once a round (the fewest epochs
+    that make train.round_updates updates; one epoch on large data). The first lines say what
+    it read and will do; then a line per epoch, with the dev scores at a round's end. A
+    checkpoint is written after every epoch and every train.checkpoint_minutes within one:
+    Ctrl-C (or a crash) loses at most that, and --resume continues from it.
 
     Examples:
 
@@ -350,7 +445,7 @@ def train(
       rnntag train doccano.jsonl -o models/spans                            # span JSONL
       rnntag train train.txt --dev valid.txt -o models/lm --char-lm 64 --lm-text news.txt.gz  # + raw text
       rnntag train new.conll -o models/tuned --init models/ner --lr 0.0005  # fine-tune
-      rnntag train --print-config > my.yaml   # edit, then: rnntag train train.txt --config my.yaml
+      rnntag train --print-config > my.yaml   # edit, then: rnntag train train.txt --config my.yaml -o models/my
       rnntag train --resume models/ner        # continue an interrupted run
       rnntag train train.txt --dev valid.txt -o models/ner --nproc 2           # 2 processes (torchrun)
       torchrun --nproc_per_node 4 -m rnntag train train.txt --dev valid.txt -o models/ner --device cuda
@@ -393,7 +488,7 @@ def train(
                 "--lr": lr, "--batch-size": batch_size, "--seed": seed, "--tag-column": tag_column, "--scheme": scheme,
                 "--token-column": token_column, "--strict-tags": strict_tags, "--align": align, "--init": init,
                 "--add-tags": add_tags or None, "--char-lm": char_lm, "--lm-text": lm_text,
-                "--force": force or None, "--nproc": nproc if nproc > 1 else None,
+                "-o": output, "--force": force or None, "--nproc": nproc if nproc > 1 else None,
             }
             refused = [name for name, value in given.items() if value is not None]
             if refused:
@@ -405,7 +500,10 @@ def train(
             from rnntag.training import resume as run_resume
 
             reporter = _RichReporter()
-            result = run_resume(resume, reporter=reporter, device=device, amp=amp, epochs=epochs)
+            try:
+                result = run_resume(resume, reporter=reporter, device=device, amp=amp, epochs=epochs)
+            finally:
+                reporter.close()
             reporter.message(
                 f"Best dev {result.dev_metric} {100 * result.best_dev_score:.2f} at epoch {result.best_epoch} of "
                 f"{result.epochs_run}. Model saved to {result.model_dir}"
@@ -422,10 +520,13 @@ def train(
                 raise UsageError(f"--init keeps the network of {init}: it cannot take {', '.join(taken)}")
         if train_file is None:
             raise UsageError("missing TRAIN file (see rnntag train --help)")
+        if output is None:
+            raise UsageError("missing -o MODEL_DIR: the model directory to write (see rnntag train --help)")
         _needs_torch("train")
         if nproc > 1 and "WORLD_SIZE" not in os.environ:
             raise typer.Exit(_launch_torchrun(nproc))
         from rnntag import distributed
+        from rnntag.errors import TrainingInterrupted
         from rnntag.training import Reporter
         from rnntag.training import train as run_train
 
@@ -439,7 +540,13 @@ def train(
                 dist=dist, init=init, add_tags=add_tags,
             )
             distributed.barrier(dist)  # not after an error: the peer may be gone
+        except TrainingInterrupted:
+            if not dist.is_main:  # rank 0 says what was kept, once
+                raise typer.Exit(TrainingInterrupted.exit_code) from None
+            raise
         finally:
+            if isinstance(reporter, _RichReporter):
+                reporter.close()
             distributed.shutdown()
         procs = f" with {dist.world} processes" if dist.active else ""
         reporter.message(
@@ -469,7 +576,15 @@ def _launch_torchrun(nproc: int) -> int:
         args.append(arg)
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}", "-m", "rnntag", *args]
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))}
-    return subprocess.call(cmd, env=env)
+    import signal
+
+    # Ctrl-C reaches torchrun and its processes too: rank 0 says what was kept; this one waits
+    # (a handler, not SIG_IGN, which torchrun would inherit)
+    previous = signal.signal(signal.SIGINT, lambda number, frame: None)
+    try:
+        return subprocess.call(cmd, env=env)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 # ------------------------------------------------------------------------------------ eval

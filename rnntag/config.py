@@ -155,6 +155,9 @@ def _fill(section: Any, defaults: dict[str, Any]) -> Any:
     return replace(section, **{k: v for k, v in defaults.items() if getattr(section, k) is None})
 
 
+DEFAULT_ROUNDS = 30  # the most rounds when train.epochs is null
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """The optimisation recipe."""
@@ -166,6 +169,11 @@ class TrainConfig:
     # CoNLL-2003; five on 2,700). Patience and lr_patience count rounds. 0: every epoch
     round_updates: int = non_negative(400)
     patience: int = non_negative(5)  # rounds without dev improvement before stopping
+    # the training checkpoint (rnntag.checkpoint) is written after every epoch and, within an
+    # epoch, after the first batch that ends this many minutes after the last one, so that a
+    # long epoch loses at most this much work; a resumed run continues from that batch. 0:
+    # after every epoch only
+    checkpoint_minutes: float = non_negative(5.0)
     batch_size: int = positive(32)
     optimizer: Optimizer = "adam"  # fused Adam; see README "Accuracy" for why not NAdam
     lr: float = positive(0.002)

@@ -33,7 +33,8 @@ class Format:
 
 MODEL_DIR = Format("rnntag-model", 1, "model directory")
 EXPORT = Format("rnntag-export", 1, "export")
-CHECKPOINT = Format("rnntag-checkpoint", 1, "training checkpoint")
+# 2: the position within a round and an epoch, the config and vocabulary (1: after a round's end)
+CHECKPOINT = Format("rnntag-checkpoint", 2, "training checkpoint")
 
 
 def stamp(fmt: Format) -> dict[str, Any]:

@@ -7,9 +7,10 @@ Layout of ``MODEL_DIR``::
     config.yaml          the effective config (data, model, train sections)
     vocab.json           words, characters, BIOES tags, the input tag scheme, normalisation
     weights.safetensors  tensors only (no pickle); names and shapes follow ``rnntag.layout``
-    metrics.jsonl        one JSON object per training epoch
-    checkpoint.safetensors  the training state after the last finished epoch, for
-                         ``rnntag train --resume`` (``rnntag.checkpoint``)
+    metrics.jsonl        one JSON object per training round (dev scored), written after the
+                         checkpoint that holds it
+    checkpoint.safetensors  the training state after the last finished epoch (or within
+                         the next), for ``rnntag train --resume`` (``rnntag.checkpoint``)
 
 Every file is written atomically, meta.json last. ``read_model_dir`` checks the format, the
 version and the checksums, and needs no torch; ``load_model`` rebuilds the torch network from
@@ -33,7 +34,7 @@ from rnntag.vocab import Vocab
 META, CONFIG, VOCAB, WEIGHTS, METRICS = (
     "meta.json", "config.yaml", "vocab.json", "weights.safetensors", "metrics.jsonl",
 )
-CHECKPOINT = "checkpoint.safetensors"  # the training state after the last epoch (rnntag.checkpoint)
+CHECKPOINT = "checkpoint.safetensors"  # the training state after the last epoch or within one (rnntag.checkpoint)
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,16 @@
 changes lives in one ``Run`` (the model, optimiser, schedule, random generators, early-
 stopping state and history); ``fit`` is a loop of small steps over it:
 
-    build -> for each epoch: run_epoch (train_step per batch) -> score_dev -> keep_best
-          -> schedule -> save_progress (metrics.jsonl and the checkpoint) -> stop_reason
+    build -> for each round: for each of its epochs: run_epoch (train_step per batch, and
+          save_progress every train.checkpoint_minutes) -> save_progress (the checkpoint)
+          -> close_round: score_dev -> keep_best -> schedule -> save_progress (the
+          checkpoint, then the round's metrics.jsonl row) -> stop_reason
+
+A round is the fewest whole epochs that make ``train.round_updates`` updates: dev is scored,
+and the schedule and early stopping step, once a round. The checkpoint records where the run
+is within its round and epoch (``Run.round_start``, ``Run.batch``, the running totals), so
+that ``resume`` from any checkpoint continues the same schedule and ends as the
+uninterrupted run would.
 
 Progress goes to a ``Reporter``, the one place it goes (the CLI passes one that draws rich
 progress bars; the default is silent). The best model by dev entity-F1 is saved to the model
@@ -26,27 +34,50 @@ from pathlib import Path
 from typing import Any
 
 from rnntag import schemes
-from rnntag.config import Config, ModelConfig
+from rnntag.config import DEFAULT_ROUNDS, Config, ModelConfig
 from rnntag.conll import ConllSentence
 from rnntag.errors import TrainingDiverged, TrainingInterrupted, UsageError
 from rnntag.fileio import atomic_write, check_output
 from rnntag.layout import parameter_count, weight_layout
-from rnntag.model_dir import CHECKPOINT, METRICS, build_model, read_model_dir, save_model, weight_tensors
+from rnntag.model_dir import (
+    CHECKPOINT,
+    CONFIG,
+    META,
+    METRICS,
+    VOCAB,
+    WEIGHTS,
+    build_model,
+    parse_config,
+    read_model_dir,
+    save_model,
+    weight_tensors,
+)
 from rnntag.readers import read_tagged
 from rnntag.scoring import require_seqeval
 from rnntag.vocab import UNK_ID, Vocab, singletons
 
-DEFAULT_ROUNDS = 30  # the most rounds when train.epochs is null
-
 
 class Reporter:
-    """Receives progress events: notes and warnings, each epoch's batches and its record.
-    Subclass it to show them; this one is silent."""
+    """Receives progress events; subclass it to show them; this one is silent.
+
+    In order: ``message`` (notes, warnings, then the run's plan), and for each epoch
+    ``epoch_start``, ``batch_end`` after each batch (``checkpoint`` after one that a
+    checkpoint within the epoch follows), at a round's end ``dev_progress`` while dev is
+    scored, and ``epoch_end``."""
 
     def message(self, text: str) -> None: ...
-    def epoch_start(self, epoch: int, epochs: int, batches: int) -> None: ...
+    def epoch_start(self, epoch: int, epochs: int, batches: int, done: int = 0) -> None:
+        """Epoch ``epoch`` (of at most ``epochs``) starts: ``batches`` batches, of which
+        ``done`` were trained before the run was resumed."""
     def batch_end(self, loss: float, tokens: int) -> None: ...
-    def epoch_end(self, record: dict[str, Any]) -> None: ...
+    def checkpoint(self, epoch: int, done: int, batches: int) -> None:
+        """A checkpoint within epoch ``epoch`` was written, after ``done`` of its ``batches``
+        batches (``train.checkpoint_minutes``)."""
+    def epoch_end(self, record: dict[str, Any]) -> None:
+        """An epoch is trained and kept in the checkpoint. ``record``: its ``epoch``,
+        ``loss``, ``lr``, ``seconds``, ``tokens_per_second`` and ``dev_metric`` (F1 or
+        accuracy); for an epoch that ends a round, also the round's dev scores and ``best``
+        from its metrics.jsonl row (sent once dev is scored and that row is written)."""
     def dev_progress(self, done: int, total: int) -> None:
         """Dev scoring after a round: ``done`` of ``total`` tokens tagged (0 first; total at the end)."""
 
@@ -184,6 +215,12 @@ class Data:
     dev_documents: list[int] | None = None
 
 
+def _totals() -> dict[str, Any]:
+    """Running totals of a round or an epoch: sum of batch loss x sentences, sentences,
+    tokens, seconds."""
+    return {"loss": 0.0, "sentences": 0, "tokens": 0, "seconds": 0.0}
+
+
 @dataclass
 class Run:
     """The state of one training run: what it trains and everything that training changes."""
@@ -219,6 +256,23 @@ class Run:
     epoch: int = 0  # the last finished epoch
     tokens: int = 0  # training tokens seen by this run (not counting resumed epochs)
     lm_text: Any = None  # lm_text.TextBatches (data.lm_text): a batch of raw text each step, or None
+    epoch_updates: int = 1  # batches an epoch (for the plan)
+    # where the run is: the current round began after epoch round_start; batch batches of
+    # epoch epoch + 1 are trained (a checkpoint within an epoch), from the batch order that
+    # rng gave at the epoch's start (epoch_rng, its state then)
+    round_start: int = 0
+    batch: int = 0
+    epoch_rng: Any = None
+    round_totals: dict[str, Any] = field(default_factory=_totals)
+    epoch_totals: dict[str, Any] = field(default_factory=_totals)
+    last_epoch: dict[str, Any] | None = None  # the last finished epoch's figures (its epoch_end record)
+    # what is on disk: the checkpoint's place ({"epoch", "batch", "batches"}; None: no
+    # checkpoint yet) and the best model's epoch (0: none)
+    kept: dict[str, Any] | None = None
+    model_kept: int = 0
+    saved_at: float = 0.0  # time.monotonic() of the last checkpoint (or the start)
+    created: list[Path] = field(default_factory=list)  # directories this run made, deepest first
+    doing: str = "before training began"  # for an interruption's message
 
     def scored(self):
         """The weights that are scored and kept: the average, when weights are averaged."""
@@ -349,6 +403,19 @@ def train(
     target = resolve_device(device, dist) if isinstance(device, str) else device
     if dist.is_main:
         check_output(model_dir, force, directory=True)
+    try:
+        run = _prepare(train_path, model_dir, config, dev_path, reporter, target, amp, dist, init, add_tags)
+    except KeyboardInterrupt:
+        raise TrainingInterrupted(f"interrupted before training began: nothing was written to {model_dir}") from None
+    if dist.is_main:
+        run.created = _create_output(model_dir)
+    _main_message(run, plan(run))
+    return fit(run)
+
+
+def _prepare(train_path: str | Path, model_dir: Path, config: Config, dev_path: str | Path | None, reporter: Reporter,
+             target: Any, amp: bool, dist: Any, init: str | Path | None, add_tags: bool) -> Run:
+    """``train`` up to its first step: the data read, the vocabulary built, the run built."""
     base = None
     if init is not None:
         from rnntag.model_dir import load_model
@@ -397,9 +464,6 @@ def train(
         data.sources["lm_text_absolute"] = str(Path(config.data.lm_text).resolve())
     if note:  # only once every input has been read without error
         reporter.message(note)
-    if dist.is_main:
-        _create_output(model_dir)
-        (model_dir / CHECKPOINT).unlink(missing_ok=True)
     unseen = vocab.unseen_labels(s.tags for s in data.dev)
     what = "entity types" if vocab.is_entities else "tags"
     if unseen:
@@ -408,7 +472,28 @@ def train(
                 None if base is None else base.model.state_dict())
     if init is not None:
         run.meta["training"]["init"] = str(init)
-    return fit(run)
+    return run
+
+
+def plan(run: Run) -> str:
+    """What a run trains on and what it will do: the first lines it reports."""
+    t, m = run.config.train, run.meta["training"]
+    dev = "held out from it" if m["dev_held_out_from_train"] else f"of {m['dev_file']}"
+    what = "entity types" if run.vocab.is_entities else "tags"
+    count = len(run.vocab.labels)
+    first = (f"Training {run.model_dir} on {m['train_sentences']:,} sentences ({m['train_tokens']:,} tokens) of "
+             f"{m['train_file']}, {count} {what}; dev: {m['dev_sentences']:,} sentences {dev}.")
+    r = run.round_epochs
+    if r == 1:
+        rounds, unit = "dev is scored after every epoch", "epochs"
+    else:
+        rounds = (f"dev is scored every {r} epochs (a round: {r} epochs of {run.epoch_updates:,} updates, at least "
+                  f"train.round_updates {t.round_updates})")
+        unit = "rounds"
+    most = f"at most {run.max_epochs} epochs" + (f" ({DEFAULT_ROUNDS} rounds)" if t.epochs is None and r > 1 else "")
+    every = f" and every {t.checkpoint_minutes:g} minutes within one" if t.checkpoint_minutes else ""
+    return (f"{first}\nPlan: {rounds}; {most}, stopping early after {t.patience} {unit} without a better dev "
+            f"{dev_metric(run.vocab)}; a checkpoint after every epoch{every}.")
 
 
 def _check_lm_text(config: Config) -> None:
@@ -453,18 +538,32 @@ def extend_vocab(base: Vocab, new: Vocab, add_tags: bool, name: str) -> tuple[Vo
 
 def resume(model_dir: str | Path, reporter: Reporter | None = None, device: str = "cpu", amp: bool = False,
            epochs: int | None = None) -> TrainResult:
-    """Continue an interrupted run from ``model_dir``'s last checkpoint, with its saved config,
-    vocabulary and data files. The result is the same as an uninterrupted run (on CPU).
-    ``epochs`` raises the run's maximum, so that a finished run goes on for more epochs."""
+    """Continue an interrupted run from ``model_dir``'s last checkpoint (after an epoch or
+    within one), with its saved config, vocabulary and data files. The result is the same as
+    an uninterrupted run (on CPU). ``epochs`` raises the run's maximum, so that a finished run
+    goes on for more epochs. A directory without a checkpoint (no epoch had finished) is a
+    ModelError that says there is nothing to resume."""
+    reporter = reporter or Reporter()
+    model_dir = Path(model_dir)
+    try:
+        run = _prepare_resume(model_dir, reporter, device, amp, epochs)
+    except KeyboardInterrupt:
+        raise TrainingInterrupted(f"interrupted before training resumed: {model_dir} is as it was") from None
+    return fit(run)
+
+
+def _prepare_resume(model_dir: Path, reporter: Reporter, device: str, amp: bool, epochs: int | None) -> Run:
     from rnntag.checkpoint import load_checkpoint, restore
     from rnntag.distributed import Dist, resolve_device
 
-    reporter = reporter or Reporter()
-    model_dir = Path(model_dir)
-    files = read_model_dir(model_dir)
-    config, vocab = files.config, files.vocab
     tensors, plain = load_checkpoint(model_dir)
     progress = plain["progress"]
+    if "config" in plain:  # format 2: the run's config and vocabulary are in the checkpoint
+        config = parse_config(plain["config"], model_dir / CHECKPOINT)
+        vocab = Vocab.from_dict(plain["vocab"], str(model_dir / CHECKPOINT))
+    else:
+        files = read_model_dir(model_dir)
+        config, vocab = files.config, files.vocab
     if epochs is not None:
         if epochs <= progress["epoch"]:
             raise UsageError(f"--epochs {epochs}: {model_dir} has already run {progress['epoch']} epochs")
@@ -480,9 +579,10 @@ def resume(model_dir: str | Path, reporter: Reporter | None = None, device: str 
         raise UsageError(f"{model_dir}: the run read its training data from stdin; it cannot be resumed")
     data, _ = read_data(train_path, sources.get("dev_path_absolute"), config)
     data.sources = sources
-    reporter.message(f"Resuming {model_dir} after epoch {progress['epoch']}.")
     dist = Dist()
     run = build(model_dir, config, vocab, data, reporter, resolve_device(device, dist), amp, dist, None)
+    if isinstance(plain.get("meta"), dict):
+        run.meta = plain["meta"]
     with run.rows.whole():
         restore(tensors, plain, run.model, run.optimizer, run.scheduler, run.rng, run.gen, model_dir / CHECKPOINT)
     if run.average is not None:
@@ -490,24 +590,75 @@ def resume(model_dir: str | Path, reporter: Reporter | None = None, device: str 
     run.history = progress["history"]
     run.best_f1, run.best_epoch, run.bad_epochs = progress["best_f1"], progress["best_epoch"], progress["bad_epochs"]
     run.epoch = progress["epoch"]
+    run.batch = progress.get("batch", 0)
+    run.round_start = progress.get("round_start", run.epoch)  # format 1: written at a round's end
+    run.round_totals = progress.get("round_totals") or _totals()
+    run.epoch_totals = progress.get("epoch_totals") or _totals()
+    run.last_epoch = progress.get("last_epoch")
+    run.kept = {"epoch": run.epoch, "batch": run.batch, "batches": progress.get("batches")}
+    run.model_kept = run.best_epoch if run.best_epoch and _readable(model_dir) else 0
     if run.lm_text is not None:
         run.lm_text.skip(progress.get("lm_text_batches", 0))
+    _remove_temporaries(model_dir)
     _write_metrics(model_dir / METRICS, run.history)
-    reason = stop_reason(run) or (f"it ran its {run.max_epochs} epochs" if run.epoch >= run.max_epochs else None)
-    if reason:
+    if _finished(run):
+        reason = stop_reason(run) or f"it ran its {run.max_epochs} epochs"
         reporter.message(f"{model_dir}: this run had already finished ({reason[0].lower() + reason[1:].rstrip('.')}); "
                          "nothing to resume.")
-    return fit(run)
+        return run
+    if run.batch:
+        where = f"in epoch {run.epoch + 1}, after {run.batch:,} of its {progress.get('batches') or 0:,} batches"
+    else:
+        where = f"after epoch {run.epoch}"
+    nxt = round_end(run)
+    reporter.message(f"Resuming {model_dir} {where}; dev is scored "
+                     + ("next." if nxt == run.epoch else f"after epoch {nxt}."))
+    reporter.message(plan(run).splitlines()[-1])
+    return run
 
 
-def _create_output(model_dir: Path) -> None:
+def _readable(model_dir: Path) -> bool:
+    """Whether the model directory's files are whole (a run killed while saving the best
+    model may have left them apart; the resumed run scores that round again and saves them)."""
+    from rnntag.errors import ModelError
+
+    try:
+        read_model_dir(model_dir)
+    except ModelError:
+        return False
+    return True
+
+
+def _create_output(model_dir: Path) -> list[Path]:
+    """Make the model directory, or clear what an earlier run left in it (``--force``): the
+    model files, metrics and checkpoint. Returns the directories made, deepest first."""
+    made = [p for p in (model_dir, *model_dir.parents) if not p.exists()]
     try:
         model_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise UsageError(f"{model_dir}: cannot create directory ({err.strerror})") from None
-    stale = model_dir / METRICS
-    if stale.exists():
-        stale.unlink()
+    for name in (META, WEIGHTS, CONFIG, VOCAB, METRICS, CHECKPOINT):
+        (model_dir / name).unlink(missing_ok=True)
+    _remove_temporaries(model_dir)
+    return made
+
+
+def _remove_temporaries(model_dir: Path) -> None:
+    """Temporary files of the model files that a killed run left (``rnntag.fileio``)."""
+    for name in (META, WEIGHTS, CONFIG, VOCAB, METRICS, CHECKPOINT):
+        for leftover in model_dir.glob(f".{name}.*.tmp"):
+            leftover.unlink(missing_ok=True)
+
+
+def _remove_made(made: list[Path]) -> bool:
+    """Remove the directories a run made, deepest first, while they are empty; whether the
+    first (the model directory) went."""
+    for i, directory in enumerate(made):
+        try:
+            directory.rmdir()
+        except OSError:
+            return i > 0
+    return bool(made)
 
 
 def _loss_module(model: Any, lm_weight: float) -> Any:
@@ -619,46 +770,28 @@ def build(model_dir: Path, config: Config, vocab: Vocab, data: Data, reporter: R
         meta["training"]["lm_text"] = config.data.lm_text
     return Run(model_dir, config, vocab, data, reporter, dist, device, amp, encoded, windows, pools, round_epochs, max_epochs,
                model, rows, optimizer,
-               scheduler, scaler, average, step_module, singles, rng, gen, meta, lm_text=lm_text)
+               scheduler, scaler, average, step_module, singles, rng, gen, meta, lm_text=lm_text, epoch_updates=batches)
 
 
 def fit(run: Run) -> TrainResult:
     """Train round after round (each ``run.round_epochs`` epochs, dev scored at its end) until
-    a stop (see ``stop_reason``) or the most epochs."""
+    a stop (see ``stop_reason``) or the most epochs; from wherever ``run`` is (a resumed run
+    may be within a round or an epoch)."""
     start = time.perf_counter()
     run.tokens = 0
+    run.saved_at = time.monotonic()
     try:
-        while run.epoch < run.max_epochs and stop_reason(run) is None:
-            record = run_round(run)
-            scores, f1, live_f1 = score_dev(run)
-            record.update(_dev_fields(run, scores, f1))
-            improved = f1 > run.best_f1
-            record["best"] = improved
-            if run.average is not None:  # the schedule follows the live weights, where the optimiser is
-                record["dev_f1_live"] = live_f1
-            if run.dist.active:
-                record["processes"] = run.dist.world
-            run.history.append(record)
-            keep_best(run, scores, f1, improved)
-            restarted = schedule(run, live_f1, improved)
-            if restarted:
-                record["restarted_from"] = restarted
-            run.epoch = record["epoch"]
-            save_progress(run)
-            if restarted:
-                lr = run.optimizer.param_groups[0]["lr"]
-                _main_message(run, f"Continuing from the best weights (epoch {restarted}) at lr {lr:g}.")
-            reason = stop_reason(run)
-            if reason is not None:
-                _main_message(run, reason)
+        while not _finished(run):
+            end = round_end(run)
+            while run.epoch < end:
+                run_epoch(run)
+            close_round(run)
     except KeyboardInterrupt:
-        last = run.history[-1]["epoch"] if run.history else 0
-        raise TrainingInterrupted(
-            f"interrupted during epoch {run.epoch + 1}; "
-            + (f"the best model (epoch {run.best_epoch}) and the checkpoint after epoch {last} are in {run.model_dir}; "
-               f"continue with: rnntag train --resume {run.model_dir}" if run.best_epoch
-               else "no epoch had finished, nothing was kept")
-        ) from None
+        raise TrainingInterrupted(_interrupted(run)) from None
+    except BaseException:
+        if run.kept is None:
+            _remove_made(run.created)
+        raise
     elapsed = time.perf_counter() - start
     return TrainResult(
         model_dir=run.model_dir,
@@ -670,6 +803,61 @@ def fit(run: Run) -> TrainResult:
         history=run.history,
         dev_metric=dev_metric(run.vocab),
     )
+
+
+def round_end(run: Run) -> int:
+    """The epoch after which dev is next scored: the current round's last."""
+    return min(run.round_start + run.round_epochs, run.max_epochs)
+
+
+def _finished(run: Run) -> bool:
+    """Between rounds, with the most epochs run or a reason to stop."""
+    between = run.batch == 0 and run.epoch == run.round_start
+    return between and (run.epoch >= run.max_epochs or stop_reason(run) is not None)
+
+
+def _interrupted(run: Run) -> str:
+    """What an interruption (Ctrl-C) leaves: the message of its TrainingInterrupted."""
+    head = f"interrupted {run.doing}"
+    d = run.model_dir
+    if run.kept is None:
+        gone = _remove_made(run.created)
+        return f"{head}, before any epoch had finished: nothing was kept" + (f" ({d} removed)" if gone else "")
+    k = run.kept
+    if k["batch"]:
+        checkpoint = (f"the checkpoint within epoch {k['epoch'] + 1} (after {k['batch']:,} of its "
+                      f"{k['batches'] or 0:,} batches)")
+    else:
+        checkpoint = f"the checkpoint after epoch {k['epoch']}"
+    if run.model_kept:
+        kept = f"the best model (epoch {run.model_kept}) and {checkpoint}"
+    elif run.epoch == round_end(run):  # the first scoring of dev was under way
+        kept = f"{checkpoint} (no model yet: it is saved once dev is scored, which --resume does first)"
+    else:
+        kept = f"{checkpoint} (no model yet: it is saved once dev is scored, after epoch {round_end(run)})"
+    return f"{head}; kept in {d}: {kept}; continue with: rnntag train --resume {d}"
+
+
+@contextlib.contextmanager
+def _deferred_interrupt():
+    """Ctrl-C within the block takes effect at its end: a checkpoint or model being written,
+    and what the run records of it, are never cut apart (SIGKILL still can: every file is
+    written atomically)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def _main_message(run: Run, text: str) -> None:
@@ -707,7 +895,7 @@ def train_step(run: Run, padded: Any) -> float:
     if not math.isfinite(value):
         raise TrainingDiverged(
             f"training diverged at epoch {run.epoch + 1} (loss is {value}); "
-            + (f"the best model so far (epoch {run.best_epoch}) is in {run.model_dir}" if run.best_epoch
+            + (f"the best model so far (epoch {run.model_kept}) is in {run.model_dir}" if run.model_kept
                else "no model was saved")
             + "; try a lower --lr"
         )
@@ -739,37 +927,95 @@ def epoch_batches(run: Run) -> list[list[int]]:
     return shard(bucket_order(lengths, size, run.rng, max_tokens=128 * size), run.dist)
 
 
-def run_round(run: Run) -> dict[str, Any]:
-    """Train one round: ``run.round_epochs`` epochs (fewer at the end of ``max_epochs``);
-    returns its record (epoch: the round's last, loss, lr, seconds, tokens/s)."""
+def run_epoch(run: Run) -> None:
+    """Train epoch ``run.epoch + 1`` (from batch ``run.batch``, where a resumed run stopped),
+    with a checkpoint every ``train.checkpoint_minutes``; then keep it in the checkpoint."""
     from rnntag.distributed import total
 
     run.model.train()
-    last = min(run.epoch + run.round_epochs, run.max_epochs)
-    loss_sum, tokens, sentences, begin = 0.0, 0, 0, time.perf_counter()
-    for epoch in range(run.epoch + 1, last + 1):
-        order = epoch_batches(run)
-        run.reporter.epoch_start(epoch, run.max_epochs, len(order))
-        for rows in order:
-            pools: Any = run.pools
-            if pools is not None and run.config.train.pool_dropout:
-                pools = drop_pools(pools, rows, run.config.train.pool_dropout, run.gen)
-            padded = run.encoded.batch(rows, run.windows, pools)
-            value = train_step(run, padded)
-            loss_sum += value * len(rows)
-            tokens += padded.num_tokens
-            run.reporter.batch_end(value, padded.num_tokens)
-        sentences += sum(len(b) for b in order)
-    seconds = time.perf_counter() - begin
-    tokens = int(total(tokens, run.dist))  # every rank's tokens
+    epoch = run.epoch + 1
+    run.doing = f"during epoch {epoch}"
+    if run.batch == 0:
+        run.epoch_totals = _totals()
+    run.epoch_rng = run.rng.getstate()  # a resumed epoch: restored to the epoch's start, so the same order
+    order = epoch_batches(run)
+    run.reporter.epoch_start(epoch, run.max_epochs, len(order), run.batch)
+    every = 60 * run.config.train.checkpoint_minutes
+    e, r = run.epoch_totals, run.round_totals
+    begin = time.perf_counter()
+    for rows in order[run.batch:]:
+        pools: Any = run.pools
+        if pools is not None and run.config.train.pool_dropout:
+            pools = drop_pools(pools, rows, run.config.train.pool_dropout, run.gen)
+        padded = run.encoded.batch(rows, run.windows, pools)
+        value = train_step(run, padded)
+        run.batch += 1
+        for sums in (e, r):
+            sums["loss"] += value * len(rows)
+            sums["sentences"] += len(rows)
+        e["tokens"] += padded.num_tokens
+        run.reporter.batch_end(value, padded.num_tokens)
+        if every and run.batch < len(order) and time.monotonic() - run.saved_at >= every:
+            now = time.perf_counter()
+            e["seconds"] += now - begin
+            begin = now
+            save_progress(run, batches=len(order))
+            if run.dist.is_main:
+                run.reporter.checkpoint(epoch, run.batch, len(order))
+    e["seconds"] += time.perf_counter() - begin
+    tokens = int(total(e["tokens"], run.dist))  # every rank's tokens
+    r["tokens"] += tokens
+    r["seconds"] += e["seconds"]
     run.tokens += tokens
-    return {
-        "epoch": last,
-        "loss": loss_sum / max(1, sentences),
+    run.epoch, run.batch, run.epoch_rng = epoch, 0, None
+    run.last_epoch = {
+        "epoch": epoch,
+        "loss": e["loss"] / max(1, e["sentences"]),
         "lr": run.optimizer.param_groups[0]["lr"],
-        "seconds": seconds,
-        "tokens_per_second": tokens / seconds if seconds > 0 else 0.0,
+        "seconds": e["seconds"],
+        "tokens_per_second": tokens / e["seconds"] if e["seconds"] > 0 else 0.0,
+        "dev_metric": dev_metric(run.vocab),
     }
+    save_progress(run)
+    if epoch < round_end(run) and run.dist.is_main:  # else reported with its round's dev scores
+        run.reporter.epoch_end(dict(run.last_epoch))
+
+
+def close_round(run: Run) -> None:
+    """Score dev after a round's last epoch, keep the best model, step the schedule, then
+    keep it all in the checkpoint and the round's row of metrics.jsonl (in that order)."""
+    run.doing = f"while scoring dev after epoch {run.epoch}"
+    t = run.round_totals
+    record: dict[str, Any] = {
+        "epoch": run.epoch,  # the round's last
+        "loss": t["loss"] / max(1, t["sentences"]),
+        "lr": run.optimizer.param_groups[0]["lr"],
+        "seconds": t["seconds"],
+        "tokens_per_second": t["tokens"] / t["seconds"] if t["seconds"] > 0 else 0.0,
+    }
+    scores, f1, live_f1 = score_dev(run)
+    record.update(_dev_fields(run, scores, f1))
+    improved = f1 > run.best_f1
+    record["best"] = improved
+    if run.average is not None:  # the schedule follows the live weights, where the optimiser is
+        record["dev_f1_live"] = live_f1
+    if run.dist.active:
+        record["processes"] = run.dist.world
+    run.history.append(record)
+    keep_best(run, scores, f1, improved)
+    restarted = schedule(run, live_f1, improved)
+    if restarted:
+        record["restarted_from"] = restarted
+    run.round_start, run.round_totals = run.epoch, _totals()
+    save_progress(run, metrics=True)
+    if run.dist.is_main:
+        run.reporter.epoch_end({**record, **(run.last_epoch or {"dev_metric": dev_metric(run.vocab)})})
+    if restarted:
+        lr = run.optimizer.param_groups[0]["lr"]
+        _main_message(run, f"Continuing from the best weights (epoch {restarted}) at lr {lr:g}.")
+    reason = stop_reason(run)
+    if reason is not None:
+        _main_message(run, reason)
 
 
 def drop_pools(pools: Sequence[int], rows: Sequence[int], p: float, gen: Any) -> dict[int, int]:
@@ -838,9 +1084,10 @@ def keep_best(run: Run, scores: Any, f1: float, improved: bool) -> None:
         return
     run.best_f1, run.best_epoch, run.bad_epochs = f1, run.history[-1]["epoch"], 0
     if run.dist.is_main:
-        with run.scored(), run.rows.whole():
+        with _deferred_interrupt(), run.scored(), run.rows.whole():
             save_model(run.model_dir, run.model, run.config, run.vocab,
                        {**run.meta, "best_epoch": run.best_epoch, "dev": scores.to_json()})
+            run.model_kept = run.best_epoch
 
 
 def schedule(run: Run, live_f1: float, improved: bool) -> int | None:
@@ -864,23 +1111,33 @@ def schedule(run: Run, live_f1: float, improved: bool) -> int | None:
     return None
 
 
-def save_progress(run: Run) -> None:
-    """metrics.jsonl, the epoch's progress line and the training checkpoint (rank 0)."""
+def save_progress(run: Run, batches: int | None = None, metrics: bool = False) -> None:
+    """Write the training checkpoint (rank 0), atomically; with ``metrics``, then
+    metrics.jsonl, whose last row it announces. ``batches``: the epoch's, for a checkpoint
+    within it."""
     from rnntag.checkpoint import save_checkpoint
 
     if not run.dist.is_main:
         return
-    _write_metrics(run.model_dir / METRICS, run.history)
-    run.reporter.epoch_end(run.history[-1])
     progress = {
-        "epoch": run.epoch, "best_f1": run.best_f1, "best_epoch": run.best_epoch, "bad_epochs": run.bad_epochs,
+        "epoch": run.epoch, "batch": run.batch, "batches": batches, "round_start": run.round_start,
+        "round_totals": run.round_totals, "epoch_totals": run.epoch_totals, "last_epoch": run.last_epoch,
+        "best_f1": run.best_f1, "best_epoch": run.best_epoch, "bad_epochs": run.bad_epochs,
         "epochs": run.config.train.epochs, "history": run.history, "sources": run.data.sources,
         **({"average_steps": run.average.steps} if run.average is not None else {}),
         **({"lm_text_batches": run.lm_text.consumed} if run.lm_text is not None else {}),
     }
-    with run.rows.whole():
-        save_checkpoint(run.model_dir, run.model, run.optimizer, run.scheduler, run.rng, run.gen, progress,
-                        run.average.tensors() if run.average is not None else None)
+    # within an epoch, the generator as it was at the epoch's start: it gives the same order again
+    rng_state = run.epoch_rng if run.batch else run.rng.getstate()
+    static = {"config": run.config.to_dict(), "vocab": run.vocab.to_dict(), "meta": run.meta}
+    with _deferred_interrupt():
+        with run.rows.whole():
+            save_checkpoint(run.model_dir, run.model, run.optimizer, run.scheduler, rng_state, run.gen, progress,
+                            run.average.tensors() if run.average is not None else None, static)
+        run.kept = {"epoch": run.epoch, "batch": run.batch, "batches": batches}
+        run.saved_at = time.monotonic()
+        if metrics:
+            _write_metrics(run.model_dir / METRICS, run.history)
 
 
 def stop_reason(run: Run) -> str | None:

@@ -27,6 +27,11 @@ def cli_model(tiny, tmp_path_factory):
 def test_train_writes_model_progress_and_metrics(cli_model):
     out, r = cli_model
     assert "dev F1" in r.stderr and "Model saved to" in r.stderr
+    lines = r.stderr.splitlines()  # not a terminal: what it read and will do first, then a line per epoch
+    assert lines[0].startswith(f"Training {out} on 400 sentences (") and "4 entity types; dev: 80 sentences of" in lines[0]
+    assert lines[1].startswith("Plan: dev is scored after every epoch; at most 2 epochs, stopping early after 3 epochs")
+    assert "a checkpoint after every epoch and every 5 minutes within one." in lines[1]
+    assert [x.split()[0] for x in lines[2:5]] == ["epoch", "1", "2"]
     assert r.stdout == ""  # progress is not data
     lines = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     assert [x["epoch"] for x in lines] == [1, 2]
@@ -186,6 +191,37 @@ def test_help_everywhere_has_examples_and_does_not_import_torch():
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_train_help_describes_every_option_and_its_default():
+    r = run("train", "--help")
+    text = " ".join(r.stdout.split())  # unwrapped
+    rows, name = {}, None  # each option's help, unwrapped
+    for line in r.stdout.split("Options:")[1].splitlines():
+        if line.startswith("  -"):
+            name, _, line = line.strip().partition("  ")
+        if name:
+            rows[name] = (rows.get(name, "") + " " + line.strip()).strip()
+    assert r.exit_code == 0
+    assert "[TRAIN] Training data: CoNLL columns" in text  # the argument has its description
+    assert "[default: model]" not in text and "(required;" in text  # -o names the directory: no ./model
+    for option, default in [("--hidden N", "200"), ("--layers N", "1"), ("--lr X", "0.002"), ("--batch-size N", "32"),
+                            ("--patience N", "5"), ("--seed N", "1"), ("--cell lstm|gru", "lstm"),
+                            ("--decoder crf|softmax", "crf"), ("--char-encoder cnn|lstm|none", "cnn"),
+                            ("--scheme auto|IOB1|IOB2|BIOES|tags", "auto"), ("--align strict|expand", "strict"),
+                            ("--epochs N", "30 rounds"), ("--dropout P", "0.5, or 0.4 with --embeddings")]:
+        assert f"[default: {default}" in rows[option], (option, rows[option])
+    assert "crf or softmax." not in text and "softmax (each token's tag" in text  # choices explained
+    assert "Maximum epochs." not in text
+
+
+def test_train_needs_an_output_directory(tiny, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = run("train", tiny["train"], "--dev", tiny["dev"])
+    assert r.exit_code == 2 and "missing -o MODEL_DIR" in r.stderr
+    assert list(tmp_path.iterdir()) == []
+    r = run("train", "--resume", tmp_path / "m", "-o", tmp_path / "n")
+    assert r.exit_code == 2 and "it cannot take -o" in r.stderr
 
 
 def test_python_dash_m_works():

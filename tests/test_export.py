@@ -94,7 +94,7 @@ def test_numpy_export_predicts_where_torch_cannot_be_imported(tmp_path):
                        input="John Smith won in Paris.\n", capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     rec = json.loads(r.stdout)
-    r2 = subprocess.run([sys.executable, "-m", "rnntag", "train", str(tmp_path / "x.conll")],
+    r2 = subprocess.run([sys.executable, "-m", "rnntag", "train", str(tmp_path / "x.conll"), "-o", str(tmp_path / "m")],
                         capture_output=True, text=True, env=env)
     assert r2.returncode == 2 and "needs torch" in r2.stderr and "Traceback" not in r2.stderr
     # info and eval need no torch either, on the export and on the model directory

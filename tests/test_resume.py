@@ -11,7 +11,7 @@ import pytest
 
 from rnntag.config import load_config
 from rnntag.model_dir import CHECKPOINT, load_model
-from rnntag.training import resume, train
+from rnntag.training import Reporter, resume, train
 
 pytestmark = pytest.mark.slow  # every test here trains models or starts processes
 
@@ -54,8 +54,7 @@ def test_killed_run_resumes_to_the_same_result(tiny, tmp_path):
     _wait_for_checkpoint(model_dir, proc)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    # ...leaves a checkpoint and a best model that load
-    load_model(model_dir)
+    # ...leaves a checkpoint that loads (the model comes with the first dev scoring, after it)
     from rnntag.checkpoint import load_checkpoint
 
     _, plain = load_checkpoint(model_dir)
@@ -69,6 +68,7 @@ def test_killed_run_resumes_to_the_same_result(tiny, tmp_path):
     assert [r["dev_f1"] for r in resumed.history] == [r["dev_f1"] for r in whole.history]
     lines = [json.loads(x) for x in (model_dir / "metrics.jsonl").read_text().splitlines()]
     assert [x["epoch"] for x in lines] == [1, 2, 3, 4]
+    load_model(model_dir)
 
 
 def test_resume_through_the_cli_and_of_a_finished_run(tiny, tmp_path):
@@ -104,18 +104,106 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_models(tiny, tmp_path):
     cfg = _config(tiny, tmp_path, epochs=200)
     model_dir = tmp_path / "m"
     proc = _start([tiny["train"], "--dev", tiny["dev"], "-o", model_dir, "--config", cfg], tmp_path)
-    _wait_for_checkpoint(model_dir, proc)
+    deadline = time.time() + 120
+    while not (model_dir / "meta.json").exists():  # the first best model
+        assert proc.poll() is None and time.time() < deadline, proc.communicate()
+        time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     lines = [x for x in err.splitlines() if x.startswith("rnntag:")]
-    assert len(lines) == 1 and "interrupted during epoch" in lines[0] and "--resume" in lines[0]
-    assert lines[0].startswith("rnntag: interrupted: ") and "error" not in lines[0]
+    assert len(lines) == 1, err
+    line = lines[0]
+    assert line.startswith("rnntag: interrupted ") and "interrupted: interrupted" not in line and "error" not in line
+    assert line.count("interrupted") == 1
+    assert "kept in " + str(model_dir) in line and "the best model (epoch " in line and "the checkpoint after epoch" in line
+    assert line.endswith(f"continue with: rnntag train --resume {model_dir}")
     assert "Traceback" not in err
     load_model(model_dir)
     from rnntag.checkpoint import load_checkpoint
 
-    load_checkpoint(model_dir)
+    _, plain = load_checkpoint(model_dir)
+    best = int(line.split("the best model (epoch ")[1].split(")")[0])
+    after = int(line.split("the checkpoint after epoch ")[1].split(";")[0])
+    assert json.loads((model_dir / "meta.json").read_text())["best_epoch"] == best
+    assert plain["progress"]["epoch"] == after and plain["progress"]["batch"] == 0
+
+
+def test_ctrl_c_before_an_epoch_finished_keeps_nothing_and_no_directory(tiny, tmp_path):
+    cfg = _config(tiny, tmp_path, epochs=4)
+    model_dir = tmp_path / "new" / "m"  # both directories made by the run
+    proc = _start([tiny["train"], "--dev", tiny["dev"], "-o", model_dir, "--config", cfg], tmp_path)
+    _until_the_plan(proc)  # the plan is the last line before the first epoch
+    assert model_dir.is_dir()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    lines = [x for x in err.splitlines() if x.startswith("rnntag:")]
+    assert lines == [f"rnntag: interrupted during epoch 1, before any epoch had finished: nothing was kept "
+                     f"({model_dir} removed)"], err
+    assert not (tmp_path / "new").exists()
+    r = _resume_cli(model_dir)
+    assert r.exit_code == 2 and "nothing to resume" in r.stderr
+
+
+def _resume_cli(model_dir):
+    from typer.testing import CliRunner
+
+    from rnntag.cli import app
+
+    return CliRunner().invoke(app, ["train", "--resume", str(model_dir)])
+
+
+class _StopAt(Reporter):
+    """Ctrl-C (a KeyboardInterrupt) after the batch ``batch`` of epoch ``epoch`` (0: while
+    scoring dev after that epoch)."""
+
+    def __init__(self, epoch, batch):
+        self.epoch, self.batch, self.at, self.done = epoch, batch, 0, 0
+
+    def epoch_start(self, epoch, epochs, batches, done=0):
+        self.at, self.done = epoch, done
+
+    def batch_end(self, loss, tokens):
+        self.done += 1
+        if (self.at, self.done) == (self.epoch, self.batch):
+            raise KeyboardInterrupt
+
+    def dev_progress(self, done, total):
+        if self.batch == 0 and self.at == self.epoch:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("epoch, batch, kept", [
+    (1, 10, "the checkpoint within epoch 1 (after 9 of its 25 batches) (no model yet: it is saved once dev is scored, "
+            "after epoch 2)"),
+    (2, 0, "the checkpoint after epoch 2 (no model yet: it is saved once dev is scored, which --resume does first)"),
+    (3, 1, "the best model (epoch 2) and the checkpoint after epoch 2"),
+    (4, 20, "the best model (epoch 2) and the checkpoint within epoch 4 (after 19 of its 25 batches)"),
+])
+def test_interrupted_anywhere_in_a_round_resumes_as_if_uninterrupted(tiny, tmp_path, epoch, batch, kept):
+    """Rounds of 2 epochs and a checkpoint after every batch: interrupted within an epoch, at
+    an epoch's end within a round, or while dev is scored, the run says what it kept, and
+    resumed from there it ends as the uninterrupted run."""
+    from rnntag.errors import TrainingInterrupted
+
+    cfg = load_config(tiny["config"]).override("train", round_updates=50, epochs=5, patience=10,
+                                                checkpoint_minutes=1e-9)
+    whole = train(tiny["train"], tmp_path / "whole", cfg, dev_path=tiny["dev"])
+    assert [r["epoch"] for r in whole.history] == [2, 4, 5]
+    model_dir = tmp_path / "m"
+    with pytest.raises(TrainingInterrupted) as err:
+        train(tiny["train"], model_dir, cfg, dev_path=tiny["dev"], reporter=_StopAt(epoch, batch))
+    doing = f"while scoring dev after epoch {epoch}" if batch == 0 else f"during epoch {epoch}"
+    assert str(err.value) == (f"interrupted {doing}; kept in {model_dir}: {kept}; "
+                              f"continue with: rnntag train --resume {model_dir}")
+    resumed = resume(model_dir)
+    for key in ("epoch", "loss", "dev_f1", "lr", "best"):
+        assert [r[key] for r in resumed.history] == [r[key] for r in whole.history], key
+    rows = [json.loads(x) for x in (model_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [x["loss"] for x in rows] == [r["loss"] for r in whole.history]
+    a, b = load_model(tmp_path / "whole").model.state_dict(), load_model(model_dir).model.state_dict()
+    assert all(a[k].equal(b[k]) for k in a)
 
 
 def test_a_run_in_rounds_resumes_as_if_uninterrupted(tiny, tmp_path):
@@ -135,3 +223,94 @@ def test_a_run_in_rounds_resumes_as_if_uninterrupted(tiny, tmp_path):
     resumed = resume(tmp_path / "part", epochs=6)
     assert [r["epoch"] for r in resumed.history] == [2, 4, 6]
     assert [r["dev_f1"] for r in resumed.history] == [r["dev_f1"] for r in full.history]
+
+
+KILL_CONFIG = """\
+model: {word_dim: 16, case_dim: 4, char_dim: 8, char_hidden: 12, hidden: 24, layers: 1, doc_pool: 0}
+train:
+  epochs: 4
+  round_updates: 20  # 10 batches an epoch: rounds of 2 epochs
+  patience: 10
+  batch_size: 16
+  lr: 0.01
+  checkpoint_minutes: 0.001  # and within epochs, every 60 ms
+"""
+
+
+def _comparable(rows):
+    return [{k: v for k, v in r.items() if k not in ("seconds", "tokens_per_second")} for r in rows]
+
+
+def test_sigkill_at_20_random_moments_then_resume(tmp_path):
+    """A short run (rounds of 2 epochs, checkpoints within epochs) killed with SIGKILL at 20
+    random moments (seeded), 4 during its start and 16 during training: each directory's metrics.jsonl announces no
+    more than its checkpoint holds, and --resume either continues from that checkpoint, to
+    the uninterrupted run's end, or says that nothing had finished (exit 2, one line)."""
+    import random
+
+    from rnntag.checkpoint import load_checkpoint
+    from tests.conftest import DATA, take_sentences
+
+    (tmp_path / "train.conll").write_text(take_sentences(DATA / "sample.train.conll", 160))
+    (tmp_path / "dev.conll").write_text(take_sentences(DATA / "sample.dev.conll", 40))
+    (tmp_path / "c.yaml").write_text(KILL_CONFIG)
+    base = [tmp_path / "train.conll", "--dev", tmp_path / "dev.conll", "--config", tmp_path / "c.yaml"]
+    begin = time.time()
+    whole = _start([*base, "-o", tmp_path / "whole"], tmp_path)
+    _until_the_plan(whole)
+    started = time.time() - begin  # python, torch, the data: the plan is the last line before epoch 1
+    _until_the_plan(whole, "Best dev ")
+    span = time.time() - begin - started  # training
+    _, err = whole.communicate(timeout=300)
+    assert whole.returncode == 0, err
+    reference = _comparable(json.loads(x) for x in (tmp_path / "whole" / "metrics.jsonl").read_text().splitlines())
+    assert [r["epoch"] for r in reference] == [2, 4]
+    rng = random.Random(32)
+    outcomes = []
+    for i in range(20):
+        model_dir = tmp_path / f"k{i}"
+        proc = _start([*base, "-o", model_dir], tmp_path)
+        if i % 5:  # a moment of training
+            _until_the_plan(proc)
+            time.sleep(rng.uniform(0, span))
+        else:  # a moment of its start
+            time.sleep(rng.uniform(0, started))
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+        checkpoint = model_dir / CHECKPOINT
+        if checkpoint.exists():
+            _, plain = load_checkpoint(model_dir)  # whole: written atomically
+            progress = plain["progress"]
+            if (model_dir / "metrics.jsonl").exists():  # written after the checkpoint it announces
+                rows = [json.loads(x) for x in (model_dir / "metrics.jsonl").read_text().splitlines()]
+                assert rows == progress["history"][:len(rows)]
+            where = (f"in epoch {progress['epoch'] + 1}, after {progress['batch']:,} of" if progress["batch"]
+                     else f"after epoch {progress['epoch']}")
+        else:
+            assert not (model_dir / "metrics.jsonl").exists() and not (model_dir / "meta.json").exists()
+        r = _resume_cli(model_dir)
+        assert "Traceback" not in r.output
+        if not checkpoint.exists():
+            assert r.exit_code == 2 and "nothing to resume" in r.stderr, r.stderr
+            assert len(r.stderr.strip().splitlines()) == 1
+            outcomes.append("nothing")
+            continue
+        assert r.exit_code == 0, r.stderr
+        if progress["epoch"] == 4 and not progress["batch"] and len(progress["history"]) == 2:
+            assert "already finished" in r.stderr
+            outcomes.append("finished")
+        else:
+            assert f"Resuming {model_dir} {where}" in r.stderr, r.stderr
+            outcomes.append("within an epoch" if progress["batch"] else "after an epoch")
+        rows = _comparable(json.loads(x) for x in (model_dir / "metrics.jsonl").read_text().splitlines())
+        assert rows == reference
+        assert not [p for p in model_dir.iterdir() if p.name.endswith(".tmp")]
+        load_model(model_dir)
+    assert {"nothing", "within an epoch", "after an epoch"} <= set(outcomes), outcomes
+
+
+def _until_the_plan(proc, start="Plan: "):
+    """Read ``proc``'s stderr up to the line that starts with ``start``."""
+    for line in proc.stderr:
+        if line.startswith(start):
+            return
