@@ -836,8 +836,9 @@ def convert(
     to: Optional[str] = typer.Option(
         None, "--to", metavar="conll|conllu|jsonl", help="Output format (default: what the -o name says)."),
     scheme: Optional[str] = typer.Option(
-        None, "--scheme", metavar="IOB1|IOB2|BIOES", help="Re-encode entity tags in this scheme (default: as they are). Entity tags only: a token-level tag set "
-             "(scheme tags) is copied as it is, without --scheme."),
+        None, "--scheme", metavar="IOB1|IOB2|BIOES",
+        help="Re-encode entity tags in this scheme (default: as they are). Entity tags only: a token-level "
+             "tag set (scheme tags) is copied as it is, without --scheme."),
     tag_column: Optional[str] = typer.Option(None, "--tag-column", metavar="N|upos|xpos", help=TAG_COLUMN_HELP),
     token_column: Optional[int] = typer.Option(None, "--token-column", metavar="N", min=0, help=TOKEN_COLUMN_HELP),
     align: str = typer.Option("strict", "--align", metavar="strict|expand", help=ALIGN_HELP),
@@ -880,7 +881,8 @@ def convert(
 def export(
     model_dir: Path = typer.Argument(..., metavar="MODEL_DIR", help="A trained model directory."),
     fmt: str = typer.Option(
-        ..., "--format", metavar="numpy|onnx|torchscript", help="numpy (runs with NumPy alone, no torch), onnx (runs on onnxruntime; needs the onnx extra) or "
+        ..., "--format", metavar="numpy|onnx|torchscript",
+        help="numpy (runs with NumPy alone, no torch), onnx (runs on onnxruntime; needs the onnx extra) or "
              "torchscript (runs on torch or LibTorch)."),
     output: Path = typer.Option(..., "-o", "--output", help="Directory to write the artifact to."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output."),
