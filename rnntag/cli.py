@@ -426,7 +426,9 @@ def train(
         help="Start from a trained model's weights and network (fine-tuning); its vocabularies are extended."),
     add_tags: bool = typer.Option(False, "--add-tags", help="With --init: learn tags the model does not know."),
     resume: Optional[Path] = typer.Option(None, "--resume", metavar="MODEL_DIR", help=_TRAIN_HELP["resume"]),
-    device: str = typer.Option("cpu", "--device", metavar="cpu|cuda|auto", help="cpu, cuda or auto (cuda when available)."),
+    device: str = typer.Option(
+        "cpu", "--device", metavar="cpu|cuda|auto",
+        help="Where to train: cpu, cuda (a GPU; needs a CUDA build of torch) or auto (cuda when one is available, else cpu)."),
     amp: bool = typer.Option(False, "--amp", help="Mixed precision (CUDA only)."),
     nproc: int = typer.Option(1, "--nproc", metavar="N", min=1, help="Train with N processes on this machine (starts torchrun)."),
     print_config: bool = typer.Option(False, "--print-config", help="Print the effective config as YAML and exit."),
