@@ -761,7 +761,8 @@ def info(
 @app.command(short_help="Tag raw text, token lines or CoNLL files with a model or an export.")
 def predict(
     model_dir: Path = typer.Argument(..., metavar="MODEL", help=MODEL_HELP),
-    inputs: Optional[List[Path]] = typer.Argument(None, metavar="[INPUT]...", help="Input files (default: stdin)."),
+    inputs: Optional[List[Path]] = typer.Argument(None, metavar="[INPUT]...",
+        help="Files to tag: raw text, token lines, CoNLL or CoNLL-U (.gz too; - is stdin). Default: stdin."),
     input_kind: str = typer.Option(
         "auto", "--input", metavar="auto|text|tokens|conll|conllu",
         help="auto (each file's kind told by its name and first lines: raw text, CoNLL columns or CoNLL-U; said on "
@@ -881,7 +882,7 @@ def convert(
 # ---------------------------------------------------------------------------------- export
 @app.command(short_help="Export a model as numpy, ONNX or TorchScript, verified.")
 def export(
-    model_dir: Path = typer.Argument(..., metavar="MODEL_DIR", help="A trained model directory."),
+    model_dir: Path = typer.Argument(..., metavar="MODEL_DIR", help="A model directory that rnntag train wrote."),
     fmt: str = typer.Option(
         ..., "--format", metavar="numpy|onnx|torchscript",
         help="numpy (runs with NumPy alone, no torch), onnx (runs on onnxruntime; needs the onnx extra) or "
