@@ -312,6 +312,11 @@ SCHEME_HELP = ("Tag scheme of the data: auto, IOB1, IOB2, BIOES (entities), or t
 STRICT_TAGS_HELP = ("Refuse annotation slips (an I- that starts an entity in IOB2 data...) instead of reading them "
                     "as conlleval does.")
 ALIGN_HELP = "Span JSONL: strict (a span edge inside a token is an error) or expand (snap it outward)."
+RUNTIME_HELP = ("What runs the network: auto (a model directory: numpy; an export: the runtime it was made for), "
+                "numpy (torch-free, fast start; a model directory or a numpy export) or torch (a model directory "
+                "or a TorchScript export; needs torch).")
+GOLD_SCHEME_HELP = ("Scheme of the gold tags: IOB1, IOB2, BIOES (entities), tags (a token-level tag set: "
+                    "per-tag scores and accuracy) or auto (detected from the gold column).")
 
 
 def _column(value: str | None) -> int | None:
@@ -421,7 +426,9 @@ def train(
         help="Start from a trained model's weights and network (fine-tuning); its vocabularies are extended."),
     add_tags: bool = typer.Option(False, "--add-tags", help="With --init: learn tags the model does not know."),
     resume: Optional[Path] = typer.Option(None, "--resume", metavar="MODEL_DIR", help=_TRAIN_HELP["resume"]),
-    device: str = typer.Option("cpu", "--device", metavar="cpu|cuda|auto", help="cpu, cuda or auto (cuda when available)."),
+    device: str = typer.Option(
+        "cpu", "--device", metavar="cpu|cuda|auto",
+        help="Where to train: cpu, cuda (a GPU; needs a CUDA build of torch) or auto (cuda when one is available, else cpu)."),
     amp: bool = typer.Option(False, "--amp", help="Mixed precision (CUDA only)."),
     nproc: int = typer.Option(1, "--nproc", metavar="N", min=1, help="Train with N processes on this machine (starts torchrun)."),
     print_config: bool = typer.Option(False, "--print-config", help="Print the effective config as YAML and exit."),
@@ -621,13 +628,13 @@ def eval_(
     tag_column: Optional[str] = typer.Option(None, "--tag-column", metavar="N|upos|xpos", help=TAG_COLUMN_HELP),
     token_column: Optional[int] = typer.Option(None, "--token-column", metavar="N", min=0, help=TOKEN_COLUMN_HELP),
     scheme: str = typer.Option(
-        "auto", "--scheme", metavar="auto|IOB1|IOB2|BIOES", help="Scheme of the gold tags (default: detected)."),
+        "auto", "--scheme", metavar="auto|IOB1|IOB2|BIOES|tags", help=GOLD_SCHEME_HELP),
     strict_tags: bool = typer.Option(False, "--strict-tags", help=STRICT_TAGS_HELP),
     align: str = typer.Option("strict", "--align", metavar="strict|expand", help=ALIGN_HELP),
     batch_size: int = typer.Option(256, "--batch-size", metavar="N", min=1, help="Sentences per batch."),
     max_tokens: Optional[int] = typer.Option(
         None, "--max-tokens", metavar="N", min=1, help="Tag longer sentences in pieces of at most N tokens (default: whole)."),
-    runtime: str = typer.Option("auto", "--runtime", metavar="auto|numpy|torch", help="auto or numpy (torch-free) or torch."),
+    runtime: str = typer.Option("auto", "--runtime", metavar="auto|numpy|torch", help=RUNTIME_HELP),
     context: bool = typer.Option(True, "--context/--no-context", help=CONTEXT_HELP),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --output file."),
 ) -> None:
@@ -689,7 +696,7 @@ def score(
     as_json: bool = typer.Option(False, "--json", help="Print metrics as JSON to stdout."),
     strict: bool = typer.Option(False, "--strict", help="seqeval strict mode (default: conlleval rules)."),
     scheme: str = typer.Option(
-        "auto", "--scheme", metavar="auto|IOB1|IOB2|BIOES", help="Scheme of the tags (default: detected from the gold column)."),
+        "auto", "--scheme", metavar="auto|IOB1|IOB2|BIOES|tags", help=GOLD_SCHEME_HELP),
 ) -> None:
     """Score an existing predictions file, like conlleval (last two columns: gold, predicted).
 
@@ -722,12 +729,17 @@ def score(
 
 
 # ------------------------------------------------------------------------------------ info
+# rnntag info's heading: what MODEL is, from InfoData.kind
+_INFO_HEADINGS = {"model": "rnntag model directory", "numpy": "rnntag numpy export", "onnx": "rnntag ONNX export",
+                  "torchscript": "rnntag TorchScript export"}
+
+
 @app.command(short_help="Show what a model or export is: network, tags, data, dev score.")
 def info(
     model_dir: Path = typer.Argument(..., metavar="MODEL", help=MODEL_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the information as JSON."),
 ) -> None:
-    """Show what a model is: cell, sizes, parameters, tags, training data, dev F1, versions.
+    """Show what a model directory or an export is: cell, sizes, parameters, tags, training data, dev F1, versions.
 
     Examples:
 
@@ -745,7 +757,7 @@ def info(
             return
         from rnntag.tables import render_info
 
-        _stdout().print(render_info(data, title=f"rnntag model {model_dir}"))
+        _stdout().print(render_info(data, title=f"{_INFO_HEADINGS.get(data['kind'], 'rnntag model')} {model_dir}"))
 
     _run(body)
 
@@ -754,7 +766,8 @@ def info(
 @app.command(short_help="Tag raw text, token lines or CoNLL files with a model or an export.")
 def predict(
     model_dir: Path = typer.Argument(..., metavar="MODEL", help=MODEL_HELP),
-    inputs: Optional[List[Path]] = typer.Argument(None, metavar="[INPUT]...", help="Input files (default: stdin)."),
+    inputs: Optional[List[Path]] = typer.Argument(None, metavar="[INPUT]...",
+        help="Files to tag: raw text, token lines, CoNLL or CoNLL-U (.gz too; - is stdin). Default: stdin."),
     input_kind: str = typer.Option(
         "auto", "--input", metavar="auto|text|tokens|conll|conllu",
         help="auto (each file's kind told by its name and first lines: raw text, CoNLL columns or CoNLL-U; said on "
@@ -762,8 +775,10 @@ def predict(
              "are read as CoNLL-U) or conllu."),
     fmt: Optional[str] = typer.Option(
         None, "--format", metavar="conll|conllu|jsonl|inline|html",
-        help="conll (CoNLL-U input: CoNLL-U), jsonl, inline or html (one page, entities highlighted; "
-             "default: inline for raw text, conll otherwise)."),
+        help="conll (token and tag columns; CoNLL-U input: CoNLL-U with the tag column filled), jsonl (one "
+             "JSON object a sentence: tokens, tags, entity spans), inline (the text with entities marked "
+             "[Angela Merkel](PER)), or html (one page, entities highlighted). Default: inline for raw text, conll "
+             "otherwise."),
     tag_column: Optional[str] = typer.Option(
         None, "--tag-column", metavar="N|upos|xpos", help="CoNLL-U input: the column the prediction goes in (default UPOS)."),
     token_column: Optional[int] = typer.Option(None, "--token-column", metavar="N", min=0, help=TOKEN_COLUMN_HELP),
@@ -772,7 +787,7 @@ def predict(
     max_tokens: int = typer.Option(
         300, "--max-tokens", metavar="N", min=1, help="Tag a longer sentence in consecutive pieces of at most this many tokens."),
     runtime: str = typer.Option(
-        "auto", "--runtime", metavar="auto|numpy|torch", help="auto or numpy (torch-free, fast start) or torch."),
+        "auto", "--runtime", metavar="auto|numpy|torch", help=RUNTIME_HELP),
     context: bool = typer.Option(True, "--context/--no-context", help=CONTEXT_HELP),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
 ) -> None:
@@ -829,7 +844,9 @@ def convert(
     to: Optional[str] = typer.Option(
         None, "--to", metavar="conll|conllu|jsonl", help="Output format (default: what the -o name says)."),
     scheme: Optional[str] = typer.Option(
-        None, "--scheme", metavar="IOB1|IOB2|BIOES", help="Re-encode entity tags in this scheme (default: as they are)."),
+        None, "--scheme", metavar="IOB1|IOB2|BIOES",
+        help="Re-encode entity tags in this scheme (default: as they are). Entity tags only: a token-level "
+             "tag set (scheme tags) is copied as it is, without --scheme."),
     tag_column: Optional[str] = typer.Option(None, "--tag-column", metavar="N|upos|xpos", help=TAG_COLUMN_HELP),
     token_column: Optional[int] = typer.Option(None, "--token-column", metavar="N", min=0, help=TOKEN_COLUMN_HELP),
     align: str = typer.Option("strict", "--align", metavar="strict|expand", help=ALIGN_HELP),
@@ -870,9 +887,11 @@ def convert(
 # ---------------------------------------------------------------------------------- export
 @app.command(short_help="Export a model as numpy, ONNX or TorchScript, verified.")
 def export(
-    model_dir: Path = typer.Argument(..., metavar="MODEL_DIR", help="A trained model directory."),
+    model_dir: Path = typer.Argument(..., metavar="MODEL_DIR", help="A model directory that rnntag train wrote."),
     fmt: str = typer.Option(
-        ..., "--format", metavar="numpy|onnx|torchscript", help="numpy (torch-free), onnx (onnxruntime) or torchscript."),
+        ..., "--format", metavar="numpy|onnx|torchscript",
+        help="numpy (runs with NumPy alone, no torch), onnx (runs on onnxruntime; needs the onnx extra) or "
+             "torchscript (runs on torch or LibTorch)."),
     output: Path = typer.Option(..., "-o", "--output", help="Directory to write the artifact to."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output."),
 ) -> None:
@@ -907,14 +926,17 @@ def export(
 @app.command(short_help="Draw a training run's learning curves (dev scores, loss, learning rate).")
 def plot(
     model_dir: Path = typer.Argument(..., metavar="MODEL_DIR", help="A model directory that rnntag train wrote."),
-    output: Path = typer.Option(Path("curve.png"), "-o", "--output", help="The picture: .png, .svg or .pdf."),
+    output: Path = typer.Option(
+        ..., "-o", "--output", metavar="FILE",
+        help="Where to write the picture; its suffix picks the format: .png, .svg or .pdf. Required: "
+             "plot writes nowhere it is not told to."),
     title: Optional[str] = typer.Option(None, "--title", help="Title above the curves (default: the model directory)."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
 ) -> None:
     """Draw a training run's learning curves: dev P/R/F1, training loss and learning rate per epoch.
 
-    Reads MODEL_DIR/metrics.jsonl (also during training). Needs the plot extra:
-    pip install 'rnntag[plot]'.
+    Reads MODEL_DIR/metrics.jsonl (also during training) and writes the picture to -o
+    (said on stderr). Needs the plot extra: pip install 'rnntag[plot]'.
 
     Examples:
 

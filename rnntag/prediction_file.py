@@ -62,7 +62,7 @@ def read_predictions(path: str, scheme: str = "auto") -> tuple[list[list[str]], 
         pred.append([cols[-1] for cols in sent.columns])
         lines.append(sent.lines)
     if not tokens:
-        raise DataError("file is empty" if n_lines == 0 else "no sentences found", where)
+        raise DataError("empty file" if n_lines == 0 else "no sentences found", where)
     chosen = detect_scheme(gold) if scheme == "auto" else normalize_scheme(scheme)
     if chosen != TAGS:
         _check_entity_tags(gold, pred, lines, where)

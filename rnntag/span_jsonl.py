@@ -212,7 +212,7 @@ def _checked_spans(spans: list[tuple[int, int, str]], text: str, where: tuple[st
         if s2 < e1:
             raise DataError(
                 f"overlapping spans [{s1}, {e1}, {l1!r}] ({text[s1:e1]!r}) and [{s2}, {e2}, {l2!r}] ({text[s2:e2]!r}): "
-                "rnntag tags one entity a token", *where)
+                "a token belongs to one entity at most", *where)
     return ordered
 
 

@@ -300,7 +300,7 @@ CASES: list[Case] = [
     # ---- CoNLL data ------------------------------------------------------------------
     C("train_empty_file", TRAIN.replace("ok", "empty"), "{d}/empty.conll: empty file", out="{o}/m"),
     C("eval_empty_file", "eval {m} {d}/empty.conll --output {o}/p.txt", "{d}/empty.conll: empty file", out="{o}/p.txt"),
-    C("score_empty_file", "score {d}/empty.conll", "{d}/empty.conll:", "empty"),
+    C("score_empty_file", "score {d}/empty.conll", "{d}/empty.conll: empty file"),  # one wording everywhere
     C("train_only_blank_lines", TRAIN.replace("ok", "blank_lines"), "{d}/blank_lines.conll: empty file", out="{o}/m"),
     C("train_only_docstart", TRAIN.replace("ok", "docstart"), "{d}/docstart.conll: no sentences", out="{o}/m"),
     C("eval_only_docstart", "eval {m} {d}/docstart.conll", "{d}/docstart.conll: no sentences"),

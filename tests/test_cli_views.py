@@ -112,3 +112,13 @@ def test_counts_are_worded_in_the_right_number(trained, tmp_path):
     assert r.exit_code == 0, r.output
     assert f"holding out 1 of the 2 sentences of {tmp_path / 'two.conll'} as dev (at least one, though 10% is fewer" \
         in r.stderr
+
+
+def test_plot_needs_to_be_told_where_to_write(tmp_path, monkeypatch):
+    """No -o: a usage error naming -o, and no picture in the current directory."""
+    monkeypatch.chdir(tmp_path)
+    r = runner.invoke(app, ["plot", str(tmp_path)])
+    assert r.exit_code == 2 and "-o" in r.stderr and "Traceback" not in r.output
+    assert list(tmp_path.iterdir()) == []
+    help_text = runner.invoke(app, ["plot", "--help"]).stdout
+    assert "-o, --output FILE" in help_text and "[required]" in help_text and ".svg" in help_text

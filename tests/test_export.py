@@ -78,6 +78,9 @@ def test_an_export_is_a_model_for_info_eval_and_predict(tmp_path, tiny):
         r = runner.invoke(app, [str(a) for a in command])
         assert r.exit_code == 0, r.output
     assert json.loads(runner.invoke(app, ["info", str(out), "--json"]).stdout)["kind"] == "numpy"
+    # the table's heading says what MODEL is
+    assert runner.invoke(app, ["info", str(out)]).stdout.startswith(f"rnntag numpy export {out}")
+    assert runner.invoke(app, ["info", str(model_dir)]).stdout.startswith(f"rnntag model directory {model_dir}")
     with pytest.raises(UsageError, match="numpy export: it runs on numpy, not torch"):
         rnntag.load(out, runtime="torch")
 

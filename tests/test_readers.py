@@ -175,7 +175,7 @@ def test_a_span_across_a_sentence_break_keeps_the_sentences_together(tmp_path):
         ({"text": 5, "label": []}, '"text" must be a string, not int'),
         ({"text": TEXT, "label": [[0, 3, "PER"]]}, r"span \[0, 3, 'PER'\] \('Ang'\): its end is inside the token 'Angela'"),
         ({"text": TEXT, "label": [[2, 13, "PER"]]}, "its start is inside the token 'Angela'"),
-        ({"text": TEXT, "label": [[0, 13, "PER"], [7, 21, "X"]]}, "overlapping spans"),
+        ({"text": TEXT, "label": [[0, 13, "PER"], [7, 21, "X"]]}, "overlapping spans .*a token belongs to one entity at most"),
         ({"text": TEXT, "label": [[40, 60, "PER"]]}, r"offset past the end of the text \(length 53\)"),
         ({"text": TEXT, "label": [[5, 5, "PER"]]}, "start must be before end"),
         ({"text": TEXT, "label": [[0, "5", "PER"]]}, "start and end must be integers"),

@@ -32,4 +32,11 @@ def test_python_api_examples_run(trained, tmp_path, monkeypatch):
     for code in _examples():
         exec(compile(code, "README.md", "exec"), scope)  # noqa: S102
     assert (tmp_path / "models" / "api-numpy" / "manifest.json").is_file()
-    assert (tmp_path / "tagged.conll").stat().st_size > 0
+    scratch = Path(scope["scratch"])
+    try:
+        assert (scratch / "tagged.conll").stat().st_size > 0 and (scratch / "dev.jsonl").is_file()
+        # nothing written into the checkout but the models, under the git-ignored models/
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "models"]
+        assert sorted(p.name for p in (tmp_path / "data").iterdir()) == sorted(p.name for p in (ROOT / "data").iterdir())
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

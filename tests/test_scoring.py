@@ -532,7 +532,7 @@ def test_read_predictions_empty_stdin_and_nul(tmp_path, monkeypatch):
         buffer = io.BytesIO(b"")
 
     monkeypatch.setattr("sys.stdin", FakeStdin())
-    with pytest.raises(DataError, match=r"^<stdin>: file is empty$"):
+    with pytest.raises(DataError, match=r"^<stdin>: empty file$"):
         read_predictions("-")
     FakeStdin.buffer = io.BytesIO(b"\n\n")
     with pytest.raises(DataError, match=r"^<stdin>: no sentences found$"):
@@ -553,7 +553,7 @@ def test_read_predictions_different_sentences_may_differ_in_columns(tmp_path):
     [
         ("missing", "no such file", None),
         ("dir", "directory", None),
-        ("empty", "file is empty", None),
+        ("empty", "empty file", None),
         ("blank", "no sentences", None),
         ("docstart", "no sentences", None),
         ("badgz", "gzip", 1),  # the line being decompressed when it failed

@@ -1,0 +1,78 @@
+"""Every bench script answers --help (a usage text, exit 0) without doing any work, without
+../shared and without the optional packages its measurements need; a helper module that
+scripts import does nothing at import."""
+
+import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+SCRIPTS = sorted(p.name for p in BENCH.glob("*.py"))
+HELPERS = {"serving.py"}  # imported by page_check.py and serve_load.py; no command of its own
+
+pytestmark = pytest.mark.slow  # a subprocess each
+
+
+def _runs_main_only_when_run(path: Path) -> bool:
+    """Whether the module's top level ends with an ``if __name__ == "__main__":`` guard."""
+    tree = ast.parse(path.read_text())
+    return any(isinstance(node, ast.If) and ast.unparse(node.test) in ('__name__ == "__main__"', "__name__ == '__main__'")
+               for node in tree.body)
+
+
+def _env() -> dict[str, str]:
+    # run from an empty directory, with only the repository on the path: no ../shared, no data
+    return {**os.environ, "PYTHONPATH": str(BENCH.parent)}
+
+
+def test_every_bench_file_is_checked():
+    assert len(SCRIPTS) >= 15 and HELPERS <= set(SCRIPTS)
+
+
+@pytest.mark.parametrize("name", [n for n in SCRIPTS if n not in HELPERS])
+def test_bench_script_answers_help(name, tmp_path):
+    path = BENCH / name
+    assert _runs_main_only_when_run(path), f"{name}: no work at import time; guard it with if __name__ == '__main__':"
+    r = subprocess.run([sys.executable, str(path), "--help"], capture_output=True, text=True, cwd=tmp_path,
+                       env=_env(), timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(f"usage: {name}") and "--help" in r.stdout, r.stdout
+    assert list(tmp_path.iterdir()) == []  # --help wrote nothing
+
+
+@pytest.mark.parametrize("name", sorted(HELPERS))
+def test_bench_helper_imports_without_doing_anything(name, tmp_path):
+    users = [p.name for p in BENCH.glob("*.py") if f"import {name[:-3]}" in p.read_text()]
+    assert users, f"{name} is a helper no bench script imports"
+    r = subprocess.run([sys.executable, "-c", f"import {name[:-3]}"], capture_output=True, text=True, cwd=tmp_path,
+                       env={**_env(), "PYTHONPATH": f"{BENCH}{os.pathsep}{BENCH.parent}"}, timeout=60)
+    assert r.returncode == 0 and r.stdout == "" and r.stderr == "", r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [
+    ["train_step_profile.py", "--batches", "2", "--optimizers", "adam"],
+    ["step_cost.py", "--batches", "2", "--variant", "lm=model.char_lm=16"],
+])
+def test_bench_scripts_on_training_internals_run(command, tmp_path):
+    """The scripts that drive rnntag.training's internals run to their JSON on the sample
+    corpus (laid out as CoNLL-2003's train.txt and valid.txt)."""
+    pytest.importorskip("torch")
+    repo = BENCH.parent
+    shutil.copy(repo / "data/sample.train.conll", tmp_path / "train.txt")
+    shutil.copy(repo / "data/sample.dev.conll", tmp_path / "valid.txt")
+    r = subprocess.run([sys.executable, str(BENCH / command[0]), "--data", str(tmp_path), *command[1:]],
+                       capture_output=True, text=True, cwd=tmp_path, env={**_env(), "OMP_NUM_THREADS": "1"},
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout.strip().splitlines()[-1])
+    if command[0] == "step_cost.py":
+        assert [v["variant"] for v in result] == ["default", "lm"] and result[0]["estimated_epoch_seconds"] > 0
+    else:
+        assert result["batches"] == 2 and result["adam"]["unprofiled"]["tokens_per_second"] > 0
