@@ -36,6 +36,7 @@ import yaml
 from typer.testing import CliRunner
 
 from rnntag.cli import app
+from rnntag.tagger import CHUNK_TOKENS
 
 runner = CliRunner()
 
@@ -527,11 +528,12 @@ def test_failure_late_in_a_long_input_leaves_no_partial_output(zoo, tmp_path):
     """Many good sentences (several streaming chunks already written to the temporary file),
     then a bad line: no output file, no temporary file."""
     src = tmp_path / "long.conll"
-    good = "".join(f"Word{i} NN\nParis NNP\n.  .\n\n" for i in range(12_000))  # 36,000 tokens
+    n = CHUNK_TOKENS // 3 + 3_000  # sentences of 3 tokens: more tokens than a chunk holds
+    good = "".join(f"Word{i} NN\nParis NNP\n.  .\n\n" for i in range(n))
     src.write_text(good + "two columns\nnow three columns\n\n")
     out = tmp_path / "tagged.conll"
     r = invoke("predict", zoo["m"], src, "--input", "conll", "-o", out)
-    assert_clean_error(r, [f"{src}:{12_000 * 4 + 2}: expected 2 columns as on line {12_000 * 4 + 1}, found 3"], out)
+    assert_clean_error(r, [f"{src}:{n * 4 + 2}: expected 2 columns as on line {n * 4 + 1}, found 3"], out)
 
 
 def test_force_does_not_destroy_existing_output_when_input_is_bad(zoo, tmp_path):
