@@ -14,25 +14,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from itertools import chain
+from itertools import accumulate, chain
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from rnntag.context import Window
-from rnntag.vocab import PAD_ID, Vocab
+from rnntag.vocab import Vocab
 
 if TYPE_CHECKING:  # pragma: no cover
     import random
 
 MAX_WORD_LEN = 30  # longer tokens keep their first 15 and last 15 characters for the char encoder
-
-
-def _clip_chars(ids: tuple[int, ...]) -> tuple[int, ...]:
-    if len(ids) <= MAX_WORD_LEN:
-        return ids or (PAD_ID,)
-    half = MAX_WORD_LEN // 2
-    return ids[:half] + ids[-half:]
 
 
 @dataclass
@@ -199,25 +192,84 @@ def encode(sentences: Sequence[Sequence[str]], vocab: Vocab, bioes_tags: Sequenc
     flat = list(chain.from_iterable(sentences))
     index = {t: i for i, t in enumerate(dict.fromkeys(flat), start=1)}  # row of each distinct token
     ids = np.fromiter(map(index.__getitem__, flat), dtype=np.int64, count=len(flat))
-    rows = np.split(ids, np.cumsum([len(s) for s in sentences])[:-1]) if len(sentences) else []
-    parts = [vocab.encode_token(t) for t in index]  # in row order (dicts keep insertion order)
-    chars = [_clip_chars(p[2]) for p in parts]
-    lengths = np.zeros(len(parts) + 1, dtype=np.int64)
-    lengths[1:] = [len(c) for c in chars]
-    matrix = np.zeros((len(parts) + 1, max(1, int(lengths.max()))), dtype=np.int64)
-    matrix[np.arange(matrix.shape[1])[None, :] < lengths[:, None]] = np.fromiter(
-        chain.from_iterable(chars), dtype=np.int64, count=int(lengths.sum()))
-    words = np.zeros(len(parts) + 1, dtype=np.int64)
-    cases = np.zeros(len(parts) + 1, dtype=np.int64)
-    words[1:] = [p[0] for p in parts]
-    cases[1:] = [p[1] for p in parts]
-    forms: dict[str, int] = {}
-    keys = np.zeros(len(parts) + 1, dtype=np.int64)
-    keys[1:] = [forms.setdefault(vocab.normalize(t), len(forms) + 1) for t in index]
+    ends = list(accumulate(map(len, sentences)))
+    rows = [ids[a:b] for a, b in zip([0, *ends], ends)]
     tags = None
     if bioes_tags is not None:
         tags = [np.array([vocab.tag_id(t) for t in seq], dtype=np.int64) for seq in bioes_tags]
-    return Encoded(TypeTable(words, cases, matrix, lengths, keys), rows, tags)
+    return Encoded(type_table(list(index), vocab), rows, tags)
+
+
+def type_table(types: Sequence[str], vocab: Vocab) -> TypeTable:
+    """The ``TypeTable`` of distinct tokens (its rows 1.. in that order): the whole table at
+    once, in a few array operations over all their characters (``case_ids``, one
+    normalisation of them all) rather than a dictionary lookup a character."""
+    forms = vocab.normalize_all(types)
+    words = np.zeros(len(types) + 1, dtype=np.int64)
+    words[1:] = vocab.form_ids(forms)
+    keyed: dict[str, int] = {}
+    keys = np.zeros(len(types) + 1, dtype=np.int64)
+    keys[1:] = [keyed.setdefault(f, len(keyed) + 1) for f in forms]
+    codes, lengths = _code_points(types)
+    starts = np.zeros(len(types), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    cases = np.zeros(len(types) + 1, dtype=np.int64)
+    uniq, inverse = np.unique(codes, return_inverse=True)
+    chars = [chr(c) for c in uniq.tolist()]
+    cases[1:] = case_ids(chars, inverse, starts, lengths)
+    # the characters the char encoder reads: a token longer than MAX_WORD_LEN keeps its first
+    # and last MAX_WORD_LEN // 2; a token without characters one padding character
+    kept = np.minimum(lengths, MAX_WORD_LEN)
+    width = max(1, int(kept.max(initial=0)))
+    j = np.arange(width)[None, :]
+    half = MAX_WORD_LEN // 2
+    source = starts[:, None] + np.where((lengths[:, None] > MAX_WORD_LEN) & (j >= half), lengths[:, None] - MAX_WORD_LEN + j, j)
+    real = j < kept[:, None]
+    char_ids = np.asarray(vocab.char_ids("".join(chars)), dtype=np.int64)
+    matrix = np.zeros((len(types) + 1, width), dtype=np.int64)
+    matrix[1:][real] = char_ids[inverse[source[real]]]
+    char_lengths = np.zeros(len(types) + 1, dtype=np.int64)
+    char_lengths[1:] = np.maximum(kept, 1)
+    return TypeTable(words, cases, matrix, char_lengths, keys)
+
+
+def _code_points(types: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The code points of all the tokens one after the other, and each token's length."""
+    lengths = np.fromiter(map(len, types), dtype=np.int64, count=len(types))
+    codes = np.frombuffer("".join(types).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return codes.astype(np.int64), lengths
+
+
+def case_ids(chars: Sequence[str], inverse: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``vocab.case_id`` of each token, from what its characters are: ``inverse`` gives each
+    character of the tokens (one after the other; token i from ``starts[i]``, ``lengths[i]``
+    long) as an index into the distinct ``chars``."""
+    def count(flags: np.ndarray) -> np.ndarray:  # how many characters of each token have the flag
+        per = np.zeros(len(inverse) + 1, dtype=np.int64)
+        np.cumsum(flags[inverse], out=per[1:])
+        return per[starts + lengths] - per[starts]
+
+    letter = np.array([c.isalpha() for c in chars], dtype=bool)
+    lower = letter & np.array([c.islower() for c in chars], dtype=bool)
+    upper = letter & np.array([c.isupper() for c in chars], dtype=bool)
+    digits = count(np.array([c.isdigit() for c in chars], dtype=bool))
+    letters, lowers, uppers = count(letter), count(lower), count(upper)
+    # the first letter of each token that has one: its position among all the tokens' letters
+    before = np.zeros(len(inverse) + 1, dtype=np.int64)
+    np.cumsum(letter[inverse], out=before[1:])
+    at = np.flatnonzero(letter[inverse])
+    first_upper = np.zeros(len(starts), dtype=bool)
+    has = letters > 0
+    first_upper[has] = upper[inverse[at[before[starts[has]]]]]
+    out = np.full(len(starts), 4, dtype=np.int64)  # mixed
+    title = first_upper & (lowers == letters - 1)
+    out[title] = 3
+    out[uppers == letters] = 2
+    out[lowers == letters] = 1
+    out[~has] = 7
+    out[digits > 0] = 6
+    out[(digits == lengths) & (lengths > 0)] = 5
+    return out
 
 
 def bucket_order(

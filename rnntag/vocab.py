@@ -59,7 +59,6 @@ class Vocab:
     spelling: schemes.Spelling = schemes.PLAIN  # how the training data spelled entity tags (b-per, o)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_token_cache", {})
         object.__setattr__(self, "_word_index", dict(zip(self.words, range(len(self.words)))))
         object.__setattr__(self, "_char_index", dict(zip(self.chars, range(len(self.chars)))))
         object.__setattr__(self, "_tag_index", dict(zip(self.tags, range(len(self.tags)))))
@@ -72,22 +71,31 @@ class Vocab:
             token = _DIGITS.sub("0", token)
         return token
 
+    def normalize_all(self, tokens: Sequence[str]) -> list[str]:
+        """``[self.normalize(t) for t in tokens]``, with one ``lower`` and one ``sub`` over
+        the tokens joined by a NUL (a boundary to lowercasing as a string's ends are: not a
+        cased or case-ignorable character); token by token if a token holds a NUL."""
+        if not (self.lowercase or self.normalize_digits):
+            return list(tokens)
+        joined = "\0".join(tokens)
+        if self.lowercase:
+            joined = joined.lower()
+        if self.normalize_digits:
+            joined = _DIGITS.sub("0", joined)
+        out = joined.split("\0")
+        return out if len(out) == len(tokens) else [self.normalize(t) for t in tokens]
+
     def word_id(self, token: str) -> int:
         return self._word_index.get(self.normalize(token), UNK_ID)  # type: ignore[attr-defined]
+
+    def form_ids(self, forms: Iterable[str]) -> list[int]:
+        """The word id of each already normalised form (``normalize_all``)."""
+        get = self._word_index.get  # type: ignore[attr-defined]
+        return [get(f, UNK_ID) for f in forms]
 
     def char_ids(self, token: str) -> list[int]:
         index = self._char_index  # type: ignore[attr-defined]
         return [index.get(c, UNK_ID) for c in token]
-
-    def encode_token(self, token: str) -> tuple[int, int, tuple[int, ...]]:
-        """(word id, case id, char ids) of a token, memoised (tokens repeat a lot in text)."""
-        cache: dict = self._token_cache  # type: ignore[attr-defined]
-        hit = cache.get(token)
-        if hit is None:
-            if len(cache) > 500_000:
-                cache.clear()
-            hit = cache[token] = (self.word_id(token), case_id(token), tuple(self.char_ids(token)))
-        return hit
 
     def tag_id(self, tag: str) -> int:
         return self._tag_index[tag]  # type: ignore[attr-defined]

@@ -74,3 +74,33 @@ def test_case_id_follows_its_definition(token):
     else:
         want = 4
     assert case_id(token) == want
+
+
+_TOKENS = st.lists(st.text(alphabet=st.sampled_from("aZ9_.-éÉß中ǅ٣²ΣσİⅰΟΔ\x00"), min_size=0, max_size=40)
+                   | st.text(min_size=1, max_size=8), min_size=1, max_size=8).map(lambda ts: list(dict.fromkeys(ts)))
+
+
+@given(_TOKENS, st.booleans(), st.booleans())
+def test_normalize_all_is_normalize_token_by_token(tokens, lowercase, digits):
+    """One lowercasing of the joined tokens gives what each token's own does (final sigma
+    and dotted I included), and a token holding the NUL separator falls back to tokens."""
+    v = Vocab(("<pad>", "<unk>"), ("<pad>", "<unk>"), ("O",), "IOB2", lowercase, digits)
+    assert v.normalize_all(tokens) == [v.normalize(t) for t in tokens]
+
+
+@given(_TOKENS)
+def test_type_table_is_the_per_token_definition(tokens):
+    """``encoding.type_table`` (all tokens at once) gives each token the word id, case id
+    (``case_id``) and clipped character ids of its definition."""
+    from rnntag.encoding import MAX_WORD_LEN, type_table
+
+    v = Vocab.build([["paris", "Σας", "İ", "ǅa", "1"]], [["O"] * 5], "IOB2")
+    table = type_table(tokens, v)
+    for i, token in enumerate(tokens, start=1):
+        chars = tuple(v.char_ids(token))
+        if len(chars) > MAX_WORD_LEN:
+            chars = chars[: MAX_WORD_LEN // 2] + chars[-(MAX_WORD_LEN // 2):]
+        assert int(table.words[i]) == v.word_id(token)
+        assert int(table.cases[i]) == case_id(token)
+        assert table.chars[i, : table.char_lengths[i]].tolist() == list(chars or (PAD_ID,))
+    assert table.words[0] == table.cases[0] == table.char_lengths[0] == 0 and not table.chars[0].any()
