@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from rnntag.errors import ConfigError, DataError, UsageError
 
@@ -486,7 +486,10 @@ class LabelPaths:
     def spans(self, path: Sequence[int]) -> list[Span]:
         return []
 
-    def tags(self, path: Sequence[int], spans_of_path: list[Span] | None = None) -> list[str]:
+    def batch_spans(self, best: Any, lengths: Sequence[int]) -> tuple[list[list[Span]], list[bool]]:
+        return [[] for _ in lengths], [True] * len(lengths)
+
+    def tags(self, path: Sequence[int], spans_of_path: list[Span] | None = None, valid: bool | None = None) -> list[str]:
         labels = self.labels
         return [labels[k] for k in path]
 
@@ -520,6 +523,7 @@ class BioesPaths:
         else:
             direct = None  # IOB1 depends on the neighbours
         self.direct = direct if direct is None or self.spell is None else [self.spell(t) for t in direct]
+        self._arrays: Any = None  # batch_spans's tables, made at its first call
 
     def spans(self, path: Sequence[int]) -> list[Span]:
         """As ``spans(tags, "BIOES")`` for the tags of ``path``."""
@@ -540,9 +544,41 @@ class BioesPaths:
             out.append((cur, start, len(path)))
         return out
 
-    def tags(self, path: Sequence[int], spans_of_path: list[Span] | None = None) -> list[str]:
-        """The tags of ``path`` in the scheme (a valid BIOES path converts tag by tag)."""
-        if self.direct is not None and self._valid(path):
+    def batch_spans(self, best: Any, lengths: Sequence[int]) -> tuple[list[list[Span]], list[bool]]:
+        """``spans`` of each row's path of a batch (``best[b, :lengths[b]]``, a numpy array
+        of tag ids), and whether each is a valid BIOES path (``tags(valid=)``): the valid
+        rows (every decoded one: the decoder's constraints) in a few array operations."""
+        import numpy as np
+
+        if self._arrays is None:
+            codes = np.array(["OBIES".index(p) for p in self.prefix])
+            pairs, starts, ends = allowed_bioes_transitions([p if p == "O" else f"{p}-{t}"
+                                                             for p, t in zip(self.prefix, self.type)])
+            allowed = np.zeros((len(codes), len(codes)), dtype=bool)
+            allowed[tuple(np.array(pairs).T)] = True
+            self._arrays = (codes, allowed, np.isin(np.arange(len(codes)), starts), np.isin(np.arange(len(codes)), ends))
+        codes, allowed, can_start, can_end = self._arrays
+        batch, time = best.shape
+        n = np.asarray(lengths)
+        real = np.arange(time)[None, :] < n[:, None]
+        rows = np.arange(batch)
+        valid = can_start[best[:, 0]] & can_end[best[rows, n - 1]] & (allowed[best[:, :-1], best[:, 1:]] | ~real[:, 1:]).all(1)
+        code = np.where(real & valid[:, None], codes[best], 0)
+        first = np.flatnonzero((code == 1) | (code == 4))  # B or S: where a span starts, row by row
+        last = np.flatnonzero((code == 3) | (code == 4))  # E or S: where it ends
+        types = self.type
+        flat = list(zip([types[k] for k in best.flat[first].tolist()], (first % time).tolist(), (last % time + 1).tolist()))
+        ends_at = np.cumsum(np.bincount(first // time, minlength=batch)).tolist()
+        out = [flat[a:b] for a, b in zip([0, *ends_at], ends_at)]
+        ok = valid.tolist()
+        for b in np.flatnonzero(~valid).tolist():
+            out[b] = self.spans(best[b, : n[b]].tolist())
+        return out, ok
+
+    def tags(self, path: Sequence[int], spans_of_path: list[Span] | None = None, valid: bool | None = None) -> list[str]:
+        """The tags of ``path`` in the scheme (a valid BIOES path converts tag by tag);
+        ``valid``: whether it is one, where known."""
+        if self.direct is not None and (self._valid(path) if valid is None else valid):
             direct = self.direct
             return [direct[k] for k in path]
         tags = render_spans(self.spans(path) if spans_of_path is None else spans_of_path, len(path), self.scheme)

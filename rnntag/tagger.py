@@ -232,7 +232,9 @@ class Tagger:
             ids: list[int] = []
             spans: list[tuple[str, int, int]] = []
             probs: list[float] = []
-            for path, piece_spans, piece_probs in decoded[k : k + n]:
+            valid = True  # valid pieces make a valid path: each ends where the next may start
+            for path, piece_spans, piece_probs, piece_valid in decoded[k : k + n]:
+                valid = valid and piece_valid
                 offset = len(ids)
                 ids.extend(path)
                 if offset:
@@ -242,19 +244,19 @@ class Tagger:
             k += n
             if not scores:
                 probs = [1.0] * len(spans)
-            out.append(Prediction(paths.tags(ids, spans), spans, probs, max(n, 1)))
+            out.append(Prediction(paths.tags(ids, spans, valid), spans, probs, max(n, 1)))
         return out
 
     def _decode(
         self, pieces: Sequence[Sequence[str]], docs: Sequence[int], tagged: Sequence[bool], scores: bool,
         piece_pools: Sequence[int] | None = None, progress: Callable[[int], None] | None = None,
-    ) -> list[tuple[list[int], list, list[float]]]:
-        """(BIOES tag-id path, entity spans, entity probabilities) of each piece (each at most
+    ) -> list[tuple[list[int], list, list[float], bool]]:
+        """(BIOES tag-id path, entity spans, entity probabilities, whether the path is valid) of each piece (each at most
         max_tokens long, of document ``docs[i]``; those not ``tagged`` are context only and
         come back empty), about CHUNK_TOKENS at a time; with document context each piece is
         read in its window (``rnntag.context``); with document pooling, ``piece_pools`` are
         the pieces' pools, and a pool is never split between chunks or batches."""
-        result: list[tuple[list[int], list, list[float]]] = [([], [], [])] * len(pieces)
+        result: list[tuple[list[int], list, list[float], bool]] = [([], [], [], True)] * len(pieces)
         todo = [i for i, p in enumerate(pieces) if len(p)]  # the non-empty pieces; k indexes this list
         all_windows = None
         if self.context:
@@ -288,7 +290,7 @@ class Tagger:
     def _decode_encoded(
         self, encoded: Encoded, rows_of: list[int], group_windows: list[Window] | None, scores: bool,
         group_pools: list[int] | None = None,
-    ) -> list[tuple[list[int], list, list[float]]]:
+    ) -> list[tuple[list[int], list, list[float], bool]]:
         """Decode the sentences ``rows_of`` of ``encoded`` (in that order); with
         ``group_windows`` (one per sentence decoded, indexing ``encoded``), each in its window;
         with ``group_pools`` (one per sentence decoded), batches of whole pools."""
@@ -317,7 +319,7 @@ class Tagger:
         return out
 
     def _decode_staged(self, network: StagedNetwork, encoded: Encoded, rows_of: list[int], group_pools: list[int],
-                       scores: bool) -> list[tuple[list[int], list, list[float]]]:
+                       scores: bool) -> list[tuple[list[int], list, list[float], bool]]:
         """Document pooling in two stages: the sentences run in batches of similar length, then
         every word's pooled part is averaged over its pool across them, and decoded."""
         from rnntag.runtime import pool_groups
@@ -345,19 +347,19 @@ class Tagger:
     def _decode_batch(self, emissions: np.ndarray, own: np.ndarray, batch_rows: Sequence[int], out: list,
                       scores: bool) -> None:
         """Decode a batch's emissions (batch, time, tags), rows of ``own`` lengths, into
-        ``out[j]`` for each j of ``batch_rows``: (BIOES path, spans, span probabilities)."""
+        ``out[j]`` for each j of ``batch_rows``: (BIOES path, spans, span probabilities, valid)."""
         bioes = self._paths_for("BIOES" if self.vocab.is_entities else schemes.TAGS, spelled=False)
         best = self.decoder.best_paths(emissions, own)
         paths = [best[j, :n].tolist() for j, n in enumerate(own.tolist())]
-        spans = [bioes.spans(p) for p in paths]
+        spans, valid = bioes.batch_spans(best, own)
         if scores:
             inclusive = [[(s, e - 1) for _, s, e in row] for row in spans]
             logp = self.decoder.span_log_probs(emissions, own, best, inclusive)
             probs = [[min(1.0, math.exp(v)) for v in row] for row in logp]
         else:
             probs = [[] for _ in paths]
-        for j, path, sp, pr in zip(batch_rows, paths, spans, probs):
-            out[j] = (path, sp, pr)
+        for j, path, sp, pr, ok in zip(batch_rows, paths, spans, probs, valid):
+            out[j] = (path, sp, pr, ok)
 
     def _paths_for(self, scheme: str, spelled: bool = True) -> schemes.BioesPaths | schemes.LabelPaths:
         key = (schemes.normalize_scheme(scheme), spelled)

@@ -356,3 +356,30 @@ def test_bioes_paths_agree_with_the_tag_string_functions(seqs, scheme):
         ids = [tags.index(t) for t in seq]
         assert paths.spans(ids) == spans(seq, "BIOES")
         assert paths.tags(ids) == from_bioes(seq, scheme)
+
+
+_BATCH_TAGS = ["O", "B-LOC", "I-LOC", "E-LOC", "S-LOC", "B-PER", "I-PER", "E-PER", "S-PER"]
+# a valid path: outside tokens and entities (type, length) one after the other
+_VALID = st.lists(st.none() | st.tuples(st.sampled_from(["LOC", "PER"]), st.integers(1, 4)), min_size=1, max_size=6).map(
+    lambda parts: [_BATCH_TAGS.index(t) for part in parts for t in
+                   (["O"] if part is None else [f"S-{part[0]}"] if part[1] == 1 else
+                    [f"B-{part[0]}", *[f"I-{part[0]}"] * (part[1] - 2), f"E-{part[0]}"])])
+
+
+@given(st.lists(_VALID | st.lists(st.integers(0, 8), min_size=1, max_size=12), min_size=1, max_size=6))
+def test_batch_spans_is_spans_row_by_row(rows) -> None:
+    """``BioesPaths.batch_spans`` (a padded batch at once) gives each row the spans of
+    ``spans`` and the validity of ``tags``'s own check, for valid and invalid paths alike."""
+    import numpy as np
+
+    from rnntag.schemes import BioesPaths
+
+    paths = BioesPaths(_BATCH_TAGS, "IOB2")
+    lengths = [len(r) for r in rows]
+    best = np.full((len(rows), max(lengths)), 3, dtype=np.intp)  # padding: anything
+    for b, row in enumerate(rows):
+        best[b, : len(row)] = row
+    spans, valid = paths.batch_spans(best, lengths)
+    assert spans == [paths.spans(row) for row in rows]
+    assert valid == [paths._valid(row) for row in rows]
+    assert [paths.tags(row, s, v) for row, s, v in zip(rows, spans, valid)] == [paths.tags(row) for row in rows]
