@@ -454,7 +454,7 @@ def _prepare(train_path: str | Path, model_dir: Path, config: Config, dev_path: 
             config.model.embeddings, vocab.words[2:], vocab.normalize, extra=config.model.pretrained_words
         )
         covered = sum(1 for w in vocab.words[2:] if w in vectors)
-        vocab = vocab.with_words(vectors)  # pretrained words never seen in training stay usable
+        vocab = vocab.with_words(vectors, sort=True)  # pretrained words never seen in training stay usable
         if dim != config.model.word_dim:
             config = config.override("model", word_dim=dim)
         note = (note + "\n" if note else "") + (
@@ -535,7 +535,7 @@ def extend_vocab(base: Vocab, new: Vocab, add_tags: bool, name: str) -> tuple[Vo
     words = base.with_words(w for w in new.words[2:])
     chars = tuple(dict.fromkeys((*base.chars, *new.chars[2:])))
     vocab = Vocab(words.words, chars, base.tags + tuple(new_tags), new.scheme, base.lowercase, base.normalize_digits,
-                  new.spelling)
+                  new.spelling, words.sorted_run)
     added = {"words": len(words.words) - len(base.words), "chars": len(chars) - len(base.chars), "tags": shown}
     return vocab, added
 

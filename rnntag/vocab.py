@@ -8,6 +8,7 @@ the case of the original token is kept by a separate small feature (``case_id``)
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -57,9 +58,16 @@ class Vocab:
     lowercase: bool = True
     normalize_digits: bool = True
     spelling: schemes.Spelling = schemes.PLAIN  # how the training data spelled entity tags (b-per, o)
+    # words[a:b] are in sorted order and found by binary search instead of the index (the
+    # pretrained words kept for prediction: an index of 200,000 words takes longer to build
+    # than a whole prediction run spends looking words up in them)
+    sorted_run: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_word_index", dict(zip(self.words, range(len(self.words)))))
+        a, b = self.sorted_run or (len(self.words), len(self.words))
+        index = dict(zip(self.words[:a], range(a)))
+        index.update(zip(self.words[b:], range(b, len(self.words))))
+        object.__setattr__(self, "_word_index", index)
         object.__setattr__(self, "_char_index", dict(zip(self.chars, range(len(self.chars)))))
         object.__setattr__(self, "_tag_index", dict(zip(self.tags, range(len(self.tags)))))
 
@@ -86,12 +94,21 @@ class Vocab:
         return out if len(out) == len(tokens) else [self.normalize(t) for t in tokens]
 
     def word_id(self, token: str) -> int:
-        return self._word_index.get(self.normalize(token), UNK_ID)  # type: ignore[attr-defined]
+        return self.form_ids([self.normalize(token)])[0]
 
     def form_ids(self, forms: Iterable[str]) -> list[int]:
         """The word id of each already normalised form (``normalize_all``)."""
         get = self._word_index.get  # type: ignore[attr-defined]
-        return [get(f, UNK_ID) for f in forms]
+        if self.sorted_run is None:
+            return [get(f, UNK_ID) for f in forms]
+        forms = forms if isinstance(forms, Sequence) else list(forms)
+        ids = [get(f, -1) for f in forms]
+        words, (a, b) = self.words, self.sorted_run
+        for i, f in enumerate(forms):
+            if ids[i] < 0:
+                j = bisect_left(words, f, a, b)
+                ids[i] = j if j < b and words[j] == f else UNK_ID
+        return ids
 
     def char_ids(self, token: str) -> list[int]:
         index = self._char_index  # type: ignore[attr-defined]
@@ -155,12 +172,17 @@ class Vocab:
             spelling=spelling,
         )
 
-    def with_words(self, extra: Iterable[str]) -> Vocab:
-        """The same vocabulary with more (already normalised) words appended."""
+    def with_words(self, extra: Iterable[str], sort: bool = False) -> Vocab:
+        """The same vocabulary with more (already normalised) words appended; ``sort``: in
+        sorted order, as the vocabulary's ``sorted_run`` (where it has none yet)."""
         known = set(self.words)
         added = [w for w in dict.fromkeys(extra) if w not in known]
+        run = self.sorted_run
+        if sort and run is None and added:
+            added.sort()
+            run = (len(self.words), len(self.words) + len(added))
         return Vocab(self.words + tuple(added), self.chars, self.tags, self.scheme, self.lowercase, self.normalize_digits,
-                     self.spelling)
+                     self.spelling, run)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -171,6 +193,7 @@ class Vocab:
             "lowercase": self.lowercase,
             "normalize_digits": self.normalize_digits,
             "spelling": {"lower_prefix": self.spelling.lower_prefix, "outside": self.spelling.outside},
+            **({"sorted_run": list(self.sorted_run)} if self.sorted_run is not None else {}),
         }
 
     @classmethod
@@ -185,6 +208,7 @@ class Vocab:
                 normalize_digits=bool(raw["normalize_digits"]),
                 spelling=schemes.Spelling(bool(raw.get("spelling", {}).get("lower_prefix", False)),
                                           str(raw.get("spelling", {}).get("outside", "O"))),
+                sorted_run=_sorted_run(raw.get("sorted_run"), len(raw["words"]), source),
             )
         except (KeyError, TypeError, AttributeError) as err:
             raise ModelError(f"{source}: not an rnntag vocabulary ({err!s})") from None
@@ -202,6 +226,17 @@ class Vocab:
         except ValueError as err:
             raise ModelError(f"{source}: corrupt vocabulary ({err})") from None
         return vocab
+
+
+def _sorted_run(raw: Any, words: int, source: str) -> tuple[int, int] | None:
+    """A vocabulary file's ``sorted_run`` (absent in files written before it existed). The
+    file's checksum vouches for the order; the bounds are checked."""
+    if raw is None:
+        return None
+    if (not isinstance(raw, list) or len(raw) != 2 or not all(type(x) is int for x in raw)
+            or not 2 <= raw[0] <= raw[1] <= words):
+        raise ModelError(f"{source}: corrupt vocabulary (sorted_run {raw!r})")
+    return raw[0], raw[1]
 
 
 def singletons(token_seqs: Iterable[Sequence[str]], vocab: Vocab) -> set[int]:

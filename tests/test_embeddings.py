@@ -93,6 +93,9 @@ def test_pretrained_words_outside_training_stay_usable(tiny, tmp_path):
     assert v.word_id("Zanzibar") != UNK_ID and v.word_id("quokka") != UNK_ID
     assert v.word_id("wombat") == UNK_ID  # beyond the budget of 2 extra words
     assert loaded.model.word_embed.weight[v.word_id("zanzibar")].tolist() == [2.0] * 4
+    # the words kept for prediction are written in sorted order, found by binary search
+    a, b = v.sorted_run
+    assert list(v.words[a:b]) == sorted(v.words[a:b]) == ["quokka", "zanzibar"] and b == len(v.words)
     cfg0 = base.override("model", embeddings=str(vec), pretrained_words=0)
     train(tiny["train"], tmp_path / "m0", cfg0, dev_path=tiny["dev"])
     assert load_model(tmp_path / "m0").vocab.word_id("zanzibar") == UNK_ID

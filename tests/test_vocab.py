@@ -104,3 +104,26 @@ def test_type_table_is_the_per_token_definition(tokens):
         assert int(table.cases[i]) == case_id(token)
         assert table.chars[i, : table.char_lengths[i]].tolist() == list(chars or (PAD_ID,))
     assert table.words[0] == table.cases[0] == table.char_lengths[0] == 0 and not table.chars[0].any()
+
+
+def test_a_sorted_run_of_words_is_found_by_binary_search():
+    """Words kept in a sorted run (``with_words(sort=True)``, the pretrained words of a
+    model) have the ids of their places, as the index's words do, before and after words
+    appended later (``--init``) and through the JSON file; a bad run is a ModelError."""
+    v, _ = _vocab()
+    extra = ["zebra", "apple", "mango", "paris", "kiwi"]  # paris is already a training word
+    s = v.with_words(extra, sort=True)
+    assert s.sorted_run == (len(v.words), len(v.words) + 4)
+    assert s.words[len(v.words):] == ("apple", "kiwi", "mango", "zebra")
+    later = s.with_words(["banana", "apple"], sort=True)  # a second batch is appended as it comes
+    assert later.sorted_run == s.sorted_run and later.words[-1] == "banana"
+    for vocab in (s, later, Vocab.from_dict(json.loads(json.dumps(later.to_dict())))):
+        assert vocab.form_ids(vocab.words) == list(range(len(vocab.words)))
+        assert [vocab.word_id(w) for w in ("Mango", "KIWI", "Paris", "aardvark", "zzz")] == [
+            vocab.words.index("mango"), vocab.words.index("kiwi"), vocab.words.index("paris"), UNK_ID, UNK_ID]
+    assert Vocab.from_dict(json.loads(json.dumps(later.to_dict()))) == later
+    for bad in ([5], [1, 3], [3, 99], ["a", 4], [4, 3]):
+        raw = later.to_dict()
+        raw["sorted_run"] = bad
+        with pytest.raises(ModelError, match="sorted_run"):
+            Vocab.from_dict(raw)
