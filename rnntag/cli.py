@@ -8,6 +8,7 @@ carries progress and messages.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -1010,6 +1011,9 @@ def _is_usage_error(err: BaseException) -> bool:
 
 def main() -> None:
     """Entry point: runs the app, and prints option-parsing errors as one line too."""
+    # What is imported lives as long as the command: frozen, the garbage collector never
+    # walks it again (its one full pass took 13 ms of a 0.7 s prediction of CoNLL-2003 valid)
+    gc.freeze()
     try:
         code = app(standalone_mode=False)  # returns the exit code of typer.Exit, else None
     except typer.Exit as err:

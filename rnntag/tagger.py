@@ -372,10 +372,13 @@ class Tagger:
     def tokens_sentence(self, tokens: Sequence[str], pred: Prediction) -> Sentence:
         """A pre-tokenised sentence: its text is the tokens joined by single spaces."""
         lengths = list(map(len, tokens))
-        starts = list(accumulate((n + 1 for n in lengths[:-1]), initial=0))
+        starts = list(accumulate(map(_PLUS_ONE, lengths[:-1]), initial=0))
         toks = tuple(map(tuple.__new__, repeat(Token), zip(tokens, starts, map(add, starts, lengths))))
         text = " ".join(tokens)
         return Sentence(text, None, toks, tuple(pred.tags), _entities(text, 0, toks, pred), pred.pieces)
+
+
+_PLUS_ONE = (1).__add__
 
 
 def _plain_tokens(tokens: Sequence[object]) -> bool:
@@ -404,8 +407,8 @@ def _entities(text: str, base: int, toks: Sequence[Token], pred: Prediction) -> 
     """Entities of ``pred``; ``text`` starts at offset ``base`` of the tokens' offsets."""
     out = []
     for (typ, s, e), p in zip(pred.spans, pred.scores):
-        a, b = toks[s].start, toks[e - 1].end
-        out.append(Entity(text[a - base : b - base], typ, a, b, p, s, e - 1))
+        a, b = toks[s][1], toks[e - 1][2]  # start, end
+        out.append(tuple.__new__(Entity, (text[a - base : b - base], typ, a, b, p, s, e - 1)))
     return tuple(out)
 
 
