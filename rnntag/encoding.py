@@ -4,7 +4,8 @@
 ``TypeTable`` (word id, case id, character ids), and each sentence a list of row numbers.
 ``Encoded.batch(rows)`` pads some of those sentences into a ``Padded`` batch: the arrays every
 backend reads (words, cases, chars, lengths). Tokens repeat a lot in text, so the work per
-token is one dictionary lookup; a backend may also compute per-type results once per table
+token is one dictionary lookup, and the table is built for all its types at once
+(``type_table``); a backend may also compute per-type results once per table
 (the NumPy runtime does so for the character encoder and the first layer's input projection)
 and keep them in ``TypeTable.derived``.
 """
