@@ -76,3 +76,24 @@ def test_bench_scripts_on_training_internals_run(command, tmp_path):
         assert [v["variant"] for v in result] == ["default", "lm"] and result[0]["estimated_epoch_seconds"] > 0
     else:
         assert result["batches"] == 2 and result["adam"]["unprofiled"]["tokens_per_second"] > 0
+
+
+def test_code_shape_counts_edges_cycles_and_torch(tmp_path):
+    """bench/code_shape.py on a small package: its top-level and deferred imports, the cycle
+    they make, who imports torch and how, and nothing from an ``if TYPE_CHECKING:`` block."""
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from pkg import b\nimport torch\n\n\ndef f():\n    from pkg.sub import c\n    return c\n")
+    (pkg / "b.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg import a\n")
+    (pkg / "sub" / "__init__.py").write_text("")
+    (pkg / "sub" / "c.py").write_text("from .. import b\n\n\ndef g():\n    import pkg.a\n    import torch.nn\n")
+    r = subprocess.run([sys.executable, str(BENCH / "code_shape.py"), "--root", str(tmp_path), "--package", "pkg"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    shape = json.loads(r.stdout)
+    assert shape["modules"] == 5
+    assert shape["edges"] == {"top_level": 2, "deferred": 2, "all": 4}  # a->b, c->b; a->c, c->a
+    assert shape["cycles"] == {"top_level": [], "all": [["pkg.a", "pkg.sub.c"]]}
+    assert shape["torch"] == {"pkg.a": "top_level", "pkg.sub.c": "deferred"}
+    assert shape["longest_functions"][0]["function"] in ("pkg.a.f", "pkg.sub.c.g")
