@@ -55,7 +55,7 @@ def main() -> None:
         raw["data"]["tag_column"] = args.tag_column
     config = config_from_dict(raw)
 
-    from rnntag.cli import _RichReporter
+    from rnntag.cli.progress import RichReporter
     from rnntag.training import train
 
     data = Path(args.data)
@@ -77,7 +77,7 @@ def main() -> None:
         subset.write_text("\n\n".join(kept) + "\n\n", encoding="utf-8")
         train_file = subset
     start = time.perf_counter()
-    result = train(train_file, args.out, config, dev_path=data / "valid.txt", force=True, reporter=_RichReporter())
+    result = train(train_file, args.out, config, dev_path=data / "valid.txt", force=True, reporter=RichReporter())
     wall = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     entities = result.dev_metric == "F1"

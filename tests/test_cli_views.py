@@ -67,7 +67,7 @@ def test_long_work_shows_progress_on_a_terminal_only(trained, tiny, tmp_path, mo
 
     from rich.console import Console
 
-    from rnntag import cli
+    from rnntag.cli import progress
 
     model = str(trained[0])
     (tmp_path / "in.txt").write_text(TEXT * 50)
@@ -80,8 +80,8 @@ def test_long_work_shows_progress_on_a_terminal_only(trained, tiny, tmp_path, mo
         screens.append(io.StringIO())
         return Console(file=screens[-1], force_terminal=True, width=150)
 
-    monkeypatch.setattr(cli, "_stderr", terminal)
-    monkeypatch.setattr(cli, "_stderr_may_be_terminal", lambda: True)
+    monkeypatch.setattr(progress, "stderr_console", terminal)
+    monkeypatch.setattr(progress, "stderr_may_be_terminal", lambda: True)
     r = runner.invoke(app, ["predict", model, str(tmp_path / "in.txt"), "-o", str(tmp_path / "b.txt")])
     assert r.exit_code == 0, r.output
     assert (tmp_path / "a.txt").read_text() == (tmp_path / "b.txt").read_text()
