@@ -41,7 +41,7 @@ _LAZY = {
     "Token": "rnntag.results",
     "Entity": "rnntag.results",
     "ModelInfo": "rnntag.info",
-    "read_info": "rnntag.info",
+    "read_info": "rnntag.loading",
     "Config": "rnntag.config",
     "load_config": "rnntag.config",
     "train": "rnntag.training",
@@ -71,8 +71,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from rnntag.conversion import convert
     from rnntag.evaluation import Evaluation, evaluate
     from rnntag.exporter import export
-    from rnntag.info import ModelInfo, read_info
-    from rnntag.loading import load
+    from rnntag.info import ModelInfo
+    from rnntag.loading import load, read_info
     from rnntag.prediction import predict
     from rnntag.prediction_file import read_predictions
     from rnntag.readers import read_tagged

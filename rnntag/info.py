@@ -1,6 +1,6 @@
 """What a model is, read from its metadata alone: no weights, no network, no torch.
 
-``read_info(path)`` works on a model directory and on every export; ``Tagger.info`` is the
+``rnntag.loading.read_info(path)`` works on a model directory and on every export; ``Tagger.info`` is the
 same record for a loaded tagger.
 """
 
@@ -85,15 +85,3 @@ def model_info(
         rnntag_version=header.get("rnntag_version"),
         format_version=int(header["format_version"]),
     )
-
-
-def read_info(path: str | Path) -> ModelInfo:
-    """The ``ModelInfo`` of a model directory or an export, from its metadata only."""
-    from rnntag.export_dir import is_export, read_export
-    from rnntag.model_dir import read_model_dir
-
-    if is_export(path):
-        export = read_export(path, contents=False)
-        return export.info
-    files = read_model_dir(path)
-    return model_info(path, "model", files.config, files.vocab, files.meta, files.meta)

@@ -137,3 +137,16 @@ def torch_tagger(model: Any, config: Config, vocab: Vocab, info: ModelInfo, **op
     return Tagger(TorchNetwork(model), Decoder.from_weights(config.model.decoder, arrays), vocab, info,
                   runtime="torch", context=config.model.context,
                   doc_pool=config.model.doc_pool, **options)
+
+
+def read_info(path: str | Path) -> ModelInfo:
+    """The ``ModelInfo`` of a model directory or an export, from its metadata only."""
+    from rnntag.export_dir import is_export, read_export
+    from rnntag.info import model_info
+    from rnntag.model_dir import read_model_dir
+
+    if is_export(path):
+        export = read_export(path, contents=False)
+        return export.info
+    files = read_model_dir(path)
+    return model_info(path, "model", files.config, files.vocab, files.meta, files.meta)

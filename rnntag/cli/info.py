@@ -30,7 +30,7 @@ def info(
     """
 
     def body() -> None:
-        from rnntag.info import read_info
+        from rnntag.loading import read_info
 
         data = read_info(model_dir).to_dict()
         if as_json:
