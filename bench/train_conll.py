@@ -26,9 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-import yaml
-
-from rnntag.config import Config, config_from_dict
+from rnntag.config import Config
 
 
 def main() -> None:
@@ -45,15 +43,10 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], help="override, e.g. model.hidden=256")
     args = parser.parse_args()
 
-    raw = Config().to_dict()
-    for item in args.set:
-        key, value = item.split("=", 1)
-        section, name = key.split(".")
-        raw[section][name] = yaml.safe_load(value)
-    raw["train"]["seed"] = args.seed
+    settings = [*args.set, f"train.seed={args.seed}"]  # the same settings as rnntag train --set
     if args.tag_column is not None:
-        raw["data"]["tag_column"] = args.tag_column
-    config = config_from_dict(raw)
+        settings.append(f"data.tag_column={args.tag_column}")
+    config = Config().with_settings(settings)
 
     from rnntag.cli.progress import RichReporter
     from rnntag.training import train

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -225,6 +225,27 @@ class Config:
         import yaml
 
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    def with_settings(self, settings: Iterable[str], what: str = "--set") -> Config:
+        """A copy with ``section.key=value`` settings applied left to right, each value read
+        as YAML (``null``: the default that depends on the data). ConfigError for a setting
+        that is not of that form, names no key of the config, or gives a bad value."""
+        raw = self.to_dict()
+        for item in settings:
+            key, eq, text = item.partition("=")
+            section, dot, name = key.strip().partition(".")
+            if not eq or not dot or not name:
+                raise ConfigError(f"{what} {item!r}: give section.key=value, e.g. train.round_updates=800")
+            if section not in raw:
+                raise ConfigError(f"{what} {item}: unknown section '{section}' (known: data, model, train)")
+            if name not in raw[section]:
+                raise ConfigError(f"{what} {item}: unknown key '{name}' in section {section} "
+                                  f"(known: {', '.join(raw[section])})", key=f"{section}.{name}")
+            try:
+                raw[section][name] = safe_yaml(text)
+            except Exception as err:  # yaml's own errors: a value it cannot read
+                raise ConfigError(f"{what} {item}: not a YAML value ({type(err).__name__})") from None
+        return config_from_dict(raw, what)
 
     def override(self, section: str, **values: Any) -> Config:
         """A copy with some keys of one section replaced (None values are ignored)."""

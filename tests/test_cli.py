@@ -132,6 +132,39 @@ def test_print_config_is_loadable_yaml(tmp_path):
     assert load_config(path).model.cell == "gru"
 
 
+def test_set_reaches_any_config_key_and_the_named_options_come_after(tmp_path):
+    """``train --set section.key=value`` (YAML values, left to right) sets what no named
+    option does, a named option wins over it, and a bad setting is one line with exit 2."""
+    import yaml
+
+    r = run("train", "--print-config", "--set", "model.doc_pool=1200", "--set", "train.round_updates=800",
+            "--set", "train.lr=0.01", "--set", "train.lr=0.003", "--set", "model.dropout=0.1", "--dropout", "0.3",
+            "--set", "model.char_hidden=null")
+    assert r.exit_code == 0, r.output
+    config = yaml.safe_load(r.stdout)
+    assert config["model"]["doc_pool"] == 1200 and config["train"]["round_updates"] == 800
+    assert config["train"]["lr"] == 0.003 and config["model"]["dropout"] == 0.3 and config["model"]["char_hidden"] is None
+    for setting, says in [("model.hiden=3", "unknown key 'hiden' in section model (known: cell,"),
+                          ("modle.hidden=3", "unknown section 'modle'"), ("hidden=3", "give section.key=value"),
+                          ("model.hidden=abc", "model.hidden: expected an integer"), ("model.hidden", "section.key=value")]:
+        r = run("train", "--print-config", "--set", setting)
+        assert r.exit_code == 2 and r.stdout == "" and says in r.stderr, (setting, r.stderr)
+        assert r.stderr.startswith("rnntag: error: bad option --set") and len(r.stderr.splitlines()) == 1
+    r = run("train", "--resume", tmp_path, "--set", "train.lr=0.1")
+    assert r.exit_code == 2 and "cannot take --set" in r.stderr
+
+
+def test_config_with_settings_reads_yaml_values_in_order():
+    from rnntag.config import Config
+    from rnntag.errors import ConfigError
+
+    c = Config().with_settings(["train.epochs=3", "data.tag_column=-1", "model.cell=gru", "train.epochs=5"])
+    assert (c.train.epochs, c.data.tag_column, c.model.cell) == (5, -1, "gru")
+    assert Config().with_settings(["train.epochs=3", "train.epochs=null"]).train.epochs is None
+    with pytest.raises(ConfigError, match="must be one of|cell"):
+        Config().with_settings(["model.cell=rnn"])
+
+
 @pytest.mark.parametrize(
     "args, needle",
     [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -115,6 +115,11 @@ def train(
         help="Where to train: cpu, cuda (a GPU; needs a CUDA build of torch) or auto (cuda when one is available, else cpu)."),
     amp: bool = typer.Option(False, "--amp", help="Mixed precision (CUDA only)."),
     nproc: int = typer.Option(1, "--nproc", metavar="N", min=1, help="Train with N processes on this machine (starts torchrun)."),
+    settings: Optional[List[str]] = typer.Option(
+        None, "--set", metavar="SECTION.KEY=VALUE",
+        help="Set any config key (--print-config lists them; the value read as YAML, null for the default), after "
+             "--config and before the options above, which name keys of their own; repeatable. "
+             "E.g. --set model.doc_pool=1200 --set train.round_updates=800."),
     print_config: bool = typer.Option(False, "--print-config", help="Print the effective config as YAML and exit."),
 ) -> None:
     """Train a tagger on entities or any tags.
@@ -151,6 +156,10 @@ def train(
 
         config = load_config(config_file) if config_file is not None else Config()
         try:
+            config = config.with_settings(settings or [])
+        except ConfigError as err:
+            raise UsageError(f"bad option {err}") from None
+        try:
             scheme_name = None if scheme is None else ("auto" if scheme.lower() == "auto" else normalize_scheme(scheme))
         except ConfigError as err:
             raise UsageError(f"bad option --scheme: {err}") from None
@@ -182,6 +191,7 @@ def train(
                 "--token-column": token_column, "--strict-tags": strict_tags, "--align": align, "--init": init,
                 "--add-tags": add_tags or None, "--char-lm": char_lm, "--lm-text": lm_text,
                 "-o": output, "--force": force or None, "--nproc": nproc if nproc > 1 else None,
+                "--set": settings or None,
             }
             refused = [name for name, value in given.items() if value is not None]
             if refused:
