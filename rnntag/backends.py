@@ -17,6 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from rnntag import legacy
 from rnntag.config import ModelConfig
 from rnntag.encoding import Padded
 from rnntag.errors import ModelError, UsageError
@@ -142,5 +143,4 @@ class TorchScriptNetwork:
         t = self.torch
         with t.inference_mode():
             out = self.module(*(t.from_numpy(a) for a in inputs(padded, self.names).values()))
-        # exports of rnntag 0.1 returned (emissions, tags); decoding is rnntag.decoding's now
-        return (out[0] if isinstance(out, tuple) else out).numpy()
+        return legacy.network_emissions(out).numpy()

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from rnntag import formats
+from rnntag import formats, legacy
 from rnntag.config import Config
 from rnntag.errors import ModelError
 from rnntag.info import ModelInfo, model_info
@@ -75,6 +75,6 @@ def read_export(directory: str | Path, contents: bool = True) -> ExportFiles:
             if name not in files:
                 raise ModelError(f"{path}: corrupt ({name} is not listed)")
     source = manifest.get("source_model") or {}
-    meta = source.get("meta") or {"dev": {"f1": source.get("dev_f1")}}  # exports of rnntag 0.1: dev F1 only
+    meta = legacy.export_source_meta(source)
     info = model_info(directory, kind, config, vocab, meta, manifest)
     return ExportFiles(directory, manifest, kind, config, vocab, files, info)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from rnntag import __version__
+from rnntag import __version__, legacy
 from rnntag.errors import ModelError
 
 T = TypeVar("T")
@@ -68,12 +68,9 @@ def read_json(path: Path, hint: str = "") -> Any:
 def read_header(fmt: Format, header: Any, where: str | Path, artifact: str | Path | None = None) -> dict[str, Any]:
     """``header`` (read from the file ``where``) if it is a ``fmt`` header this rnntag can
     read, else ModelError; a version too new names ``artifact`` (the directory it describes).
-
-    A training checkpoint written before headers had a name (``{"version": 1, ...}``) reads
-    as version 1 of its format.
-    """
-    if fmt is CHECKPOINT and isinstance(header, dict) and "format" not in header and header.get("version") == 1:
-        header = {**header, "format": fmt.name, "format_version": 1}
+    Older checkpoints' headers are read by ``legacy.checkpoint_header``."""
+    if fmt is CHECKPOINT:
+        header = legacy.checkpoint_header(header, fmt.name)
     if not isinstance(header, dict) or header.get("format") != fmt.name:
         raise ModelError(f"{where}: not an rnntag {fmt.what} (foreign file)")
     version = header.get("format_version")

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rnntag import formats
+from rnntag import formats, legacy
 from rnntag.config import Config, config_from_dict, safe_yaml
 from rnntag.errors import ConfigError, ModelError
 from rnntag.fileio import atomic_write
@@ -49,13 +49,10 @@ class ModelFiles:
 
 
 def parse_config(raw: Any, where: str | Path) -> Config:
-    """A saved config (plain data) as a Config; a bad one is the artifact's fault (ModelError).
-    A model saved before ``model.context`` existed read every sentence alone: context 0."""
-    if isinstance(raw, dict) and isinstance(raw.get("model"), dict):
-        missing = {k: 0 for k in ("context", "doc_pool", "char_lm") if k not in raw["model"]}
-        raw = {**raw, "model": {**raw["model"], **missing}}
+    """A saved config (plain data) as a Config, older ones read by ``legacy.saved_config``; a
+    bad one is the artifact's fault (ModelError)."""
     try:
-        return config_from_dict(raw, str(where))
+        return config_from_dict(legacy.saved_config(raw), str(where))
     except ConfigError as err:
         raise ModelError(str(err)) from None
 
@@ -71,16 +68,13 @@ def read_model_dir(directory: str | Path) -> ModelFiles:
     meta = formats.read_header(
         formats.MODEL_DIR, formats.read_json(meta_path, f"; is {directory} an rnntag model directory?"), meta_path, directory
     )
-    listed = meta.get("files")
-    if listed is None:  # written before meta.json listed every file: the weights' checksum alone
-        listed = {WEIGHTS: meta["weights_sha256"]} if isinstance(meta.get("weights_sha256"), str) else {}
+    listed = legacy.model_dir_checksums(meta, WEIGHTS)
     if not isinstance(listed, dict) or WEIGHTS not in listed:
         raise ModelError(f"{meta_path}: corrupt (no checksum for {WEIGHTS})")
 
     def parse(contents: dict[str, bytes]) -> tuple[Config, Vocab]:
-        for name in (CONFIG, VOCAB):  # unlisted in older directories: read without a checksum
-            if name not in contents:
-                contents[name] = _read_plain(directory / name)
+        for name in legacy.unlisted(listed, (CONFIG, VOCAB)):
+            contents[name] = _read_plain(directory / name)
         if isinstance(meta.get("config"), dict) and CONFIG in listed and meta.get("config_sha256") == listed[CONFIG]:
             raw = meta["config"]
         else:
