@@ -17,8 +17,9 @@ marks is one document.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 
 @dataclass(frozen=True)
@@ -38,13 +39,28 @@ class Window:
 def document_ids(starts: Iterable[bool]) -> list[int]:
     """The document number of each sentence: a new one at every ``True`` (the first sentence
     always opens document 0)."""
-    out: list[int] = []
-    doc = 0
-    for i, start in enumerate(starts):
-        if start and i:
-            doc += 1
-        out.append(doc)
-    return out
+    return list(numbered_documents(starts))
+
+
+def numbered_documents(starts: Iterable[bool]) -> Iterator[int]:
+    """``document_ids`` as a stream, one sentence at a time (what ``rnntag predict`` reads)."""
+    doc = -1
+    for start in starts:
+        doc += bool(start) or doc < 0
+        yield doc
+
+
+def reach(lengths: Iterable[int], documents: Iterable[int], doc: int, width: int) -> int:
+    """How many sentences a window of ``width`` tokens reads on one side of a sentence of
+    document ``doc``: ``lengths`` and ``documents`` are those of the sentences beside it,
+    nearest first; it takes them while it needs tokens and they are of ``doc``."""
+    taken, need = 0, width
+    for n, d in zip(lengths, documents):
+        if need <= 0 or d != doc:
+            break
+        taken += 1
+        need -= n
+    return taken
 
 
 def windows(lengths: Sequence[int], documents: Sequence[int] | None, width: int) -> list[Window]:
@@ -56,25 +72,22 @@ def windows(lengths: Sequence[int], documents: Sequence[int] | None, width: int)
     doc = documents if documents is not None else [0] * n
     out = []
     for i in range(n):
-        before: list[tuple[int, int, int]] = []
-        need, j = width, i - 1
-        while need > 0 and j >= 0 and doc[j] == doc[i]:
+        first = i - reach(lengths[i - 1 :: -1] if i else [], doc[i - 1 :: -1] if i else [], doc[i], width)
+        last = i + reach(lengths[i + 1 :], doc[i + 1 :], doc[i], width)
+        before, need = [], width  # the sentences before: the end of each, as much as is still needed
+        for j in range(i - 1, first - 1, -1):
             take = min(need, lengths[j])
-            if take:
-                before.append((j, lengths[j] - take, lengths[j]))
+            before.append((j, lengths[j] - take, lengths[j]))
             need -= take
-            j -= 1
-        after: list[tuple[int, int, int]] = []
-        need, j = width, i + 1
-        while need > 0 and j < n and doc[j] == doc[i]:
+        after, need = [], width
+        for j in range(i + 1, last + 1):
             take = min(need, lengths[j])
-            if take:
-                after.append((j, 0, take))
+            after.append((j, 0, take))
             need -= take
-            j += 1
         before.reverse()
+        parts = tuple(part for part in (*before, (i, 0, lengths[i]), *after) if part[2] > part[1] or part[0] == i)
         offset = sum(e - s for _, s, e in before)
-        out.append(Window(i, (*before, (i, 0, lengths[i]), *after), offset))
+        out.append(Window(i, parts, offset))
     return out
 
 
@@ -83,11 +96,16 @@ def pools(lengths: Sequence[int], documents: Sequence[int] | None, max_tokens: i
     sentences of one document taken greedily up to ``max_tokens`` tokens (a longer sentence
     is a pool alone). Pools are numbered from 0 in order; they depend on the document alone."""
     doc = documents if documents is not None else [0] * len(lengths)
-    out: list[int] = []
-    pool, size = -1, 0
-    for i, n in enumerate(lengths):
-        if pool < 0 or doc[i] != doc[i - 1] or size + n > max_tokens:
-            pool, size = pool + 1, 0
-        out.append(pool)
+    return list(accumulate(map(int, pool_starts(lengths, doc, max_tokens)), initial=-1))[1:]
+
+
+def pool_starts(lengths: Iterable[int], documents: Iterable[int], max_tokens: int) -> Iterator[bool]:
+    """Whether each sentence starts a new pool (``pools``), one sentence at a time."""
+    size, previous = 0, None
+    for i, (n, d) in enumerate(zip(lengths, documents)):
+        start = not i or d != previous or size + n > max_tokens
+        if start:
+            size = 0
         size += n
-    return out
+        previous = d
+        yield start

@@ -27,10 +27,12 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from itertools import tee
 from pathlib import Path
 from typing import IO
 
 from rnntag.conll import ConllSentence, check_no_inner_cr, display_path, open_lines
+from rnntag.context import numbered_documents, pool_starts, reach
 from rnntag.errors import UsageError
 from rnntag.readers import Source
 from rnntag.results import Token
@@ -246,10 +248,9 @@ def _in_context(
 
 
 def _numbered(items: Iterable[Item]) -> Iterator[tuple[int, Item]]:
-    doc = -1
-    for item in items:
-        doc += item.starts_document or doc < 0
-        yield doc, item
+    """Each item with its document number (``context.numbered_documents``)."""
+    first, second = tee(items)
+    return zip(numbered_documents(item.starts_document for item in first), second)
 
 
 def chunks_of(numbered: Iterable[tuple[int, Item]]) -> Iterator[list[tuple[int, Item]]]:
@@ -257,46 +258,32 @@ def chunks_of(numbered: Iterable[tuple[int, Item]]) -> Iterator[list[tuple[int, 
 
 
 def _pool_chunks(numbered: Iterable[tuple[int, Item]], pool: int) -> Iterator[list[tuple[int, Item]]]:
-    """Chunks of about CHUNK_TOKENS tokens cut only where a new pool starts (``context.pools``:
+    """Chunks of about CHUNK_TOKENS tokens cut only where a new pool starts (``context.pool_starts``:
     consecutive sentences of a document up to ``pool`` tokens)."""
+    pairs, for_lengths, for_documents = tee(numbered, 3)
+    starts = pool_starts((len(item.tokens) for _, item in for_lengths), (doc for doc, _ in for_documents), pool)
     chunk: list[tuple[int, Item]] = []
-    total = size = 0
-    for doc, item in numbered:
-        n = len(item.tokens)
-        new_pool = not chunk or doc != chunk[-1][0] or size + n > pool
-        if new_pool:
-            if total >= CHUNK_TOKENS:
-                yield chunk
-                chunk, total = [], 0
-            size = 0
-        chunk.append((doc, item))
-        total += n
-        size += n
+    total = 0
+    for pair, new_pool in zip(pairs, starts):
+        if new_pool and total >= CHUNK_TOKENS:
+            yield chunk
+            chunk, total = [], 0
+        chunk.append(pair)
+        total += len(pair[1].tokens)
     if chunk:
         yield chunk
 
 
 def _tail(items: Sequence[tuple[int, Item]], width: int, doc: int) -> list[tuple[int, Item]]:
-    """The last sentences of ``items`` in document ``doc`` holding at least ``width`` tokens."""
-    out: list[tuple[int, Item]] = []
-    need = width
-    for pair in reversed(items):
-        if need <= 0 or pair[0] != doc:
-            break
-        out.append(pair)
-        need -= len(pair[1].tokens)
-    return out[::-1]
+    """The last sentences of ``items`` that a window of a sentence of document ``doc`` after
+    them reads (``context.reach``)."""
+    n = reach((len(i.tokens) for _, i in reversed(items)), (d for d, _ in reversed(items)), doc, width)
+    return list(items[len(items) - n :])
 
 
 def _head(items: Sequence[tuple[int, Item]], width: int, doc: int) -> list[tuple[int, Item]]:
-    out: list[tuple[int, Item]] = []
-    need = width
-    for pair in items:
-        if need <= 0 or pair[0] != doc:
-            break
-        out.append(pair)
-        need -= len(pair[1].tokens)
-    return out
+    """The first sentences of ``items`` that a window of a sentence before them reads."""
+    return list(items[: reach((len(i.tokens) for _, i in items), (d for d, _ in items), doc, width)])
 
 
 def input_size(item: Item) -> int:

@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rnntag.batching import to_batch
 from rnntag.context import Window, document_ids, windows
@@ -338,3 +340,22 @@ def test_eval_of_a_pooled_models_own_jsonl_predictions_is_perfect(tiny, tmp_path
     (tmp_path / "apart.jsonl").write_text("".join(
         json.dumps({k: v for k, v in r.items() if k not in ("doc", "sent")}) + "\n" for r in records))
     assert rnntag.evaluate(model, tmp_path / "apart.jsonl").scores.f1 < 1.0
+
+
+@given(st.lists(st.tuples(st.integers(0, 9), st.booleans()), max_size=30), st.integers(1, 25), st.integers(0, 12))
+def test_the_streamed_rules_are_the_batch_ones(sentences, pool, width):
+    """What ``rnntag predict`` applies a sentence at a time (``numbered_documents``,
+    ``pool_starts``, ``reach``) is what ``document_ids``, ``pools`` and ``windows`` give."""
+    from rnntag.context import document_ids, numbered_documents, pool_starts, pools, reach, windows
+
+    lengths = [n for n, _ in sentences]
+    docs = document_ids(start for _, start in sentences)
+    assert list(numbered_documents(start for _, start in sentences)) == docs
+    starts = list(pool_starts(lengths, docs, pool))
+    numbers = pools(lengths, docs, pool)
+    assert starts == [i == 0 or numbers[i] != numbers[i - 1] for i in range(len(numbers))]
+    for i, w in enumerate(windows(lengths, docs, width)):
+        read = {s for s, a, b in w.parts if b > a and s != i}
+        after = reach(lengths[i + 1 :], docs[i + 1 :], docs[i], width)
+        before = reach(lengths[:i][::-1], docs[:i][::-1], docs[i], width)
+        assert read == {j for j in range(i - before, i + after + 1) if j != i and lengths[j]}
