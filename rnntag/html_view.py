@@ -3,10 +3,9 @@ type as a small label after the entity, the score in the ``title`` (shown on hov
 
 Self-contained: the CSS is inline (``STYLE``), no script, no external asset, so a file
 written from it works offline. The page of ``rnntag serve`` (``rnntag/page.py``) draws
-the same markup in the browser from the same colours and CSS; ``render_html`` renders
-``Sentence.to_dict()`` records (what ``rnntag predict --format jsonl`` prints) on the
-server side, and ``document_start``/``sentence_html``/``document_end`` do it a record at a
-time for a stream.
+the same markup in the browser from the same colours and CSS; ``sentence_html`` renders a
+``Sentence.to_dict()`` record (what ``rnntag predict --format jsonl`` prints), between
+``document_start`` and ``document_end`` (``rnntag predict --format html``, a stream).
 
     <mark class="rnntag-ent" data-type="PER" style="background: #aa9cfc"
           title="PER, score 0.998">Angela Merkel<span class="rnntag-label">PER</span></mark>
@@ -15,7 +14,7 @@ time for a stream.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 # displaCy's colours for the types it knows, CoNLL's four among them (PER as PERSON, MISC as NORP)
@@ -92,6 +91,3 @@ def document_end() -> str:
     return "</div>\n</body>\n</html>\n"
 
 
-def render_html(records: Sequence[Mapping[str, Any]], title: str = "rnntag") -> str:
-    """A standalone HTML document of the records, a block per sentence, entities highlighted."""
-    return document_start(title) + "".join(map(sentence_html, records)) + document_end()

@@ -147,11 +147,6 @@ def read_items(path: str, kind: str, max_tokens: int = MAX_TOKENS, columns: Colu
         raise UsageError(f"--input must be {', '.join(INPUT_KINDS[:-1])} or {INPUT_KINDS[-1]}, not {kind!r}")
 
 
-def chunks(items: Iterable[Item], max_tokens: int = CHUNK_TOKENS) -> Iterator[list[Item]]:
-    """Consecutive lists of items of about ``max_tokens`` tokens."""
-    return tagger_chunks(items, lambda item: len(item.tokens), max_tokens)
-
-
 def _inline(item: Item, pred: Prediction) -> str:
     """A sentence with its entities marked ``[text](TYPE)``: raw text as it stands in the
     input, its spacing and the line and paragraph breaks before it kept (the sentence's own

@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from rnntag.html_view import KNOWN_COLOURS, PALETTE, colour, highlight, render_html, sentence_html
+from rnntag.html_view import KNOWN_COLOURS, PALETTE, colour, document_start, highlight, sentence_html
 from rnntag.page import render_page
 
 
@@ -91,14 +91,19 @@ def test_colours_are_displacys_for_known_types_and_stable_for_others():
     assert len({colour(t) for t in ("A", "B", "C", "D", "E", "F")}) > 1
 
 
-def test_render_html_is_a_standalone_document_of_the_records(trained):
+def test_predict_html_is_a_standalone_document_of_the_records(trained, tmp_path):
+    """``rnntag predict --format html``: one page (``document_start``, a ``sentence_html``
+    block a sentence, ``document_end``), entities highlighted, nothing external."""
     import rnntag
 
     tagger = rnntag.load(trained[0])
     text = "John Smith flew to Rome.\n\nThe European Union said Siemens would invest in Berlin."
     records = [s.to_dict() for s in tagger.tag(text)]
-    doc = render_html(records, title="a <test>")
-    assert doc.startswith("<!DOCTYPE html>") and "<title>a &lt;test&gt;</title>" in doc and "<style>" in doc
+    (tmp_path / "in.txt").write_text(text, encoding="utf-8")
+    rnntag.predict(tagger, [tmp_path / "in.txt"], "text", "html", tmp_path / "out.html")
+    doc = (tmp_path / "out.html").read_text(encoding="utf-8")
+    assert doc.startswith("<!DOCTYPE html>") and "<title>rnntag predict</title>" in doc and "<style>" in doc
+    assert document_start("a <test>").count("<title>a &lt;test&gt;</title>") == 1
     assert "http" not in doc and "<script" not in doc and "src=" not in doc  # nothing external, no script
     p = parse(doc)
     assert p.balanced

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 import rnntag
 from rnntag.cli import app
-from rnntag.prediction import Item, chunks, predict_stream, read_items
+from rnntag.prediction import Item, predict_stream, read_items
 
 runner = CliRunner()
 
@@ -91,9 +91,15 @@ def test_very_long_sentence_is_tagged_in_pieces_and_comes_back_whole(trained):
 
 
 def test_chunks_bound_the_work_in_memory():
-    items = (Item(("a",) * 7) for _ in range(10))
-    sizes = [sum(len(i.tokens) for i in c) for c in chunks(items, max_tokens=20)]
-    assert sizes == [21, 21, 21, 7]
+    """``tagger.chunks``, what every stream is cut by: a chunk ends with the item that reaches
+    the size, or at the most items; nothing is dropped or reordered."""
+    from rnntag.tagger import chunks
+
+    sizes = [[len(t) for t in c] for c in chunks(iter([("a",) * 7] * 10), len, 20)]
+    assert sizes == [[7, 7, 7]] * 3 + [[7]]
+    assert [len(c) for c in chunks(range(10), lambda i: 1, 100, max_items=4)] == [4, 4, 2]
+    assert [x for c in chunks(range(10), lambda i: i, 5) for x in c] == list(range(10))
+    assert list(chunks([], len, 5)) == []
 
 
 def test_scores_are_entity_probabilities(trained):
