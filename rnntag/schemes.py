@@ -419,12 +419,6 @@ def to_bioes(tags: Sequence[str], scheme: str) -> list[str]:
     return convert(tags, scheme, "BIOES")
 
 
-def from_bioes(tags: Sequence[str], scheme: str) -> list[str]:
-    """Convert BIOES ``tags`` to ``scheme`` (IOB1: ``I-X`` except ``B-X`` right after an
-    entity of the same type; IOB2: ``B-X`` first, ``I-X`` rest)."""
-    return convert(tags, "BIOES", scheme)
-
-
 def bioes_tags(types: Iterable[str]) -> list[str]:
     """``["O", "B-T", "I-T", "E-T", "S-T", ...]`` for each distinct type, sorted by type."""
     distinct = sorted(set(types))
@@ -444,17 +438,6 @@ def allowed_bioes_transitions(tags: Sequence[str]) -> tuple[list[tuple[int, int]
     starts = [j for j, b in enumerate(parsed) if _bioes_step(None, b)]
     ends = [i for i, a in enumerate(parsed) if _bioes_step(a, None)]
     return pairs, starts, ends
-
-
-def is_valid_bioes(tags: Sequence[str]) -> bool:
-    """Whether ``tags`` is a well-formed BIOES sequence (tags and all transitions)."""
-    prev: tuple[str, str] | None = None
-    for tag in tags:
-        cur = _parse(tag, "BIES")
-        if cur is None or not _bioes_step(prev, cur):
-            return False
-        prev = cur
-    return _bioes_step(prev, None)
 
 
 def internal_tags(tags: Sequence[str], scheme: str) -> list[str]:
@@ -507,7 +490,7 @@ def paths(tags: Sequence[str], model_scheme: str, scheme: str, spelling: Spellin
 class BioesPaths:
     """Decoded paths of BIOES tag ids (as the decoder returns them) -> spans and tags in a
     scheme, with lookups per tag id instead of parsing tag strings (the prediction hot path).
-    The rules are those of ``spans`` and ``from_bioes``; tags are spelled as ``spelling``."""
+    The rules are those of ``spans`` and ``convert``; tags are spelled as ``spelling``."""
 
     def __init__(self, bioes: Sequence[str], scheme: str, spelling: Spelling = PLAIN):
         parsed = [_parse_strict(t, "BIOES") for t in bioes]
@@ -523,7 +506,11 @@ class BioesPaths:
         else:
             direct = None  # IOB1 depends on the neighbours
         self.direct = direct if direct is None or self.spell is None else [self.spell(t) for t in direct]
-        self._arrays: Any = None  # batch_spans's tables, made at its first call
+        # the one rule of valid paths (allowed_bioes_transitions), as sets for _valid and as
+        # arrays for batch_spans (made at its first call)
+        pairs, starts, ends = allowed_bioes_transitions(bioes)
+        self._steps, self._starts, self._ends = set(pairs), set(starts), set(ends)
+        self._arrays: Any = None
 
     def spans(self, path: Sequence[int]) -> list[Span]:
         """As ``spans(tags, "BIOES")`` for the tags of ``path``."""
@@ -552,11 +539,10 @@ class BioesPaths:
 
         if self._arrays is None:
             codes = np.array(["OBIES".index(p) for p in self.prefix])
-            pairs, starts, ends = allowed_bioes_transitions([p if p == "O" else f"{p}-{t}"
-                                                             for p, t in zip(self.prefix, self.type)])
             allowed = np.zeros((len(codes), len(codes)), dtype=bool)
-            allowed[tuple(np.array(pairs).T)] = True
-            self._arrays = (codes, allowed, np.isin(np.arange(len(codes)), starts), np.isin(np.arange(len(codes)), ends))
+            allowed[tuple(np.array(sorted(self._steps)).T)] = True
+            tag_ids = np.arange(len(codes))
+            self._arrays = (codes, allowed, np.isin(tag_ids, list(self._starts)), np.isin(tag_ids, list(self._ends)))
         codes, allowed, can_start, can_end = self._arrays
         batch, time = best.shape
         n = np.asarray(lengths)
@@ -585,17 +571,8 @@ class BioesPaths:
         return tags if self.spell is None else [self.spell(t) for t in tags]
 
     def _valid(self, path: Sequence[int]) -> bool:
-        prefix, types = self.prefix, self.type
-        inside: str | None = None
-        for k in path:
-            p = prefix[k]
-            if inside is None:
-                if p == "I" or p == "E":
-                    return False
-                if p == "B":
-                    inside = types[k]
-            elif (p != "I" and p != "E") or types[k] != inside:
-                return False
-            elif p == "E":
-                inside = None
-        return inside is None
+        """Whether ``path`` is a valid BIOES path (``allowed_bioes_transitions``)."""
+        if not len(path):
+            return True
+        return (path[0] in self._starts and path[-1] in self._ends
+                and all(map(self._steps.__contains__, zip(path, path[1:]))))

@@ -17,8 +17,6 @@ from rnntag.schemes import (
     check_tags,
     convert,
     detect_scheme,
-    from_bioes,
-    is_valid_bioes,
     normalize_scheme,
     render_spans,
     spans,
@@ -220,7 +218,7 @@ def test_invalid_bioes_transitions(tags: str, line: int) -> None:
     assert err.value.line == line + 2
     check = check_tags(seqs, path="b")  # read as conlleval reads it, counted
     assert check.slips >= 1 and check.first_slip[1] == line + 2
-    assert not is_valid_bioes(tags.split())
+    assert to_bioes(tags.split(), "BIOES") != tags.split()  # not valid BIOES: its spans render otherwise
 
 
 @pytest.mark.parametrize(
@@ -273,8 +271,8 @@ def test_conversions_known_example() -> None:
     for src, dst in itertools.product(RENDERED, repeat=2):
         assert convert(RENDERED[src], src, dst) == RENDERED[dst], (src, dst)
     assert to_bioes(RENDERED["IOB1"], "IOB1") == RENDERED["BIOES"]
-    assert from_bioes(RENDERED["BIOES"], "IOB1") == RENDERED["IOB1"]
-    assert from_bioes(RENDERED["BIOES"], "IOB2") == RENDERED["IOB2"]
+    assert convert(RENDERED["BIOES"], "BIOES", "IOB1") == RENDERED["IOB1"]
+    assert convert(RENDERED["BIOES"], "BIOES", "IOB2") == RENDERED["IOB2"]
 
 
 @st.composite
@@ -303,8 +301,8 @@ def test_round_trips_preserve_spans(case: tuple[int, list[tuple[str, int, int]]]
         assert detect_scheme([tags]) == expected
         for dst in rendered:
             assert convert(tags, scheme, dst) == rendered[dst]
-    assert is_valid_bioes(rendered["BIOES"])
-    assert from_bioes(to_bioes(rendered["IOB1"], "IOB1"), "IOB2") == rendered["IOB2"]
+    assert to_bioes(rendered["BIOES"], "BIOES") == rendered["BIOES"]
+    assert convert(to_bioes(rendered["IOB1"], "IOB1"), "BIOES", "IOB2") == rendered["IOB2"]
 
 
 def test_bioes_tags() -> None:
@@ -328,10 +326,9 @@ def test_allowed_transitions_brute_force() -> None:
                 seq[0] in starts and seq[-1] in ends and all(p in allowed for p in zip(seq, seq[1:]))
             )
             names = [tags[i] for i in seq]
-            valid = is_valid_bioes(names)
-            assert valid == by_constraints, names
             # independent oracle: valid BIOES is exactly what re-rendering its spans reproduces
-            assert valid == (to_bioes(names, "BIOES") == names), names
+            valid = to_bioes(names, "BIOES") == names
+            assert valid == by_constraints, names
             n_valid += valid
     assert n_valid > 100
 
@@ -348,14 +345,14 @@ def test_allowed_transitions_examples() -> None:
 @given(st.lists(st.lists(st.sampled_from(bioes_tags(["PER", "LOC"])), min_size=1, max_size=12), max_size=20),
        st.sampled_from(["IOB1", "IOB2", "BIOES"]))
 def test_bioes_paths_agree_with_the_tag_string_functions(seqs, scheme):
-    """The prediction hot path (tag ids) gives what ``spans`` and ``from_bioes`` give, for
+    """The prediction hot path (tag ids) gives what ``spans`` and ``convert`` give, for
     valid and invalid BIOES sequences alike."""
     tags = bioes_tags(["PER", "LOC"])
     paths = BioesPaths(tags, scheme)
     for seq in seqs:
         ids = [tags.index(t) for t in seq]
         assert paths.spans(ids) == spans(seq, "BIOES")
-        assert paths.tags(ids) == from_bioes(seq, scheme)
+        assert paths.tags(ids) == convert(seq, "BIOES", scheme)
 
 
 _BATCH_TAGS = ["O", "B-LOC", "I-LOC", "E-LOC", "S-LOC", "B-PER", "I-PER", "E-PER", "S-PER"]
