@@ -131,11 +131,9 @@ class ModelConfig:
         return _fill(self, {**_BY_VECTORS[bool(self.embeddings)]["model"], "doc_pool": DOC_POOL if documents else 0})
 
 
-# Document pooling's default where the training data has documents (README "Document
-# context"): on CoNLL-2003 valid (3 seeds) pools of 400 tokens gave +0.84 F1 without vectors
-# and +0.14 with GloVe 50d over sentences alone. 1,200 (each valid document one pool) gave a
-# further +0.26 and +0.04 there, but 0.64 less on the first 1,000 train sentences with
-# their documents (0.22 more on 3,000), so 400 stays.
+# Document pooling's default where the training data has documents: the size that held up on
+# the small train subsets as well as on all of CoNLL-2003 (the runs: README "Document
+# context", bench/README "Pools of up to 1,200 tokens").
 DOC_POOL = 400
 
 

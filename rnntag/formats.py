@@ -3,7 +3,7 @@
 Three kinds of artifact carry a header ``{"format": NAME, "format_version": N, ...}``:
 
 - a model directory (``meta.json``, ``rnntag.model_dir``),
-- an export (``manifest.json``, ``rnntag.export``),
+- an export (``manifest.json``, ``rnntag.export_dir``; written by ``rnntag.exporter``),
 - a training checkpoint (the JSON in ``checkpoint.safetensors``' metadata, ``rnntag.checkpoint``).
 
 ``read_header`` checks a header against what this rnntag reads; ``read_verified`` reads the

@@ -4,8 +4,9 @@
       -> [projection MLP with GELU]  -> BiLSTM or BiGRU layers
       -> [LayerNorm]  -> locked dropout  -> linear  ->  emissions (batch, time, tags)
 
-``forward(words, cases, chars, lengths)`` returns emissions; the decoder's loss is reached
-through ``loss``. Decoding happens in NumPy (``rnntag.decoding``) for every backend.
+``forward(words, cases, chars, lengths, groups, lm_chars, lm_lengths, lm_seps)`` returns
+emissions (the last four for document pooling and the character language model only); the
+decoder's loss is reached through ``loss``. Decoding happens in NumPy (``rnntag.decoding``) for every backend.
 
 Every step is padding invariant: a sentence gets the same emissions whatever it is batched
 with. In training the recurrent layers run over packed sequences and the character encoder

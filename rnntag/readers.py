@@ -2,8 +2,8 @@
 
     file -> (format sniffed by name, then content) -> sentences -> ``schemes.check_tags``
 
-``read_tagged`` is what ``train`` and ``eval`` read gold data with; ``iter_tagged`` streams
-(``convert``, ``predict``). Columns: ``tag_column`` and ``token_column`` are 0-based
+``read_tagged`` is what ``train`` and ``eval`` read gold data with; ``iter_sentences`` streams
+an opened source (``convert``, ``predict``). Columns: ``tag_column`` and ``token_column`` are 0-based
 (negative from the end for the tag); None is the format's default (CoNLL: token first, tag
 last; CoNLL-U: FORM and UPOS). Span JSONL has no columns.
 """
