@@ -77,7 +77,7 @@ def convert(
                                alignment=alignment)
     head = list(islice(sentences, DETECT_SENTENCES))
     if not head:
-        raise DataError("no sentences", name)
+        raise DataError("no sentences" if separator.nonblank else "empty file", name)
     detected = schemes.detect_scheme([s.tags or () for s in head])
     entities = detected != schemes.TAGS
     if out_scheme is not None and not entities:
@@ -119,9 +119,11 @@ class _Separator:
 
     sep = "\t"
     _seen = False
+    nonblank = False  # whether any line held more than whitespace (else: an empty file)
 
     def watch(self, lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
         for lineno, text in lines:
+            self.nonblank = self.nonblank or bool(text.strip())
             if not self._seen:
                 fields = text.split()
                 if len(fields) > 1 and fields[0] != conll.DOCSTART and not text.startswith("#"):

@@ -302,6 +302,7 @@ CASES: list[Case] = [
     C("train_empty_file", TRAIN.replace("ok", "empty"), "{d}/empty.conll: empty file", out="{o}/m"),
     C("eval_empty_file", "eval {m} {d}/empty.conll --output {o}/p.txt", "{d}/empty.conll: empty file", out="{o}/p.txt"),
     C("score_empty_file", "score {d}/empty.conll", "{d}/empty.conll: empty file"),  # one wording everywhere
+    C("convert_empty_file", "convert {d}/empty.conll -o {o}/c.jsonl", "{d}/empty.conll: empty file", out="{o}/c.jsonl"),
     C("train_only_blank_lines", TRAIN.replace("ok", "blank_lines"), "{d}/blank_lines.conll: empty file", out="{o}/m"),
     C("train_only_docstart", TRAIN.replace("ok", "docstart"), "{d}/docstart.conll: no sentences", out="{o}/m"),
     C("eval_only_docstart", "eval {m} {d}/docstart.conll", "{d}/docstart.conll: no sentences"),
