@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rnntag.context import Window
-from rnntag.vocab import Vocab
+from rnntag.vocab import Vocab, case_ids
 
 if TYPE_CHECKING:  # pragma: no cover
     import random
@@ -238,39 +238,7 @@ def _code_points(types: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """The code points of all the tokens one after the other, and each token's length."""
     lengths = np.fromiter(map(len, types), dtype=np.int64, count=len(types))
     codes = np.frombuffer("".join(types).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    return codes.astype(np.int64), lengths
-
-
-def case_ids(chars: Sequence[str], inverse: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """``vocab.case_id`` of each token, from what its characters are: ``inverse`` gives each
-    character of the tokens (one after the other; token i from ``starts[i]``, ``lengths[i]``
-    long) as an index into the distinct ``chars``."""
-    def count(flags: np.ndarray) -> np.ndarray:  # how many characters of each token have the flag
-        per = np.zeros(len(inverse) + 1, dtype=np.int64)
-        np.cumsum(flags[inverse], out=per[1:])
-        return per[starts + lengths] - per[starts]
-
-    letter = np.array([c.isalpha() for c in chars], dtype=bool)
-    lower = letter & np.array([c.islower() for c in chars], dtype=bool)
-    upper = letter & np.array([c.isupper() for c in chars], dtype=bool)
-    digits = count(np.array([c.isdigit() for c in chars], dtype=bool))
-    letters, lowers, uppers = count(letter), count(lower), count(upper)
-    # the first letter of each token that has one: its position among all the tokens' letters
-    before = np.zeros(len(inverse) + 1, dtype=np.int64)
-    np.cumsum(letter[inverse], out=before[1:])
-    at = np.flatnonzero(letter[inverse])
-    first_upper = np.zeros(len(starts), dtype=bool)
-    has = letters > 0
-    first_upper[has] = upper[inverse[at[before[starts[has]]]]]
-    out = np.full(len(starts), 4, dtype=np.int64)  # mixed
-    title = first_upper & (lowers == letters - 1)
-    out[title] = 3
-    out[uppers == letters] = 2
-    out[lowers == letters] = 1
-    out[~has] = 7
-    out[digits > 0] = 6
-    out[(digits == lengths) & (lengths > 0)] = 5
-    return out
+    return codes, lengths
 
 
 def bucket_order(

@@ -12,7 +12,10 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
 
 from rnntag import schemes
 from rnntag.errors import ConfigError, ModelError
@@ -26,27 +29,48 @@ _DIGITS = re.compile(r"\d")
 
 
 def case_id(token: str) -> int:
-    """The index in ``CASES`` of the token's case pattern."""
-    if token.isascii() and token.isalpha():  # the common case, with str methods only
-        if token.islower():
-            return 1
-        if token.isupper():
-            return 2
-        return 3 if token[0].isupper() and token[1:].islower() else 4
-    if token.isdigit():
-        return 5
-    if any(c.isdigit() for c in token):
-        return 6
-    letters = [c for c in token if c.isalpha()]
-    if not letters:
-        return 7
-    if all(c.islower() for c in letters):
-        return 1
-    if all(c.isupper() for c in letters):
-        return 2
-    if letters[0].isupper() and all(c.islower() for c in letters[1:]):
-        return 3
-    return 4
+    """The index in ``CASES`` of the token's case pattern (``case_ids`` of one token)."""
+    import numpy as np
+
+    chars = sorted(set(token))
+    inverse = np.array([chars.index(c) for c in token], dtype=np.int64)
+    return int(case_ids(chars, inverse, np.zeros(1, dtype=np.int64), np.array([len(token)]))[0])
+
+
+def case_ids(chars: Sequence[str], inverse: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The index in ``CASES`` of each token's case pattern, from what its characters are:
+    ``inverse`` gives each character of the tokens (one after the other; token i from
+    ``starts[i]``, ``lengths[i]`` long) as an index into the distinct ``chars``. The patterns,
+    first match wins: all digits (numeric), a digit (has_digit), no letter (other), letters
+    all lower, all upper, the first upper and the rest lower (title), else mixed."""
+    import numpy as np
+
+    def count(flags: np.ndarray) -> np.ndarray:  # how many characters of each token have the flag
+        per = np.zeros(len(inverse) + 1, dtype=np.int64)
+        np.cumsum(flags[inverse], out=per[1:])
+        return per[starts + lengths] - per[starts]
+
+    letter = np.array([c.isalpha() for c in chars], dtype=bool)
+    lower = letter & np.array([c.islower() for c in chars], dtype=bool)
+    upper = letter & np.array([c.isupper() for c in chars], dtype=bool)
+    digits = count(np.array([c.isdigit() for c in chars], dtype=bool))
+    letters, lowers, uppers = count(letter), count(lower), count(upper)
+    # the first letter of each token that has one: its position among all the tokens' letters
+    before = np.zeros(len(inverse) + 1, dtype=np.int64)
+    np.cumsum(letter[inverse], out=before[1:])
+    at = np.flatnonzero(letter[inverse])
+    first_upper = np.zeros(len(starts), dtype=bool)
+    has = letters > 0
+    first_upper[has] = upper[inverse[at[before[starts[has]]]]]
+    out = np.full(len(starts), 4, dtype=np.int64)  # mixed
+    title = first_upper & (lowers == letters - 1)
+    out[title] = 3
+    out[uppers == letters] = 2
+    out[lowers == letters] = 1
+    out[~has] = 7
+    out[digits > 0] = 6
+    out[(digits == lengths) & (lengths > 0)] = 5
+    return out
 
 
 @dataclass(frozen=True)
