@@ -30,8 +30,7 @@ from rnntag.errors import (
     TrainingInterrupted,
     UsageError,
 )
-
-__version__ = "0.2.0"
+from rnntag.version import __version__
 
 _LAZY = {
     "load": "rnntag.loading",

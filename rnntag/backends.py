@@ -3,21 +3,18 @@
 A backend computes a padded batch's emissions; decoding is ``rnntag.decoding``'s for all:
 
 - ``runtime.NumpyNetwork``: the NumPy runtime (numpy only);
-- ``TorchNetwork``: the torch model itself, eval mode, inference mode, on its device;
 - ``OnnxNetwork``: an ONNX export through onnxruntime;
-- ``TorchScriptNetwork``: a TorchScript export (needs torch; a TorchScript file holds
-  TorchScript code by design: load only artifacts you trust).
+- ``torch_backends.TorchNetwork`` and ``TorchScriptNetwork``: the torch model and a
+  TorchScript export, beside the torch network (only the torch layer imports torch).
 """
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from rnntag import legacy
 from rnntag.config import ModelConfig
 from rnntag.encoding import Padded
 from rnntag.errors import ModelError, UsageError
@@ -68,42 +65,6 @@ def inputs(padded: Padded, names: list[str]) -> dict[str, np.ndarray]:
     return found
 
 
-def require_torch(what: str) -> Any:
-    """The torch module, or UsageError saying that ``what`` needs it."""
-    try:
-        import torch
-    except ImportError as err:
-        missing = getattr(err, "name", None) == "torch" or "torch" in str(err)
-        raise UsageError(
-            f"{what} needs torch, which {'is not installed' if missing else f'cannot be imported ({err})'}: "
-            "install a CPU build of torch>=2.4, e.g. pip install torch --index-url https://download.pytorch.org/whl/cpu "
-            "(prediction with the NumPy runtime works without it)"
-        ) from None
-    return torch
-
-
-class TorchNetwork:
-    """The torch ``Network`` as a backend. It evaluates in eval mode and puts the module's
-    mode back afterwards, so training can score dev with it between epochs."""
-
-    def __init__(self, model: Any):
-        self.torch = require_torch("the torch runtime")
-        self.model = model
-        self.device = next(model.parameters()).device
-        self.names = input_names(model.config)
-
-    def emissions(self, padded: Padded) -> np.ndarray:
-        t = self.torch
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            with t.inference_mode():
-                args = {k: t.from_numpy(a).to(self.device) for k, a in inputs(padded, self.names).items()}
-                return self.model(**args).float().cpu().numpy()
-        finally:
-            self.model.train(was_training)
-
-
 class OnnxNetwork:
     """An exported ONNX graph (inputs words, cases, chars, lengths; output emissions)."""
 
@@ -122,25 +83,3 @@ class OnnxNetwork:
 
     def emissions(self, padded: Padded) -> np.ndarray:
         return self.session.run(["emissions"], inputs(padded, self.names))[0]
-
-
-class TorchScriptNetwork:
-    """An exported TorchScript module (the torch network, traced in eval mode)."""
-
-    def __init__(self, module: bytes, path: Path, names: list[str]):
-        import io
-
-        self.torch = require_torch("this TorchScript export")
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit is deprecated, still works
-                self.module = self.torch.jit.load(io.BytesIO(module), map_location="cpu").eval()
-            self.names = names  # positional, in ``input_names`` order
-        except Exception as err:
-            raise ModelError(f"{path}: not a loadable TorchScript module ({type(err).__name__})") from None
-
-    def emissions(self, padded: Padded) -> np.ndarray:
-        t = self.torch
-        with t.inference_mode():
-            out = self.module(*(t.from_numpy(a) for a in inputs(padded, self.names).values()))
-        return legacy.network_emissions(out).numpy()

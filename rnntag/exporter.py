@@ -169,11 +169,10 @@ def verify(exported: Tagger, eager: Tagger, sentences: list[list[str]], batch_si
 def export(model_dir: str | Path, format: str, output: str | Path, *, force: bool = False) -> dict[str, Any]:
     """Write ``model_dir`` as a ``format`` export (numpy, onnx, torchscript) to ``output`` and
     verify it; returns the manifest. Nothing is left behind on failure."""
-    from rnntag.backends import require_torch
     from rnntag.fileio import check_output
     from rnntag.info import model_info
     from rnntag.loading import load, torch_tagger
-    from rnntag.model_dir import load_model
+    from rnntag.torch_backends import require_torch
 
     if format not in KINDS:
         raise UsageError(f"--format must be one of {', '.join(KINDS)}, not {format!r}")
@@ -183,6 +182,8 @@ def export(model_dir: str | Path, format: str, output: str | Path, *, force: boo
         raise UsageError(f"{out}: is the model directory {model_dir} or holds it; export to another directory")
     check_output(out, force, directory=True)
     require_torch("rnntag export")
+    from rnntag.torch_io import load_model  # after the check: it imports torch
+
     loaded = load_model(model_dir)
     model, vocab, meta = loaded.model, loaded.vocab, loaded.meta
     decoder = Decoder.from_weights(loaded.config.model.decoder, _state(model))

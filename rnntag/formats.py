@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from rnntag import __version__, legacy
+from rnntag import legacy
 from rnntag.errors import ModelError
+from rnntag.version import __version__
 
 T = TypeVar("T")
 

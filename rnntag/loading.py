@@ -59,10 +59,11 @@ def _load_model_dir(path: Path, runtime: str, options: dict) -> Tagger:
     info = model_info(path, "model", files.config, files.vocab, files.meta, files.meta)
     sizes = (len(files.vocab.words), len(files.vocab.chars), len(files.vocab.tags))
     if runtime == "torch":
-        from rnntag.backends import require_torch
-        from rnntag.model_dir import build_model, load_state, weight_tensors
+        from rnntag.torch_backends import require_torch
 
         require_torch("the torch runtime")
+        from rnntag.torch_io import build_model, load_state, weight_tensors  # after the check: it imports torch
+
         model = build_model(files.config, files.vocab)
         load_state(model, weight_tensors(files), path / WEIGHTS)
         return torch_tagger(model.eval(), files.config, files.vocab, info, **options)
@@ -94,7 +95,8 @@ def _load_export(path: Path, runtime: str, options: dict) -> Tagger:
         network = NumpyNetwork(model, weights, *sizes, where=str(path / name))
         decoder = Decoder.from_weights(model.decoder, weights)
     else:
-        from rnntag.backends import OnnxNetwork, TorchScriptNetwork, input_names
+        from rnntag.backends import OnnxNetwork, input_names
+        from rnntag.torch_backends import TorchScriptNetwork
 
         network = (OnnxNetwork(blob, path / name) if kind == "onnx"
                    else TorchScriptNetwork(blob, path / name, input_names(model)))
@@ -131,7 +133,7 @@ def _probe(network, vocab, path: Path, pooled: bool = False) -> None:
 def torch_tagger(model: Any, config: Config, vocab: Vocab, info: ModelInfo, **options: Any) -> Tagger:
     """A torch ``Network`` (as it is now: training scores dev with it) as a Tagger: the torch
     model computes the emissions, NumPy decodes them with the decoder's current weights."""
-    from rnntag.backends import TorchNetwork
+    from rnntag.torch_backends import TorchNetwork
 
     arrays = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items() if k.startswith("decoder.")}
     return Tagger(TorchNetwork(model), Decoder.from_weights(config.model.decoder, arrays), vocab, info,

@@ -13,15 +13,15 @@ Layout of ``MODEL_DIR``::
                          the next), for ``rnntag train --resume`` (``rnntag.checkpoint``)
 
 Every file is written atomically, meta.json last. ``read_model_dir`` checks the format, the
-version and the checksums, and needs no torch; ``load_model`` rebuilds the torch network from
-the config (a plain description plus tensors), so a missing, truncated, corrupt, foreign or
+version and the checksums, and needs no torch; ``torch_io.load_model`` rebuilds the torch
+network from the config (a plain description plus tensors), so a missing, truncated, corrupt, foreign or
 too-new directory is a ``ModelError``.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -144,7 +144,7 @@ def weight_arrays(files: ModelFiles) -> dict[str, Any]:
     blob, path = files.weights, files.path / WEIGHTS
     tensors, start = _header(blob, path)
     if not all(isinstance(v.get("dtype"), str) and v["dtype"] in _NUMPY_TYPES for v in tensors.values()):
-        return _load_safetensors(blob, path, "numpy")
+        return load_safetensors(blob, path)
     out = {}
     spans = []
     try:
@@ -165,17 +165,12 @@ def weight_arrays(files: ModelFiles) -> dict[str, Any]:
     return out
 
 
-def weight_tensors(files: ModelFiles) -> dict[str, Any]:
-    """The weights as torch tensors."""
-    return _load_safetensors(files.weights, files.path / WEIGHTS, "pt")
-
-
-def _load_safetensors(blob: bytes, path: Path, framework: str) -> dict[str, Any]:
+def load_safetensors(blob: bytes, path: Path, load: Any = None) -> dict[str, Any]:
+    """The tensors of a safetensors blob through safetensors' ``load`` (its numpy one unless
+    given, e.g. ``safetensors.torch.load``); ModelError naming ``path`` when it is not one."""
     from safetensors import SafetensorError
 
-    if framework == "pt":
-        from safetensors.torch import load
-    else:
+    if load is None:
         from safetensors.numpy import load
     try:
         return load(blob)
@@ -183,16 +178,14 @@ def _load_safetensors(blob: bytes, path: Path, framework: str) -> dict[str, Any]
         raise ModelError(f"{path}: not a valid safetensors file ({err})") from None
 
 
-def save_model(directory: str | Path, model: Any, config: Config, vocab: Vocab, meta: dict[str, Any]) -> None:
-    """Write (or overwrite) the model files in ``directory``; meta.json, which lists the
-    others with their checksums, last."""
-    from safetensors.torch import save
-
+def write_model(directory: str | Path, weights: bytes, config: Config, vocab: Vocab, meta: dict[str, Any]) -> None:
+    """Write (or overwrite) the model files in ``directory``: ``weights`` (safetensors bytes),
+    the config and the vocabulary; meta.json, which lists the others with their checksums,
+    last."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     blobs = {
-        WEIGHTS: save(state),
+        WEIGHTS: weights,
         CONFIG: config.to_yaml().encode("utf-8"),
         VOCAB: json.dumps(vocab.to_dict(), ensure_ascii=False).encode("utf-8"),
     }
@@ -208,45 +201,3 @@ def save_model(directory: str | Path, model: Any, config: Config, vocab: Vocab, 
         "config_sha256": formats.sha256(blobs[CONFIG]),
     }
     atomic_write(directory / META, json.dumps(full_meta, indent=2, ensure_ascii=False) + "\n")
-
-
-# ------------------------------------------------------------------------------------ torch
-@dataclass
-class Loaded:
-    """A model directory with its torch network, in eval mode."""
-
-    config: Config
-    vocab: Vocab
-    meta: dict[str, Any]
-    model: Any  # rnntag.model.Network
-    path: Path = field(default_factory=Path)
-
-
-def build_model(config: Config, vocab: Vocab) -> Any:
-    """A new torch network for ``config`` and ``vocab`` (random weights)."""
-    from rnntag import schemes
-    from rnntag.model import Network
-
-    constraints = schemes.constraints(list(vocab.tags), vocab.scheme)
-    return Network(config.model, len(vocab.words), len(vocab.chars), len(vocab.tags), constraints)
-
-
-def load_state(model: Any, state: dict[str, Any], where: str | Path) -> None:
-    """Put ``state`` into ``model``; ModelError naming ``where`` when they do not fit."""
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as err:
-        first = str(err).strip().splitlines()[0]
-        raise ModelError(f"{where}: weights do not match the config ({first})") from None
-
-
-def load_model(directory: str | Path, device: Any = "cpu") -> Loaded:
-    """Rebuild the torch network from a model directory. Never unpickles anything."""
-    import torch
-
-    files = read_model_dir(directory)
-    model = build_model(files.config, files.vocab)
-    load_state(model, weight_tensors(files), files.path / WEIGHTS)
-    model.to(torch.device(device))
-    model.eval()
-    return Loaded(config=files.config, vocab=files.vocab, meta=files.meta, model=model, path=files.path)

@@ -33,13 +33,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rnntag import __version__
 from rnntag.errors import RnnTagError
 from rnntag.page import CSP, render_page
 from rnntag.serve_limits import Limits
 from rnntag.server_batching import Batcher
 from rnntag.server_jobs import Job, RequestError, parse_body, read_job, tag_jobs
 from rnntag.tagger import Tagger
+from rnntag.version import __version__
 
 T = TypeVar("T")
 INLINE_BODY = 4096  # bytes of a body read and split on the event loop itself; longer ones in a thread

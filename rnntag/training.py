@@ -39,19 +39,7 @@ from rnntag.conll import ConllSentence
 from rnntag.errors import TrainingDiverged, TrainingInterrupted, UsageError
 from rnntag.fileio import atomic_write, check_output
 from rnntag.layout import parameter_count, weight_layout
-from rnntag.model_dir import (
-    CHECKPOINT,
-    CONFIG,
-    META,
-    METRICS,
-    VOCAB,
-    WEIGHTS,
-    build_model,
-    parse_config,
-    read_model_dir,
-    save_model,
-    weight_tensors,
-)
+from rnntag.model_dir import CHECKPOINT, CONFIG, META, METRICS, VOCAB, WEIGHTS, parse_config, read_model_dir
 from rnntag.readers import read_tagged
 from rnntag.scoring import require_seqeval
 from rnntag.vocab import UNK_ID, Vocab, singletons
@@ -422,7 +410,7 @@ def _prepare(train_path: str | Path, model_dir: Path, config: Config, dev_path: 
     """``train`` up to its first step: the data read, the vocabulary built, the run built."""
     base = None
     if init is not None:
-        from rnntag.model_dir import load_model
+        from rnntag.torch_io import load_model
 
         base = load_model(init)
         if config.model != ModelConfig():  # a config file's model section: the network is init's
@@ -704,6 +692,8 @@ def build(model_dir: Path, config: Config, vocab: Vocab, data: Data, reporter: R
     if t.threads:
         torch.set_num_threads(t.threads)
     amp = bool(amp) and device.type == "cuda"
+    from rnntag.torch_io import build_model
+
     model = build_model(config, vocab).to(device)
     if vectors:
         with torch.no_grad():
@@ -1092,6 +1082,8 @@ def keep_best(run: Run, scores: Any, f1: float, improved: bool) -> None:
     run.best_f1, run.best_epoch, run.bad_epochs = f1, run.history[-1]["epoch"], 0
     if run.dist.is_main:
         with _deferred_interrupt(), run.scored(), run.rows.whole():
+            from rnntag.torch_io import save_model
+
             save_model(run.model_dir, run.model, run.config, run.vocab,
                        {**run.meta, "best_epoch": run.best_epoch, "dev": scores.to_json()})
             run.model_kept = run.best_epoch
@@ -1182,6 +1174,8 @@ def dev_metric(vocab: Vocab) -> str:
 def _reload_best(model: Any, model_dir: Path) -> None:
     """Put the best model saved so far back into ``model`` (``train.reload_best``)."""
     import torch
+
+    from rnntag.torch_io import weight_tensors
 
     state = weight_tensors(read_model_dir(model_dir))
     with torch.no_grad():

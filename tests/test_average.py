@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from rnntag.config import load_config
-from rnntag.model_dir import load_model
+from rnntag.torch_io import load_model
 from rnntag.training import _Average, resume, train
 
 pytestmark = pytest.mark.slow  # every test here trains models or starts processes

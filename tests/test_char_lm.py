@@ -157,7 +157,8 @@ def test_training_teaches_the_language_model(lm_model, tiny):
     """After two epochs the model predicts dev text's characters far better than chance,
     and better than the same network untrained."""
     from rnntag.conll import iter_sentences
-    from rnntag.model_dir import build_model, load_state, read_model_dir, weight_tensors
+    from rnntag.model_dir import read_model_dir
+    from rnntag.torch_io import build_model, load_state, weight_tensors
 
     files = read_model_dir(lm_model)
     model = build_model(files.config, files.vocab)
@@ -254,7 +255,8 @@ def test_the_language_model_learns_the_raw_text_it_is_given(tiny, tmp_path):
     """Trained with raw text of unusual strings, the model predicts that text's characters
     better than the same run without it."""
     from rnntag.config import load_config
-    from rnntag.model_dir import build_model, load_state, read_model_dir, weight_tensors
+    from rnntag.model_dir import read_model_dir
+    from rnntag.torch_io import build_model, load_state, weight_tensors
     from rnntag.training import train
 
     odd = [["Qzorbix", "vuuqaleth", "Xandrimor", "qzorbix", "."], ["Vuuqaleth", "Xandrimor", "zorbix", "qq", "."]]

@@ -8,7 +8,7 @@ import sys
 import pytest
 import torch
 
-from rnntag.model_dir import load_model
+from rnntag.torch_io import load_model
 
 pytestmark = pytest.mark.slow  # every test here trains models or starts processes
 

@@ -62,7 +62,7 @@ def test_bad_files(tmp_path, content, needle):
 
 def test_training_uses_and_can_freeze_vectors(tiny, tmp_path):
     from rnntag.config import load_config
-    from rnntag.model_dir import load_model
+    from rnntag.torch_io import load_model
     from rnntag.training import train
 
     vec = tmp_path / "v.txt"
@@ -79,7 +79,7 @@ def test_training_uses_and_can_freeze_vectors(tiny, tmp_path):
 
 def test_pretrained_words_outside_training_stay_usable(tiny, tmp_path):
     from rnntag.config import load_config
-    from rnntag.model_dir import load_model
+    from rnntag.torch_io import load_model
     from rnntag.training import train
     from rnntag.vocab import UNK_ID
 
@@ -115,7 +115,7 @@ def test_extra_pretrained_rows_stay_out_of_the_optimiser_without_changing_traini
     import torch
 
     import rnntag.training as train_module
-    from rnntag.model_dir import load_model
+    from rnntag.torch_io import load_model
 
     cfg = _extra_words_config(tiny, tmp_path)
     split = train_module.train(tiny["train"], tmp_path / "split", cfg, dev_path=tiny["dev"])
@@ -139,7 +139,7 @@ def _whole_matrix_rows(self, embed, n):
 @pytest.mark.slow
 
 def test_resume_with_extra_pretrained_words_matches_an_uninterrupted_run(tiny, tmp_path):
-    from rnntag.model_dir import load_model
+    from rnntag.torch_io import load_model
     from rnntag.training import resume, train
 
     cfg = _extra_words_config(tiny, tmp_path, epochs=3)

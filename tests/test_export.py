@@ -14,7 +14,7 @@ from rnntag.cli import app
 from rnntag.encoding import bucket_order, encode
 from rnntag.errors import ExportError, ModelError, UsageError
 from rnntag.exporter import export
-from rnntag.model_dir import load_model, save_model
+from rnntag.torch_io import load_model, save_model
 from tests.helpers import eager_tagger, random_network, sentences, small_vocab
 
 HAS_ORT = True

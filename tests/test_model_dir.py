@@ -14,7 +14,8 @@ import torch
 import rnntag
 from rnntag import formats
 from rnntag.errors import ModelError
-from rnntag.model_dir import load_model, parse_config, read_model_dir
+from rnntag.model_dir import parse_config, read_model_dir
+from rnntag.torch_io import load_model
 
 LEGACY = Path(__file__).parent / "data" / "legacy"
 

@@ -10,7 +10,8 @@ import time
 import pytest
 
 from rnntag.config import load_config
-from rnntag.model_dir import CHECKPOINT, load_model
+from rnntag.model_dir import CHECKPOINT
+from rnntag.torch_io import load_model
 from rnntag.training import Reporter, resume, train
 
 pytestmark = pytest.mark.slow  # every test here trains models or starts processes

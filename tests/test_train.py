@@ -9,7 +9,7 @@ import torch
 import rnntag
 from rnntag.config import load_config
 from rnntag.errors import TrainingDiverged, UsageError
-from rnntag.model_dir import load_model
+from rnntag.torch_io import load_model
 from rnntag.training import Reporter, split_dev, train
 
 

@@ -52,7 +52,7 @@ def run(fn: Callable[[], Any]) -> None:
 
 def needs_torch(command: str) -> None:
     """Training and export need torch; prediction, eval, info and score do not."""
-    from rnntag.backends import require_torch
+    from rnntag.torch_backends import require_torch
 
     require_torch(f"rnntag {command}")
 
