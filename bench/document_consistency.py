@@ -18,10 +18,10 @@ import json
 from pathlib import Path
 
 import rnntag
-from rnntag.context import document_ids
-from rnntag.evaluation import evaluate_sentences
-from rnntag.readers import read_tagged
-from rnntag.scoring import score
+from rnntag.evaluation.evaluate import evaluate_sentences
+from rnntag.evaluation.scoring import score
+from rnntag.features.context import document_ids
+from rnntag.io.readers import read_tagged
 
 
 def spans(tags):

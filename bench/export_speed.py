@@ -21,7 +21,7 @@ WORKER = r"""
 import os, sys, time, json, resource
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import rnntag
-from rnntag.conll import read_conll
+from rnntag.io.conll import read_conll
 path, runtime, data = sys.argv[1], sys.argv[2], sys.argv[3]
 sents = [s.tokens for s in read_conll(data)]
 t0 = time.perf_counter()

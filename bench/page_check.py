@@ -2,7 +2,7 @@
 `/?text=...` (the page fills its box with the text and tags it at once), and finds the
 highlighted entities in the DOM that Chromium dumps, against the records `POST /v1/tag`
 gives for the same text: the same entities (text, type, score in the title), each in its
-type's colour (`rnntag.html_view.colour`), and every character of the text kept. It also
+type's colour (`rnntag.io.html_view.colour`), and every character of the text kept. It also
 takes a screenshot (default `bench/out/page.png`). The API docs too: `/docs` (Swagger UI) and
 `/redoc` (ReDoc), loaded with every host but the server's unresolvable (as offline), must draw
 the routes of the OpenAPI document. Prints JSON; exits 1 when a page is wrong.
@@ -110,7 +110,7 @@ def docs_drawn(dom: str) -> dict:
 
 
 def check(model: str, text: str, screenshot: Path | None, chromium: str) -> dict:
-    from rnntag.html_view import colour
+    from rnntag.io.html_view import colour
 
     with tempfile.TemporaryDirectory() as tmp:
         proc, port = start_server(model, Path(tmp) / "serve.err")

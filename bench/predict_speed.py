@@ -152,7 +152,7 @@ import json, sys, time
 if sys.argv[1]:
     sys.path.insert(0, sys.argv[1])
 model, data = sys.argv[2], sys.argv[3]
-from rnntag.conll import read_conll
+from rnntag.io.conll import read_conll
 sents = [list(s.tokens) for s in read_conll(data)]
 n = sum(map(len, sents))
 try:
@@ -280,7 +280,7 @@ def main() -> None:
     args = parser.parse_args()
     args.model, args.data = str(Path(args.model).absolute()), str(Path(args.data).absolute())
 
-    from rnntag.conll import read_conll
+    from rnntag.io.conll import read_conll
 
     sentences = [list(s.tokens) for s in read_conll(args.data)]
     n_tokens = sum(len(s) for s in sentences)

@@ -6,7 +6,7 @@ default run and of each variant, side by side (one thread); prints JSON.
 
 Default variants: ``pool`` (model.doc_pool=400), ``pool1200`` (model.doc_pool=1200) and ``lm``
 (model.char_lm=64); "default" is the default run on sentences alone. Builds each
-run on CoNLL-2003 train (``rnntag.training.build``), runs the training loss (network,
+run on CoNLL-2003 train (``rnntag.training.run.build``), runs the training loss (network,
 decoder, and the character language model's loss where there is one) and backward on the
 same number of batches (no optimiser step), and reports the seconds of each phase, the mean
 longest sentence of a batch, sentences per batch, batches per epoch and the estimated
@@ -27,12 +27,12 @@ import yaml
 def measure(data: Path, name: str, overrides: dict[str, dict], batches: int) -> dict:
     import torch
 
-    from rnntag import schemes
-    from rnntag.batching import to_batch
     from rnntag.config import Config
-    from rnntag.distributed import Dist
-    from rnntag.training import Reporter, build, epoch_batches, read_data
-    from rnntag.vocab import Vocab
+    from rnntag.features.vocab import Vocab
+    from rnntag.nn.batching import to_batch
+    from rnntag.tags import schemes
+    from rnntag.training.distributed import Dist
+    from rnntag.training.run import Reporter, build, epoch_batches, read_data
 
     config = Config().override("train", threads=1)
     for section, values in overrides.items():

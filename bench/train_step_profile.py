@@ -1,9 +1,9 @@
-"""Where the real training step's time goes (rnntag.training.train_step), per optimiser; prints JSON.
+"""Where the real training step's time goes (rnntag.training.run.train_step), per optimiser; prints JSON.
 
     python bench/train_step_profile.py [--data ../shared/data/conll2003] [--batches 150]
                                        [--threads 1] [--optimizers adam nadam]
 
-Builds the default run on CoNLL-2003 train (``rnntag.training.build``, the same as
+Builds the default run on CoNLL-2003 train (``rnntag.training.run.build``, the same as
 ``rnntag train``) once per optimiser, from the same seed, and runs ``train_step`` on the first
 N batches of an epoch's order, under torch.profiler: the step's own named phases
 (``rnntag.batch``: tensors, word dropout and singleton-UNK; ``rnntag.loss``: the network
@@ -29,10 +29,11 @@ PHASES = ("rnntag.batch", "rnntag.loss", "rnntag.backward", "rnntag.update")
 def profile(train_path: Path, optimizer: str, batches: int, threads: int) -> dict:
     import torch
 
-    from rnntag import schemes, training
     from rnntag.config import Config
-    from rnntag.distributed import Dist
-    from rnntag.vocab import Vocab
+    from rnntag.features.vocab import Vocab
+    from rnntag.tags import schemes
+    from rnntag.training import run as training
+    from rnntag.training.distributed import Dist
 
     config = Config().override("train", optimizer=optimizer, threads=threads).resolved()
     data, _ = training.read_data(train_path, train_path, config)

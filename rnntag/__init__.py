@@ -19,7 +19,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from rnntag.errors import (
+from rnntag.base.errors import (
     ConfigError,
     DataError,
     ExportError,
@@ -30,32 +30,32 @@ from rnntag.errors import (
     TrainingInterrupted,
     UsageError,
 )
-from rnntag.version import __version__
+from rnntag.base.version import __version__
 
 _LAZY = {
-    "load": "rnntag.loading",
-    "Tagger": "rnntag.tagger",
-    "Sentence": "rnntag.results",
-    "Document": "rnntag.results",
-    "Token": "rnntag.results",
-    "Entity": "rnntag.results",
-    "ModelInfo": "rnntag.info",
-    "read_info": "rnntag.loading",
+    "load": "rnntag.tagging.loading",
+    "Tagger": "rnntag.tagging.tagger",
+    "Sentence": "rnntag.base.results",
+    "Document": "rnntag.base.results",
+    "Token": "rnntag.base.results",
+    "Entity": "rnntag.base.results",
+    "ModelInfo": "rnntag.store.info",
+    "read_info": "rnntag.tagging.loading",
     "Config": "rnntag.config",
     "load_config": "rnntag.config",
-    "train": "rnntag.training",
-    "resume": "rnntag.training",
-    "TrainResult": "rnntag.training",
-    "Reporter": "rnntag.training",
-    "evaluate": "rnntag.evaluation",
-    "Evaluation": "rnntag.evaluation",
+    "train": "rnntag.training.run",
+    "resume": "rnntag.training.run",
+    "TrainResult": "rnntag.training.run",
+    "Reporter": "rnntag.training.run",
+    "evaluate": "rnntag.evaluation.evaluate",
+    "Evaluation": "rnntag.evaluation.evaluate",
     "export": "rnntag.exporter",
-    "predict": "rnntag.prediction",
-    "score": "rnntag.scoring",
-    "Scores": "rnntag.scoring",
-    "read_predictions": "rnntag.prediction_file",
-    "convert": "rnntag.conversion",
-    "read_tagged": "rnntag.readers",
+    "predict": "rnntag.tagging.prediction",
+    "score": "rnntag.evaluation.scoring",
+    "Scores": "rnntag.evaluation.scoring",
+    "read_predictions": "rnntag.io.prediction_file",
+    "convert": "rnntag.io.conversion",
+    "read_tagged": "rnntag.io.readers",
 }
 
 __all__ = [
@@ -66,19 +66,19 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from rnntag.base.results import Document, Entity, Sentence, Token
     from rnntag.config import Config, load_config
-    from rnntag.conversion import convert
-    from rnntag.evaluation import Evaluation, evaluate
+    from rnntag.evaluation.evaluate import Evaluation, evaluate
+    from rnntag.evaluation.scoring import Scores, score
     from rnntag.exporter import export
-    from rnntag.info import ModelInfo
-    from rnntag.loading import load, read_info
-    from rnntag.prediction import predict
-    from rnntag.prediction_file import read_predictions
-    from rnntag.readers import read_tagged
-    from rnntag.results import Document, Entity, Sentence, Token
-    from rnntag.scoring import Scores, score
-    from rnntag.tagger import Tagger
-    from rnntag.training import Reporter, TrainResult, resume, train
+    from rnntag.io.conversion import convert
+    from rnntag.io.prediction_file import read_predictions
+    from rnntag.io.readers import read_tagged
+    from rnntag.store.info import ModelInfo
+    from rnntag.tagging.loading import load, read_info
+    from rnntag.tagging.prediction import predict
+    from rnntag.tagging.tagger import Tagger
+    from rnntag.training.run import Reporter, TrainResult, resume, train
 
 
 def __getattr__(name: str) -> Any:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from rnntag.errors import ConfigError
+from rnntag.base.errors import ConfigError
 
 Cell = Literal["lstm", "gru"]
 CharEncoder = Literal["cnn", "lstm", "none"]
@@ -78,7 +78,7 @@ class DataConfig:
     min_count: int = positive(1)  # words seen fewer times map to <unk>
     dev_fraction: float = within(0.1, 0.0, 1.0, low_open=True, high_open=True)  # held out from TRAIN without --dev
     # raw text the character language model (model.char_lm) also learns from: plain text,
-    # UTF-8, plain or .gz, any size, streamed (rnntag.lm_text); one batch of it a step
+    # UTF-8, plain or .gz, any size, streamed (rnntag.training.lm_text); one batch of it a step
     lm_text: str | None = None
 
     def check(self) -> tuple[str, str] | None:
@@ -110,7 +110,7 @@ class ModelConfig:
     freeze_embeddings: bool = False  # keep the pretrained vectors fixed
     pretrained_words: int = non_negative(200000)  # words of the vectors file kept beyond the training words
     # document context: a sentence is read with up to this many tokens of its document on
-    # each side (read, not tagged; rnntag.context); 0: every sentence alone
+    # each side (read, not tagged; rnntag.features.context); 0: every sentence alone
     context: int = non_negative(0)
     # document pooling: each token also gets the mean of the encoder states of every token of
     # the same (normalised) word within up to this many tokens of its document; 0: none;
@@ -167,7 +167,7 @@ class TrainConfig:
     # CoNLL-2003; five on 2,700). Patience and lr_patience count rounds. 0: every epoch
     round_updates: int = non_negative(400)
     patience: int = non_negative(5)  # rounds without dev improvement before stopping
-    # the training checkpoint (rnntag.checkpoint) is written after every epoch and, within an
+    # the training checkpoint (rnntag.training.checkpoint) is written after every epoch and, within an
     # epoch, after the first batch that ends this many minutes after the last one, so that a
     # long epoch loses at most this much work; a resumed run continues from that batch. 0:
     # after every epoch only

@@ -2,7 +2,7 @@
 
 Every inference backend (the torch model, the NumPy runtime, ONNX Runtime, TorchScript)
 produces emissions as a NumPy array; a ``Decoder`` turns them into tag paths and entity
-scores. Training's dev evaluation uses it too. The torch CRF (``rnntag.crf``) keeps what
+scores. Training's dev evaluation uses it too. The torch CRF (``rnntag.nn.crf``) keeps what
 training needs: the loss.
 
 Shapes: ``emissions`` (batch, time, tags) float; ``lengths`` (batch,) int, each >= 1; a path
@@ -182,7 +182,7 @@ class Decoder:
 
     @classmethod
     def from_weights(cls, kind: str, weights: Mapping[str, np.ndarray]) -> Decoder:
-        """From a network's tensors (``decoder.*`` in ``rnntag.layout``)."""
+        """From a network's tensors (``decoder.*`` in ``rnntag.features.layout``)."""
         w = {k: np.asarray(v, dtype=np.float32) for k, v in weights.items() if k.startswith("decoder.")}
         if kind == "crf":
             return cls(kind, w["decoder.transitions"] + w["decoder.trans_mask"],

@@ -2,11 +2,11 @@
 proven equal to the model before it is kept.
 
 The torch network is exportable as it is: in eval mode it is masked rather than packed (see
-``rnntag.model``), so the ONNX graph and the TorchScript module are traces of
+``rnntag.nn.model``), so the ONNX graph and the TorchScript module are traces of
 ``Network.forward`` itself, words, cases, chars and lengths in, emissions out, with batch
 size, sentence length and word length dynamic. Decoding stays in NumPy beside them
 (``rnntag.decoding``, from ``decoder.npz``), as for every backend. The layout of the
-directory is in ``rnntag.export_dir``.
+directory is in ``rnntag.store.export_dir``.
 
 Before reporting success an export loads what it wrote through ``rnntag.load``, tags
 sample sentences (generated from the model's vocabulary, 1 to 200 tokens, in padded batches)
@@ -27,13 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from rnntag import formats
-from rnntag.backends import input_names, inputs
+from rnntag.base.errors import ExportError, RnnTagError, UsageError
 from rnntag.decoding import Decoder
-from rnntag.encoding import bucket_order, encode
-from rnntag.errors import ExportError, RnnTagError, UsageError
-from rnntag.export_dir import DECODER_FILE, KINDS, MANIFEST, NETWORK_FILE
-from rnntag.tagger import Tagger
+from rnntag.features.encoding import bucket_order, encode
+from rnntag.runtime.backends import input_names, inputs
+from rnntag.store import formats
+from rnntag.store.export_dir import DECODER_FILE, KINDS, MANIFEST, NETWORK_FILE
+from rnntag.tagging.tagger import Tagger
 
 TOLERANCE = 1e-4
 
@@ -144,9 +144,9 @@ def sample_sentences(vocab: Any, n: int = 240, seed: int = 0) -> list[list[str]]
 def verify(exported: Tagger, eager: Tagger, sentences: list[list[str]], batch_size: int = 37) -> tuple[float, int]:
     """(largest emission difference, sentences whose tags differ) of ``exported`` against
     the ``eager`` model."""
-    from rnntag.context import pools
-    from rnntag.encoding import pool_order
-    from rnntag.tagger import BATCH_TOKENS
+    from rnntag.features.context import pools
+    from rnntag.features.encoding import pool_order
+    from rnntag.tagging.tagger import BATCH_TOKENS
 
     encoded = encode(sentences, eager.vocab)
     worst = 0.0
@@ -169,10 +169,10 @@ def verify(exported: Tagger, eager: Tagger, sentences: list[list[str]], batch_si
 def export(model_dir: str | Path, format: str, output: str | Path, *, force: bool = False) -> dict[str, Any]:
     """Write ``model_dir`` as a ``format`` export (numpy, onnx, torchscript) to ``output`` and
     verify it; returns the manifest. Nothing is left behind on failure."""
-    from rnntag.fileio import check_output
-    from rnntag.info import model_info
-    from rnntag.loading import load, torch_tagger
-    from rnntag.torch_backends import require_torch
+    from rnntag.base.fileio import check_output
+    from rnntag.nn.backends import require_torch
+    from rnntag.store.info import model_info
+    from rnntag.tagging.loading import load, torch_tagger
 
     if format not in KINDS:
         raise UsageError(f"--format must be one of {', '.join(KINDS)}, not {format!r}")
@@ -182,7 +182,7 @@ def export(model_dir: str | Path, format: str, output: str | Path, *, force: boo
         raise UsageError(f"{out}: is the model directory {model_dir} or holds it; export to another directory")
     check_output(out, force, directory=True)
     require_torch("rnntag export")
-    from rnntag.torch_io import load_model  # after the check: it imports torch
+    from rnntag.nn.storage import load_model  # after the check: it imports torch
 
     loaded = load_model(model_dir)
     model, vocab, meta = loaded.model, loaded.vocab, loaded.meta

@@ -6,13 +6,13 @@ import random
 
 import torch
 
-from rnntag import schemes
 from rnntag.config import Config
-from rnntag.info import model_info
-from rnntag.loading import torch_tagger
-from rnntag.model import Network
-from rnntag.tagger import Tagger
-from rnntag.vocab import Vocab
+from rnntag.features.vocab import Vocab
+from rnntag.nn.model import Network
+from rnntag.store.info import model_info
+from rnntag.tagging.loading import torch_tagger
+from rnntag.tagging.tagger import Tagger
+from rnntag.tags import schemes
 
 WORDS = "the EU said Paris London John Smith 1996 , . 's U.S. de-facto Acme Corp won lost in at".split()
 
@@ -59,7 +59,7 @@ def eager_tagger(model: Network, vocab: Vocab, config: Config | None = None, **o
 def train_tiny(tiny: dict, tmp_path_factory, name: str, epochs: int, **model: object):
     """A model directory trained on the tiny data with the tiny config and these model settings."""
     from rnntag.config import load_config
-    from rnntag.training import train
+    from rnntag.training.run import train
 
     out = tmp_path_factory.mktemp(name) / "m"
     cfg = load_config(tiny["config"]).override("model", **model).override("train", epochs=epochs)

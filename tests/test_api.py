@@ -189,7 +189,7 @@ def test_the_tagger_is_callable_and_returns_a_document(tagger):
 def test_long_tokens_are_never_cut_in_two(trained):
     import random
 
-    from rnntag.text import sentences
+    from rnntag.io.text import sentences
 
     rng = random.Random(1)
     words = ["".join(rng.choice("abcdefg") for _ in range(rng.randint(200, 400))) for _ in range(60)]

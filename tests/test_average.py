@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from rnntag.config import load_config
-from rnntag.torch_io import load_model
-from rnntag.training import _Average, resume, train
+from rnntag.nn.storage import load_model
+from rnntag.training.run import _Average, resume, train
 
 pytestmark = pytest.mark.slow  # every test here trains models or starts processes
 

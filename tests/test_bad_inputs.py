@@ -36,7 +36,7 @@ import yaml
 from typer.testing import CliRunner
 
 from rnntag.cli import app
-from rnntag.tagger import CHUNK_TOKENS
+from rnntag.tagging.tagger import CHUNK_TOKENS
 
 runner = CliRunner()
 

@@ -61,7 +61,7 @@ def test_bench_helper_imports_without_doing_anything(name, tmp_path):
     ["step_cost.py", "--batches", "2", "--variant", "lm=model.char_lm=16"],
 ])
 def test_bench_scripts_on_training_internals_run(command, tmp_path):
-    """The scripts that drive rnntag.training's internals run to their JSON on the sample
+    """The scripts that drive rnntag.training.run's internals run to their JSON on the sample
     corpus (laid out as CoNLL-2003's train.txt and valid.txt)."""
     pytest.importorskip("torch")
     repo = BENCH.parent
@@ -97,3 +97,30 @@ def test_code_shape_counts_edges_cycles_and_torch(tmp_path):
     assert shape["cycles"] == {"top_level": [], "all": [["pkg.a", "pkg.sub.c"]]}
     assert shape["torch"] == {"pkg.a": "top_level", "pkg.sub.c": "deferred"}
     assert shape["longest_functions"][0]["function"] in ("pkg.a.f", "pkg.sub.c.g")
+
+
+def test_same_run_ignores_timing_and_names_the_first_difference(tmp_path):
+    """bench/same_run.py: runs that differ only in time are the same run (exit 0); a loss
+    that differs in its last digit is named, by epoch and field (exit 1)."""
+    row = {"epoch": 1, "loss": 5.667493676582972, "lr": 0.01, "seconds": 4.8, "tokens_per_second": 8243.0, "dev_f1": 0.56}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "metrics.jsonl").write_text(json.dumps(row) + "\n" + json.dumps({**row, "epoch": 2}) + "\n")
+    timing = tmp_path / "b.jsonl"
+    timing.write_text(json.dumps({**row, "seconds": 9.1}) + "\n"
+                      + json.dumps({**row, "epoch": 2, "tokens_per_second": 1.0}) + "\n")
+    loss = tmp_path / "c.jsonl"
+    loss.write_text(json.dumps(row) + "\n" + json.dumps({**row, "epoch": 2, "loss": 5.667493676582973}) + "\n")
+
+    def same(a, b):
+        r = subprocess.run([sys.executable, str(BENCH / "same_run.py"), str(a), str(b)],
+                           capture_output=True, text=True, timeout=60)
+        return r.returncode, json.loads(r.stdout)
+
+    code, out = same(tmp_path / "a", timing)
+    assert code == 0 and out["identical"] and out["rows"] == [2, 2] and "seconds" not in out["compared"]
+    code, out = same(tmp_path / "a", loss)
+    assert code == 1 and out["differences"] == [{"epoch": 2, "field": "loss", "a": 5.667493676582972, "b": 5.667493676582973}]
+    code, out = same(tmp_path / "a", tmp_path / "a" / "metrics.jsonl")
+    assert code == 0
+    (tmp_path / "short.jsonl").write_text(json.dumps(row) + "\n")
+    assert same(tmp_path / "a", tmp_path / "short.jsonl")[0] == 1  # a run that stopped sooner is not the same run

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from rnntag.batching import to_batch
 from rnntag.decoding import Decoder
-from rnntag.encoding import bucket_order, encode
-from rnntag.runtime import NumpyNetwork
-from rnntag.tagger import Tagger
+from rnntag.features.encoding import bucket_order, encode
+from rnntag.nn.batching import to_batch
+from rnntag.runtime.numpy_network import NumpyNetwork
+from rnntag.tagging.tagger import Tagger
 from tests.helpers import eager_tagger, random_network, sentences, small_vocab, train_tiny
 
 
@@ -156,9 +156,9 @@ def _lm_loss(model, sents, vocab):
 def test_training_teaches_the_language_model(lm_model, tiny):
     """After two epochs the model predicts dev text's characters far better than chance,
     and better than the same network untrained."""
-    from rnntag.conll import iter_sentences
-    from rnntag.model_dir import read_model_dir
-    from rnntag.torch_io import build_model, load_state, weight_tensors
+    from rnntag.io.conll import iter_sentences
+    from rnntag.nn.storage import build_model, load_state, weight_tensors
+    from rnntag.store.model_dir import read_model_dir
 
     files = read_model_dir(lm_model)
     model = build_model(files.config, files.vocab)
@@ -175,8 +175,8 @@ def test_lm_weight_zero_trains_the_features_but_not_the_heads(tiny, tmp_path, lm
     initial weights (uniform within 1 / sqrt(fan_in)); the LSTM under them is still trained
     by the tagger's loss, and with the loss (``lm_model``) the heads are trained too."""
     from rnntag.config import load_config
-    from rnntag.model_dir import read_model_dir, weight_arrays
-    from rnntag.training import train
+    from rnntag.store.model_dir import read_model_dir, weight_arrays
+    from rnntag.training.run import train
 
     cfg = load_config(tiny["config"]).override("model", char_lm=16).override("train", epochs=1, lm_weight=0.0)
     train(tiny["train"], tmp_path / "m", cfg, dev_path=tiny["dev"])
@@ -216,8 +216,8 @@ TEXT = ("Peter Blackburn said on Thursday . The European Commission met in Bruss
 def test_text_batches_stream_the_file_sorted_and_cut_and_start_again(tmp_path):
     import gzip
 
-    from rnntag import lm_text
-    from rnntag.lm_text import TextBatches
+    from rnntag.training import lm_text
+    from rnntag.training.lm_text import TextBatches
 
     path = tmp_path / "t.txt.gz"
     with gzip.open(path, "wt", encoding="utf-8") as f:
@@ -239,8 +239,8 @@ def test_text_batches_stream_the_file_sorted_and_cut_and_start_again(tmp_path):
 
 
 def test_text_without_a_sentence_is_refused(tmp_path):
-    from rnntag.errors import DataError
-    from rnntag.lm_text import TextBatches, first_sentence
+    from rnntag.base.errors import DataError
+    from rnntag.training.lm_text import TextBatches, first_sentence
 
     (tmp_path / "empty.txt").write_text("\n  \n\n")
     with pytest.raises(DataError, match="empty.txt: no sentence"):
@@ -255,9 +255,9 @@ def test_the_language_model_learns_the_raw_text_it_is_given(tiny, tmp_path):
     """Trained with raw text of unusual strings, the model predicts that text's characters
     better than the same run without it."""
     from rnntag.config import load_config
-    from rnntag.model_dir import read_model_dir
-    from rnntag.torch_io import build_model, load_state, weight_tensors
-    from rnntag.training import train
+    from rnntag.nn.storage import build_model, load_state, weight_tensors
+    from rnntag.store.model_dir import read_model_dir
+    from rnntag.training.run import train
 
     odd = [["Qzorbix", "vuuqaleth", "Xandrimor", "qzorbix", "."], ["Vuuqaleth", "Xandrimor", "zorbix", "qq", "."]]
     (tmp_path / "odd.txt").write_text("\n".join(" ".join(s) for s in odd * 20) + "\n")
@@ -274,9 +274,9 @@ def test_the_language_model_learns_the_raw_text_it_is_given(tiny, tmp_path):
 
 @pytest.mark.slow
 def test_a_run_with_raw_text_resumes_as_if_uninterrupted(tiny, tmp_path):
-    from rnntag.checkpoint import load_checkpoint
     from rnntag.config import load_config
-    from rnntag.training import resume, train
+    from rnntag.training.checkpoint import load_checkpoint
+    from rnntag.training.run import resume, train
 
     (tmp_path / "t.txt").write_text(TEXT * 3)
     cfg = load_config(tiny["config"]).override("model", char_lm=8).override("train", epochs=3, patience=10)

@@ -155,8 +155,8 @@ def test_set_reaches_any_config_key_and_the_named_options_come_after(tmp_path):
 
 
 def test_config_with_settings_reads_yaml_values_in_order():
+    from rnntag.base.errors import ConfigError
     from rnntag.config import Config
-    from rnntag.errors import ConfigError
 
     c = Config().with_settings(["train.epochs=3", "data.tag_column=-1", "model.cell=gru", "train.epochs=5"])
     assert (c.train.epochs, c.data.tag_column, c.model.cell) == (5, -1, "gru")

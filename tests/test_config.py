@@ -1,7 +1,7 @@
 import pytest
 
+from rnntag.base.errors import ConfigError
 from rnntag.config import Config, config_from_dict, load_config
-from rnntag.errors import ConfigError
 
 
 def test_defaults_round_trip_through_yaml(tmp_path):

@@ -1,4 +1,4 @@
-"""Tests for rnntag.conll: reading and writing CoNLL column files."""
+"""Tests for rnntag.io.conll: reading and writing CoNLL column files."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from rnntag.conll import (
+from rnntag.base.errors import ConfigError, DataError, UsageError
+from rnntag.io.conll import (
     ConllSentence,
     format_sentence,
     iter_sentences,
@@ -18,7 +19,6 @@ from rnntag.conll import (
     read_conll,
     write_conll,
 )
-from rnntag.errors import ConfigError, DataError, UsageError
 
 
 def write(tmp_path: Path, data: str | bytes, name: str = "in.conll") -> Path:

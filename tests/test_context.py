@@ -6,9 +6,9 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rnntag.batching import to_batch
-from rnntag.context import Window, document_ids, windows
-from rnntag.encoding import encode
+from rnntag.features.context import Window, document_ids, windows
+from rnntag.features.encoding import encode
+from rnntag.nn.batching import to_batch
 from tests.helpers import eager_tagger, random_network, sentences, small_vocab, train_tiny
 
 
@@ -104,7 +104,7 @@ def _streamed(tagger, sents, tmp_path, monkeypatch, chunk_tokens, fmt):
     """``sents`` as token lines through ``predict_stream`` in chunks of about ``chunk_tokens``."""
     import io
 
-    from rnntag import prediction
+    from rnntag.tagging import prediction
 
     (tmp_path / "in.txt").write_text("".join(" ".join(s) + "\n" for s in sents))
     monkeypatch.setattr(prediction, "CHUNK_TOKENS", chunk_tokens)
@@ -132,7 +132,7 @@ def test_a_model_trained_with_context_keeps_it_through_saving_and_export(tiny, t
     import rnntag
     from rnntag.config import load_config
     from rnntag.exporter import export
-    from rnntag.training import train
+    from rnntag.training.run import train
 
     cfg = load_config(tiny["config"]).override("model", context=5).override("train", epochs=1)
     train(tiny["train"], tmp_path / "m", cfg, dev_path=tiny["dev"])
@@ -146,7 +146,7 @@ def test_a_model_trained_with_context_keeps_it_through_saving_and_export(tiny, t
 
 
 def test_document_pools_depend_on_the_document_alone():
-    from rnntag.context import pools
+    from rnntag.features.context import pools
 
     assert pools([3, 4, 2, 5, 1], [0, 0, 0, 1, 1], 7) == [0, 0, 1, 2, 2]
     assert pools([9, 2], None, 7) == [0, 1]  # a longer sentence is a pool alone
@@ -158,8 +158,8 @@ def test_document_pooling_is_document_invariant_and_numpy_matches_torch(cell):
     """A word is pooled over its pool of its document: tags and scores of a document are the
     same alone and among others, in the torch model and the NumPy runtime alike."""
     from rnntag.decoding import Decoder
-    from rnntag.runtime import NumpyNetwork
-    from rnntag.tagger import Tagger
+    from rnntag.runtime.numpy_network import NumpyNetwork
+    from rnntag.tagging.tagger import Tagger
 
     vocab = small_vocab(4)
     model, config = random_network(vocab, 4, cell=cell, doc_pool=40)
@@ -187,8 +187,8 @@ def test_document_pooling_is_document_invariant_and_numpy_matches_torch(cell):
 
 
 def test_pooled_emissions_equal_in_torch_and_numpy():
-    from rnntag.model import pool_groups as torch_pool
-    from rnntag.runtime import pool_groups as numpy_pool
+    from rnntag.nn.model import pool_groups as torch_pool
+    from rnntag.runtime.numpy_network import pool_groups as numpy_pool
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(3, 5, 4)).astype(np.float32)
@@ -236,8 +236,8 @@ def test_a_stream_keeps_the_pools_of_the_whole_document(monkeypatch, tmp_path):
 def test_training_batches_hold_whole_pools():
     import random
 
-    from rnntag.context import pools
-    from rnntag.encoding import pool_order
+    from rnntag.features.context import pools
+    from rnntag.features.encoding import pool_order
 
     lengths = [random.Random(i).randint(1, 20) for i in range(300)]
     docs = [i // 17 for i in range(300)]
@@ -266,7 +266,7 @@ def test_without_context_a_pooled_model_reads_each_sentence_alone(pooled_model):
 def test_pool_dropout_reads_whole_pools_as_sentences_alone():
     """train.pool_dropout: a pool is kept whole or read as its sentences alone, never split;
     0 keeps every pool, 1 none; the draws come from the generator given."""
-    from rnntag.training import drop_pools
+    from rnntag.training.run import drop_pools
 
     pools = [i // 4 for i in range(40)]
     rows = list(range(0, 40, 2)) + [1, 5]
@@ -285,7 +285,7 @@ def test_pool_dropout_reads_whole_pools_as_sentences_alone():
 def test_pooling_is_on_by_default_where_the_training_data_has_documents(tiny, tmp_path):
     import rnntag
     from rnntag.config import DOC_POOL, ModelConfig, config_from_dict, load_config
-    from rnntag.training import has_documents, train
+    from rnntag.training.run import has_documents, train
 
     assert has_documents([0, 0, 1]) and has_documents([0, 1, 1, 2])
     assert not has_documents(None) and not has_documents([0, 0, 0])  # no marks: one document
@@ -308,7 +308,7 @@ def test_pooling_is_on_by_default_where_the_training_data_has_documents(tiny, tm
 
 def test_a_pooled_run_with_pool_dropout_resumes_as_if_uninterrupted(tiny, tmp_path):
     from rnntag.config import load_config
-    from rnntag.training import resume, train
+    from rnntag.training.run import resume, train
 
     cfg = load_config(tiny["config"]).override("model", doc_pool=50).override("train", epochs=4, threads=2)
     assert cfg.train.pool_dropout == 0.3  # the default
@@ -326,7 +326,7 @@ def test_eval_of_a_pooled_models_own_jsonl_predictions_is_perfect(tiny, tmp_path
     import json
 
     import rnntag
-    from rnntag.prediction import predict
+    from rnntag.tagging.prediction import predict
     from tests.conftest import DATA
 
     model = train_tiny(tiny, tmp_path_factory, "pooled-6", 6, doc_pool=50)
@@ -346,7 +346,7 @@ def test_eval_of_a_pooled_models_own_jsonl_predictions_is_perfect(tiny, tmp_path
 def test_the_streamed_rules_are_the_batch_ones(sentences, pool, width):
     """What ``rnntag predict`` applies a sentence at a time (``numbered_documents``,
     ``pool_starts``, ``reach``) is what ``document_ids``, ``pools`` and ``windows`` give."""
-    from rnntag.context import document_ids, numbered_documents, pool_starts, pools, reach, windows
+    from rnntag.features.context import document_ids, numbered_documents, pool_starts, pools, reach, windows
 
     lengths = [n for n, _ in sentences]
     docs = document_ids(start for _, start in sentences)

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from rnntag.base.errors import DataError, UsageError
 from rnntag.cli import app
-from rnntag.conversion import convert
-from rnntag.errors import DataError, UsageError
-from rnntag.readers import read_tagged
+from rnntag.io.conversion import convert
+from rnntag.io.readers import read_tagged
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 CONLL = """-DOCSTART- -X- -X- O
@@ -75,7 +75,7 @@ def test_conll_to_conll_keeps_every_column_and_docstart(tmp_path):
 
 
 def documents_of(path):
-    from rnntag.context import document_ids
+    from rnntag.features.context import document_ids
 
     sentences = read_tagged(path).sentences
     return [(s.tokens, s.tags) for s in sentences], document_ids(s.starts_document for s in sentences)

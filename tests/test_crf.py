@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from rnntag import schemes
-from rnntag.crf import CRF, SoftmaxDecoder
 from rnntag.decoding import Decoder, viterbi
+from rnntag.nn.crf import CRF, SoftmaxDecoder
+from rnntag.tags import schemes
 
 TAGS = schemes.bioes_tags(["PER", "LOC"])  # 9 tags
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 import torch
 
-from rnntag.torch_io import load_model
+from rnntag.nn.storage import load_model
 
 pytestmark = pytest.mark.slow  # every test here trains models or starts processes
 
@@ -77,7 +77,7 @@ def test_a_failing_rank_ends_the_whole_run(corpus, tmp_path):
     (hook / "sitecustomize.py").write_text(
         "import os\n"
         "if os.environ.get('RANK') == '1':\n"
-        "    import rnntag.model as m\n"
+        "    import rnntag.nn.model as m\n"
         "    real, calls = m.Network.loss, [0]\n"
         "    def loss(self, batch, lm_weight=1.0):\n"
         "        calls[0] += 1\n"

@@ -4,8 +4,8 @@ import struct
 import numpy as np
 import pytest
 
-from rnntag.embeddings import read_vectors
-from rnntag.errors import DataError
+from rnntag.base.errors import DataError
+from rnntag.training.embeddings import read_vectors
 
 VECS = {"paris": [0.1, 0.2, 0.3], "london": [1.0, -1.0, 0.5], "the": [0.0, 0.0, 1.0]}
 
@@ -62,8 +62,8 @@ def test_bad_files(tmp_path, content, needle):
 
 def test_training_uses_and_can_freeze_vectors(tiny, tmp_path):
     from rnntag.config import load_config
-    from rnntag.torch_io import load_model
-    from rnntag.training import train
+    from rnntag.nn.storage import load_model
+    from rnntag.training.run import train
 
     vec = tmp_path / "v.txt"
     vec.write_text("the " + " ".join(["0.5"] * 6) + "\nparis " + " ".join(["-0.25"] * 6) + "\n")
@@ -79,9 +79,9 @@ def test_training_uses_and_can_freeze_vectors(tiny, tmp_path):
 
 def test_pretrained_words_outside_training_stay_usable(tiny, tmp_path):
     from rnntag.config import load_config
-    from rnntag.torch_io import load_model
-    from rnntag.training import train
-    from rnntag.vocab import UNK_ID
+    from rnntag.features.vocab import UNK_ID
+    from rnntag.nn.storage import load_model
+    from rnntag.training.run import train
 
     vec = tmp_path / "v.txt"
     vec.write_text("the 1 1 1 1\nzanzibar 2 2 2 2\nquokka 3 3 3 3\nwombat 4 4 4 4\n")
@@ -114,8 +114,8 @@ def _extra_words_config(tiny, tmp_path, epochs=2):
 def test_extra_pretrained_rows_stay_out_of_the_optimiser_without_changing_training(tiny, tmp_path, monkeypatch):
     import torch
 
-    import rnntag.training as train_module
-    from rnntag.torch_io import load_model
+    import rnntag.training.run as train_module
+    from rnntag.nn.storage import load_model
 
     cfg = _extra_words_config(tiny, tmp_path)
     split = train_module.train(tiny["train"], tmp_path / "split", cfg, dev_path=tiny["dev"])
@@ -139,8 +139,8 @@ def _whole_matrix_rows(self, embed, n):
 @pytest.mark.slow
 
 def test_resume_with_extra_pretrained_words_matches_an_uninterrupted_run(tiny, tmp_path):
-    from rnntag.torch_io import load_model
-    from rnntag.training import resume, train
+    from rnntag.nn.storage import load_model
+    from rnntag.training.run import resume, train
 
     cfg = _extra_words_config(tiny, tmp_path, epochs=3)
     whole = train(tiny["train"], tmp_path / "whole", cfg, dev_path=tiny["dev"])

@@ -5,9 +5,9 @@ import random
 
 import pytest
 
-from rnntag.error_breakdown import error_breakdown
-from rnntag.errors import UsageError
-from rnntag.scoring import score
+from rnntag.base.errors import UsageError
+from rnntag.evaluation.error_breakdown import error_breakdown
+from rnntag.evaluation.scoring import score
 
 
 def test_each_kind_of_error():

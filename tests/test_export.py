@@ -10,11 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 import rnntag
+from rnntag.base.errors import ExportError, ModelError, UsageError
 from rnntag.cli import app
-from rnntag.encoding import bucket_order, encode
-from rnntag.errors import ExportError, ModelError, UsageError
 from rnntag.exporter import export
-from rnntag.torch_io import load_model, save_model
+from rnntag.features.encoding import bucket_order, encode
+from rnntag.nn.storage import load_model, save_model
 from tests.helpers import eager_tagger, random_network, sentences, small_vocab
 
 HAS_ORT = True

@@ -1,4 +1,4 @@
-"""Tests for rnntag.fileio: atomic writes through a temporary file and a rename."""
+"""Tests for rnntag.base.fileio: atomic writes through a temporary file and a rename."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from rnntag.errors import UsageError
-from rnntag.fileio import atomic_open, atomic_write
+from rnntag.base.errors import UsageError
+from rnntag.base.fileio import atomic_open, atomic_write
 
 
 def mode_of(path: Path) -> int:

@@ -1,4 +1,4 @@
-"""rnntag/html_view.py: records as highlighted HTML (displaCy's manner), and the page's script
+"""rnntag/io/html_view.py: records as highlighted HTML (displaCy's manner), and the page's script
 drawing the same colours."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from rnntag.html_view import KNOWN_COLOURS, PALETTE, colour, document_start, highlight, sentence_html
-from rnntag.page import render_page
+from rnntag.io.html_view import KNOWN_COLOURS, PALETTE, colour, document_start, highlight, sentence_html
+from rnntag.serve.page import render_page
 
 
 class Marks(HTMLParser):

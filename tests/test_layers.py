@@ -13,27 +13,28 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "rnntag"
 
-# In dependency order: the data flows file -> sentences -> arrays -> network -> emissions ->
+# The layers in dependency order, each a folder of the package (or one module, for a concept
+# that is one file): the data flows file -> sentences -> arrays -> network -> emissions ->
 # decoder -> tags -> file, and each layer builds on the ones above it in this list.
 LAYERS: dict[str, tuple[str, ...]] = {
-    "base": ("version", "errors", "fileio", "results"),
-    "tags": ("schemes",),
-    "io": ("conll", "conllu", "span_jsonl", "text", "readers", "conversion", "prediction_file", "html_view"),
+    "base": ("base",),  # errors, atomic files, result objects, the version
+    "tags": ("tags",),  # schemes, checks, spans, allowed transitions
+    "io": ("io",),  # CoNLL, CoNLL-U, span JSONL, text, detection, conversion, prediction files
     "config": ("config",),
-    "features": ("vocab", "context", "encoding", "layout"),
+    "features": ("features",),  # vocabulary, context, encoding, weight layout
     "decode": ("decoding",),
-    "runtime": ("backends", "runtime"),
-    "store": ("legacy", "formats", "info", "model_dir", "export_dir"),
-    # the torch network, its files and its inference backends: loading reaches these only
-    # for the torch and TorchScript runtimes, so that torch stays out of everything above
-    "nn": ("crf", "model", "batching", "torch_io", "torch_backends"),
-    "tagging": ("tagger", "loading", "prediction"),
-    "evaluate": ("scoring", "evaluation", "error_breakdown", "plot"),
+    "runtime": ("runtime",),  # the backend protocol, the NumPy runtime, ONNX Runtime
+    "store": ("store",),  # model directories and exports on disk, older formats
+    # the torch network, its weight files and its inference backends: loading reaches these
+    # only for the torch and TorchScript runtimes, so that torch stays out of every layer above
+    "nn": ("nn",),
+    "tagging": ("tagging",),  # loading, the Tagger API, streaming prediction
+    "evaluate": ("evaluation",),
     "export": ("exporter",),
-    "train": ("embeddings", "lm_text", "distributed", "checkpoint", "training"),
-    "serve": ("serve_limits", "server_batching", "server_jobs", "page", "server", "server_run"),
+    "train": ("training",),
+    "serve": ("serve",),
     "api": ("",),  # the package itself: rnntag.load, rnntag.train, ... (loaded lazily)
-    "cli": ("cli", "__main__", "tables"),
+    "cli": ("cli", "__main__"),
 }
 TORCH_LAYERS = {"nn", "export", "train"}
 

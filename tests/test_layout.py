@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from rnntag.layout import CONSTANTS, mismatches, parameter_count, weight_layout
+from rnntag.features.layout import CONSTANTS, mismatches, parameter_count, weight_layout
 from tests.helpers import random_network, small_vocab
 
 GRID = [

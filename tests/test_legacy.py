@@ -1,7 +1,7 @@
-"""Each rule of rnntag.legacy on what the older versions wrote (the artifacts themselves load
+"""Each rule of rnntag.store.legacy on what the older versions wrote (the artifacts themselves load
 in tests/test_model_dir.py)."""
 
-from rnntag import legacy
+from rnntag.store import legacy
 
 
 def test_a_saved_config_gets_the_model_keys_added_since():

@@ -5,12 +5,12 @@ import random
 import pytest
 import torch
 
-from rnntag import schemes
-from rnntag.batching import to_batch
 from rnntag.config import ModelConfig
-from rnntag.encoding import bucket_order, encode
-from rnntag.model import Network, bidirectional, reverse_padded
-from rnntag.vocab import Vocab
+from rnntag.features.encoding import bucket_order, encode
+from rnntag.features.vocab import Vocab
+from rnntag.nn.batching import to_batch
+from rnntag.nn.model import Network, bidirectional, reverse_padded
+from rnntag.tags import schemes
 
 SENTS = [
     "EU rejects German call to boycott British lamb .".split(),
@@ -145,7 +145,7 @@ def test_encoding_shares_one_row_per_distinct_token():
 
 def test_document_pooling_trains_deterministically_on_several_threads():
     # the backward of indexing (sums[index]) accumulated in a varying order on 2+ threads
-    from rnntag.model import pool_groups
+    from rnntag.nn.model import pool_groups
 
     gen = torch.Generator().manual_seed(0)
     x0, w = torch.randn(32, 40, 64, generator=gen), torch.randn(32, 40, 64, generator=gen)

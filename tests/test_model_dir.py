@@ -12,10 +12,10 @@ import pytest
 import torch
 
 import rnntag
-from rnntag import formats
-from rnntag.errors import ModelError
-from rnntag.model_dir import parse_config, read_model_dir
-from rnntag.torch_io import load_model
+from rnntag.base.errors import ModelError
+from rnntag.nn.storage import load_model
+from rnntag.store import formats
+from rnntag.store.model_dir import parse_config, read_model_dir
 
 LEGACY = Path(__file__).parent / "data" / "legacy"
 
@@ -37,7 +37,7 @@ def test_reload_gives_identical_weights_and_predictions(trained, tiny):
     a, b = load_model(model_dir), load_model(model_dir)
     for (k, v), (k2, v2) in zip(a.model.state_dict().items(), b.model.state_dict().items()):
         assert k == k2 and torch.equal(v, v2)
-    from rnntag.conll import read_conll
+    from rnntag.io.conll import read_conll
 
     tokens = [s.tokens for s in read_conll(tiny["test"])]
     assert [s.tags for s in rnntag.load(model_dir).tag_tokens(tokens)] == [
@@ -108,7 +108,7 @@ def test_missing_and_file_paths(tmp_path):
 def test_artifacts_written_by_rnntag_0_1_still_tag_the_same(artifact, runtime):
     if artifact.startswith("export") and runtime != "auto":
         runtime = "auto"
-    from rnntag.conll import read_conll
+    from rnntag.io.conll import read_conll
 
     tagger = rnntag.load(LEGACY / artifact, runtime=runtime)
     want = [json.loads(line) for line in (LEGACY / "predictions-0.1.jsonl").read_text().splitlines()]
@@ -154,7 +154,7 @@ def _rewrite_header(path, edit):
 def test_weights_are_views_of_the_file_that_match_safetensors(trained):
     from safetensors.numpy import load
 
-    from rnntag.model_dir import weight_arrays
+    from rnntag.store.model_dir import weight_arrays
 
     files = read_model_dir(trained[0])
     views, reference = weight_arrays(files), load(files.weights)

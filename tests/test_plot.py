@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from rnntag.errors import DataError, ModelError, UsageError
-from rnntag.plot import plot_metrics, read_metrics
+from rnntag.base.errors import DataError, ModelError, UsageError
+from rnntag.evaluation.plot import plot_metrics, read_metrics
 
 
 def test_curves_of_a_trained_model_as_png_and_svg(trained, tmp_path):

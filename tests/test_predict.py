@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 import rnntag
 from rnntag.cli import app
-from rnntag.prediction import Item, predict_stream, read_items
+from rnntag.tagging.prediction import Item, predict_stream, read_items
 
 runner = CliRunner()
 
@@ -93,7 +93,7 @@ def test_very_long_sentence_is_tagged_in_pieces_and_comes_back_whole(trained):
 def test_chunks_bound_the_work_in_memory():
     """``tagger.chunks``, what every stream is cut by: a chunk ends with the item that reaches
     the size, or at the most items; nothing is dropped or reordered."""
-    from rnntag.tagger import chunks
+    from rnntag.tagging.tagger import chunks
 
     sizes = [[len(t) for t in c] for c in chunks(iter([("a",) * 7] * 10), len, 20)]
     assert sizes == [[7, 7, 7]] * 3 + [[7]]
@@ -110,7 +110,7 @@ def test_scores_are_entity_probabilities(trained):
 
 
 def test_reading_text_in_pieces_keeps_offsets(tmp_path, monkeypatch):
-    import rnntag.text as text_module
+    import rnntag.io.text as text_module
 
     monkeypatch.setattr(text_module.Segmenter.__init__, "__defaults__", (50,))  # a 50-character buffer
     text = " ".join(f"Sentence number {i} is here." for i in range(40)) + "\n"

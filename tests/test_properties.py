@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnntag import schemes
-from rnntag.conll import read_conll, write_conll
 from rnntag.decoding import Decoder, constraint_masks
+from rnntag.io.conll import read_conll, write_conll
+from rnntag.tags import schemes
 
 # a column value: any non-empty text without whitespace, not starting a -DOCSTART- line
 value = st.text(

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from rnntag.conllu import format_sentence
-from rnntag.errors import DataError, UsageError
-from rnntag.readers import format_by_content, open_source, read_tagged
+from rnntag.base.errors import DataError, UsageError
+from rnntag.io.conllu import format_sentence
+from rnntag.io.readers import format_by_content, open_source, read_tagged
 
 CONLLU = """# newdoc id = d1
 # sent_id = 1
@@ -138,8 +138,8 @@ def test_conll_and_its_jsonl_give_the_same_training_data(tmp_path):
     """Training reads the same sentences, documents and doc_pool default from a CoNLL file
     and from its conversion to span JSONL."""
     from rnntag.config import Config
-    from rnntag.conversion import convert
-    from rnntag.training import has_documents, read_data
+    from rnntag.io.conversion import convert
+    from rnntag.training.run import has_documents, read_data
 
     src = Path(__file__).resolve().parents[1] / "data" / "sample.train.conll"
     convert(src, tmp_path / "train.jsonl")
@@ -316,7 +316,7 @@ def test_open_input_tells_raw_text_from_columns(tmp_path, monkeypatch, text, kin
     import io
     import sys
 
-    from rnntag.readers import open_input
+    from rnntag.io.readers import open_input
 
     path = write(tmp_path, "input.txt", text)
     source = open_input(path)

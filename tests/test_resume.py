@@ -10,9 +10,9 @@ import time
 import pytest
 
 from rnntag.config import load_config
-from rnntag.model_dir import CHECKPOINT
-from rnntag.torch_io import load_model
-from rnntag.training import Reporter, resume, train
+from rnntag.nn.storage import load_model
+from rnntag.store.model_dir import CHECKPOINT
+from rnntag.training.run import Reporter, resume, train
 
 pytestmark = pytest.mark.slow  # every test here trains models or starts processes
 
@@ -56,7 +56,7 @@ def test_killed_run_resumes_to_the_same_result(tiny, tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     # ...leaves a checkpoint that loads (the model comes with the first dev scoring, after it)
-    from rnntag.checkpoint import load_checkpoint
+    from rnntag.training.checkpoint import load_checkpoint
 
     _, plain = load_checkpoint(model_dir)
     done = plain["progress"]["epoch"]
@@ -121,7 +121,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_models(tiny, tmp_path):
     assert line.endswith(f"continue with: rnntag train --resume {model_dir}")
     assert "Traceback" not in err
     load_model(model_dir)
-    from rnntag.checkpoint import load_checkpoint
+    from rnntag.training.checkpoint import load_checkpoint
 
     _, plain = load_checkpoint(model_dir)
     best = int(line.split("the best model (epoch ")[1].split(")")[0])
@@ -188,7 +188,7 @@ def test_interrupted_anywhere_in_a_round_resumes_as_if_uninterrupted(tiny, tmp_p
     """Rounds of 2 epochs and a checkpoint after every batch: interrupted within an epoch, at
     an epoch's end within a round, or while dev is scored, the run says what it kept, and
     resumed from there it ends as the uninterrupted run."""
-    from rnntag.errors import TrainingInterrupted
+    from rnntag.base.errors import TrainingInterrupted
 
     cfg = load_config(tiny["config"]).override("train", round_updates=50, epochs=5, patience=10,
                                                 checkpoint_minutes=1e-9)
@@ -212,9 +212,9 @@ def test_interrupted_anywhere_in_a_round_resumes_as_if_uninterrupted(tiny, tmp_p
 def test_a_run_in_rounds_resumes_as_if_uninterrupted(tiny, tmp_path):
     """Rounds of several epochs: the checkpoint is written after each round, and a resumed
     run goes on with the same rounds and ends with the same model."""
-    from rnntag.checkpoint import load_checkpoint
     from rnntag.config import load_config
-    from rnntag.training import resume, train
+    from rnntag.training.checkpoint import load_checkpoint
+    from rnntag.training.run import resume, train
 
     cfg = load_config(tiny["config"]).override("train", round_updates=50, epochs=6, patience=10)
     full = train(tiny["train"], tmp_path / "full", cfg, dev_path=tiny["dev"])
@@ -251,7 +251,7 @@ def test_sigkill_at_20_random_moments_then_resume(tmp_path):
     the uninterrupted run's end, or says that nothing had finished (exit 2, one line)."""
     import random
 
-    from rnntag.checkpoint import load_checkpoint
+    from rnntag.training.checkpoint import load_checkpoint
     from tests.conftest import DATA, take_sentences
 
     (tmp_path / "train.conll").write_text(take_sentences(DATA / "sample.train.conll", 160))

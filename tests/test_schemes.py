@@ -1,4 +1,4 @@
-"""Tests for rnntag.schemes: detection, validation, spans, conversion, CRF constraints."""
+"""Tests for rnntag.tags.schemes: detection, validation, spans, conversion, CRF constraints."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnntag.conll import ConllSentence as Sentence
-from rnntag.errors import ConfigError, DataError
-from rnntag.schemes import (
+from rnntag.base.errors import ConfigError, DataError
+from rnntag.io.conll import ConllSentence as Sentence
+from rnntag.tags.schemes import (
     BioesPaths,
     allowed_bioes_transitions,
     bioes_tags,
@@ -156,7 +156,7 @@ def test_entity_file_with_a_typo_is_not_a_tag_set() -> None:
 
 
 def test_case_insensitive_prefixes_and_spelling() -> None:
-    from rnntag.schemes import Spelling, canonical, paths
+    from rnntag.tags.schemes import Spelling, canonical, paths
 
     check = check_tags(sentences("b-per i-per o b-creative-work", "I-Person o"))
     assert check.scheme == "IOB2" and check.slips == 1  # I-Person starts an entity
@@ -369,7 +369,7 @@ def test_batch_spans_is_spans_row_by_row(rows) -> None:
     ``spans`` and the validity of ``tags``'s own check, for valid and invalid paths alike."""
     import numpy as np
 
-    from rnntag.schemes import BioesPaths
+    from rnntag.tags.schemes import BioesPaths
 
     paths = BioesPaths(_BATCH_TAGS, "IOB2")
     lengths = [len(r) for r in rows]

@@ -1,4 +1,4 @@
-"""Tests for rnntag.scoring: conlleval-compatible entity scoring.
+"""Tests for rnntag.evaluation.scoring: conlleval-compatible entity scoring.
 
 Expected numbers are derived by hand from conlleval's chunk rules (prev/cur tag and
 type; a sentence boundary acts as O):
@@ -21,11 +21,11 @@ import warnings
 import pytest
 from rich.console import Console
 
-from rnntag.errors import ConfigError, DataError, UsageError
-from rnntag.prediction_file import read_predictions
-from rnntag.schemes import detect_scheme
-from rnntag.scoring import Scores, TypeScore, score
-from rnntag.tables import render_scores
+from rnntag.base.errors import ConfigError, DataError, UsageError
+from rnntag.cli.tables import render_scores
+from rnntag.evaluation.scoring import Scores, TypeScore, score
+from rnntag.io.prediction_file import read_predictions
+from rnntag.tags.schemes import detect_scheme
 
 
 def sc(gold, pred, **kw) -> Scores:
@@ -493,7 +493,7 @@ def test_read_predictions_line_errors(tmp_path, data, line, match):
 
 
 def test_token_level_predictions_are_scored_per_tag(tmp_path):
-    from rnntag.scoring import score
+    from rnntag.evaluation.scoring import score
 
     data = b"The DT DT DT\ncat NN NN VB\nsat VBD VBD VBD\n\nDogs NNS NNS NNS\nrun VBP VBP NN\n"
     tokens, gold, pred = read_predictions(write(tmp_path, "pos.txt", data))  # detected: a tag set
@@ -513,7 +513,7 @@ def test_token_level_predictions_are_scored_per_tag(tmp_path):
 
 
 def test_entity_prefixes_scored_case_insensitively():
-    from rnntag.scoring import score
+    from rnntag.evaluation.scoring import score
 
     s = score([["b-per", "i-per", "o", "B-LOC"]], [["B-per", "I-per", "O", "b-LOC"]], scheme="IOB2")
     assert s.f1 == 1.0 and s.token_accuracy == 1.0 and set(s.per_type) == {"per", "LOC"}

@@ -26,9 +26,9 @@ pytest.importorskip("fastapi_offline")
 pytest.importorskip("uvicorn")
 
 import rnntag  # noqa: E402
-from rnntag.serve_limits import Limits  # noqa: E402
-from rnntag.server_batching import Batcher  # noqa: E402
-from rnntag.server_jobs import Job, read_job, tag_jobs  # noqa: E402
+from rnntag.serve.batching import Batcher  # noqa: E402
+from rnntag.serve.jobs import Job, read_job, tag_jobs  # noqa: E402
+from rnntag.serve.limits import Limits  # noqa: E402
 
 LIMITS = ["--max-body", "20000", "--max-tokens", "400", "--read-timeout", "1.5"]
 TEXT = "John Smith flew to Rome on Monday.\n\nThe European Union said Siemens would invest in Berlin."
@@ -194,7 +194,7 @@ def test_texts_give_one_list_of_records_per_text_each_its_own_document(server, t
 
 
 def test_a_response_written_one_record_a_line_reads_back_with_its_documents(server, tmp_path):
-    from rnntag.readers import read_tagged
+    from rnntag.io.readers import read_tagged
 
     texts = ["John Smith flew to Rome.", "  IBM said so.\n\nMicrosoft did not.", TEXT]
     status, body = post(server.port, {"texts": texts})
@@ -501,8 +501,8 @@ class InProcess:
     def __init__(self, tagger, limits: Limits | None = None):
         import uvicorn
 
-        from rnntag.server import create_app
-        from rnntag.server_run import LOG_CONFIG, listen
+        from rnntag.serve.app import create_app
+        from rnntag.serve.run import LOG_CONFIG, listen
 
         self.sock = listen("127.0.0.1", 0)
         self.port = self.sock.getsockname()[1]

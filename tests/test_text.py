@@ -1,7 +1,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnntag.text import split_sentences, tokenize
+from rnntag.io.text import split_sentences, tokenize
 
 
 def words(text):
@@ -53,7 +53,7 @@ TRICKY = st.sampled_from(["’", "'", "-", "$", "n’t", "’s", "2023-06-09", "
 @given(st.lists(st.one_of(TRICKY, st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=6)),
                 max_size=20).map("".join))
 def test_tokens_cover_every_character_but_whitespace(text):
-    from rnntag.text import sentences
+    from rnntag.io.text import sentences
 
     tokens = [t for _, toks in sentences(text, 300) for t in toks]
     for tok in tokens:

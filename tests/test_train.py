@@ -7,10 +7,10 @@ import pytest
 import torch
 
 import rnntag
+from rnntag.base.errors import TrainingDiverged, UsageError
 from rnntag.config import load_config
-from rnntag.errors import TrainingDiverged, UsageError
-from rnntag.torch_io import load_model
-from rnntag.training import Reporter, split_dev, train
+from rnntag.nn.storage import load_model
+from rnntag.training.run import Reporter, split_dev, train
 
 
 @pytest.mark.slow
@@ -48,7 +48,7 @@ def test_early_stopping_keeps_the_best_epoch(tiny, tmp_path):
 
 
 def test_split_dev_is_deterministic_and_disjoint(tiny):
-    from rnntag.conll import read_conll
+    from rnntag.io.conll import read_conll
 
     sents = read_conll(tiny["train"])
     tr1, dv1 = split_dev(sents, 0.1)
@@ -64,7 +64,7 @@ def test_refuses_to_overwrite_without_force(trained, tiny):
 
 
 def test_nan_loss_stops_with_clear_error(tiny, tmp_path, monkeypatch):
-    from rnntag import model as model_mod
+    from rnntag.nn import model as model_mod
 
     real = model_mod.Network.loss
     calls = {"n": 0}
@@ -84,7 +84,7 @@ def test_nan_loss_stops_with_clear_error(tiny, tmp_path, monkeypatch):
 
 def test_iob1_training_data_gives_iob1_predictions(tmp_path):
     from rnntag.config import Config
-    from rnntag.readers import read_tagged
+    from rnntag.io.readers import read_tagged
 
     # CoNLL-2003 as distributed (IOB1): entities start with I-, B- only between two of one type
     sent = "I-PER I-PER O I-LOC B-LOC O".split()
@@ -146,14 +146,14 @@ def test_the_null_defaults_are_saved_as_numbers(tiny, tmp_path):
 
 
 def _checkpoint_weights(model_dir):
-    from rnntag.checkpoint import load_checkpoint, model_state
+    from rnntag.training.checkpoint import load_checkpoint, model_state
 
     return model_state(load_checkpoint(model_dir)[0])
 
 @pytest.mark.slow
 
 def test_reload_best_continues_from_the_best_weights_after_a_cut(tiny, tmp_path):
-    from rnntag.training import resume
+    from rnntag.training.run import resume
 
     # on the tiny data at lr 0.01, dev F1 first stalls at epoch 8 (epoch 7 is the best)
     cfg = load_config(tiny["config"]).override("train", epochs=8, patience=10, reload_best=True, threads=1)
@@ -179,7 +179,7 @@ def test_small_data_trains_in_rounds_of_several_epochs(tiny, tmp_path):
     scored, and the schedule and patience step, once a round; with epochs null a run may
     take 30 rounds."""
     from rnntag.config import load_config
-    from rnntag.training import train
+    from rnntag.training.run import train
 
     # 400 sentences in batches of 16: 25 updates an epoch, so 60 updates take 3 epochs
     cfg = load_config(tiny["config"]).override("train", round_updates=60, epochs=7, patience=30)
@@ -190,8 +190,8 @@ def test_small_data_trains_in_rounds_of_several_epochs(tiny, tmp_path):
 
 
 def test_rounds_default_to_thirty_and_count_patience(tiny, tmp_path, monkeypatch):
-    from rnntag import training
     from rnntag.config import load_config
+    from rnntag.training import run as training
 
     cfg = load_config(tiny["config"]).override("train", round_updates=30, patience=1, lr=1e-9, min_lr=0.0)
     cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, epochs=None))

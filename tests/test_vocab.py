@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rnntag.errors import ModelError
-from rnntag.vocab import CASES, PAD_ID, UNK_ID, Vocab, case_id, singletons
+from rnntag.base.errors import ModelError
+from rnntag.features.vocab import CASES, PAD_ID, UNK_ID, Vocab, case_id, singletons
 
 
 @pytest.mark.parametrize(
@@ -92,7 +92,7 @@ def test_normalize_all_is_normalize_token_by_token(tokens, lowercase, digits):
 def test_type_table_is_the_per_token_definition(tokens):
     """``encoding.type_table`` (all tokens at once) gives each token the word id, case id
     (``case_id``) and clipped character ids of its definition."""
-    from rnntag.encoding import MAX_WORD_LEN, type_table
+    from rnntag.features.encoding import MAX_WORD_LEN, type_table
 
     v = Vocab.build([["paris", "Σας", "İ", "ǅa", "1"]], [["O"] * 5], "IOB2")
     table = type_table(tokens, v)

@@ -63,7 +63,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from rnntag.version import __version__
+        from rnntag.base.version import __version__
 
         print(f"rnntag {__version__}")
         raise typer.Exit(0)

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import typer
 
-from rnntag.errors import RnnTagError
+from rnntag.base.errors import RnnTagError
 
 
 def stdout_console():
@@ -24,7 +24,7 @@ def run(fn: Callable[[], Any]) -> None:
     try:
         fn()
     except RnnTagError as err:
-        from rnntag.errors import TrainingInterrupted
+        from rnntag.base.errors import TrainingInterrupted
 
         # an interruption's message starts "interrupted ..." and says what was kept
         print(f"rnntag: {err}" if isinstance(err, TrainingInterrupted) else f"rnntag: error: {err}", file=sys.stderr)
@@ -52,7 +52,7 @@ def run(fn: Callable[[], Any]) -> None:
 
 def needs_torch(command: str) -> None:
     """Training and export need torch; prediction, eval, info and score do not."""
-    from rnntag.torch_backends import require_torch
+    from rnntag.nn.backends import require_torch
 
     require_torch(f"rnntag {command}")
 
@@ -78,8 +78,8 @@ GOLD_SCHEME_HELP = ("Scheme of the gold tags: IOB1, IOB2, BIOES (entities), tags
 
 def column(value: str | None) -> int | None:
     """``--tag-column``: a number, or a CoNLL-U column name."""
-    from rnntag.conllu import column_index
-    from rnntag.errors import UsageError
+    from rnntag.base.errors import UsageError
+    from rnntag.io.conllu import column_index
 
     if value is None:
         return None
@@ -99,10 +99,10 @@ def given_default(text: str) -> str:
 
 def show_scores(scores: Any, as_json: bool, title: str, gold: Any = None, pred: Any = None) -> None:
     """The scores as a table or JSON; for entities (with ``gold`` and ``pred``), where the
-    errors come from too (``rnntag.error_breakdown``), as a second table or the key ``errors``."""
+    errors come from too (``rnntag.evaluation.error_breakdown``), as a second table or the key ``errors``."""
     breakdown = None
     if gold is not None and scores.is_entities:
-        from rnntag.error_breakdown import error_breakdown
+        from rnntag.evaluation.error_breakdown import error_breakdown
 
         breakdown = error_breakdown(gold, pred, scores.scheme, scores.strict)
     if as_json:
@@ -111,7 +111,7 @@ def show_scores(scores: Any, as_json: bool, title: str, gold: Any = None, pred: 
             data["errors"] = breakdown.to_json()
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return
-    from rnntag.tables import render_errors, render_scores
+    from rnntag.cli.tables import render_errors, render_scores
 
     stdout_console().print(render_scores(scores, title=title))
     if breakdown is not None:

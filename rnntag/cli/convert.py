@@ -43,7 +43,7 @@ def convert(
     """
 
     def body() -> None:
-        from rnntag.conversion import convert as run_convert
+        from rnntag.io.conversion import convert as run_convert
 
         result = run_convert(str(source), output, to=to, scheme=scheme, tag_column=column(tag_column),
                              token_column=token_column, align=align, force=force, strict_tags=strict_tags)

@@ -61,10 +61,10 @@ def eval_(
     """
 
     def body() -> None:
-        from rnntag.conll import display_path, write_conll
-        from rnntag.errors import UsageError
-        from rnntag.evaluation import evaluate
-        from rnntag.fileio import check_output
+        from rnntag.base.errors import UsageError
+        from rnntag.base.fileio import check_output
+        from rnntag.evaluation.evaluate import evaluate
+        from rnntag.io.conll import display_path, write_conll
 
         check_output(output, force)
         bar = TokenProgress("eval")

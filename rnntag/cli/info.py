@@ -30,13 +30,13 @@ def info(
     """
 
     def body() -> None:
-        from rnntag.loading import read_info
+        from rnntag.tagging.loading import read_info
 
         data = read_info(model_dir).to_dict()
         if as_json:
             sys.stdout.write(json.dumps(data, indent=2) + "\n")
             return
-        from rnntag.tables import render_info
+        from rnntag.cli.tables import render_info
 
         stdout_console().print(render_info(data, title=f"{INFO_HEADINGS.get(data['kind'], 'rnntag model')} {model_dir}"))
 

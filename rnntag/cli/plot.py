@@ -35,8 +35,8 @@ def plot(
     """
 
     def body() -> None:
-        from rnntag.fileio import check_output
-        from rnntag.plot import plot_metrics
+        from rnntag.base.fileio import check_output
+        from rnntag.evaluation.plot import plot_metrics
 
         check_output(output, force)
         written = plot_metrics(model_dir, output, title)

@@ -52,7 +52,7 @@ def predict(
     """
 
     def body() -> None:
-        from rnntag.prediction import predict as run_predict
+        from rnntag.tagging.prediction import predict as run_predict
 
         paths = [str(p) for p in inputs] if inputs else ["-"]
         bar = TokenProgress("predict")
@@ -62,7 +62,7 @@ def predict(
             bar.update(tokens, size, characters if size else None)
 
         def detected(name: str, kind: str) -> None:
-            from rnntag.prediction import KIND_NAMES
+            from rnntag.tagging.prediction import KIND_NAMES
 
             other = "; --input tokens for one sentence a line of tokens" if kind == "text" else ""
             print(f"rnntag: reading {name} as {KIND_NAMES[kind]} (--input auto; give --input to choose{other})",

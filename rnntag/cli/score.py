@@ -30,11 +30,11 @@ def score(
     """
 
     def body() -> None:
-        from rnntag.conll import display_path
-        from rnntag.errors import ConfigError, UsageError
-        from rnntag.prediction_file import read_predictions
-        from rnntag.schemes import detect_scheme, normalize_scheme
-        from rnntag.scoring import score as run_score
+        from rnntag.base.errors import ConfigError, UsageError
+        from rnntag.evaluation.scoring import score as run_score
+        from rnntag.io.conll import display_path
+        from rnntag.io.prediction_file import read_predictions
+        from rnntag.tags.schemes import detect_scheme, normalize_scheme
 
         try:
             given = "auto" if scheme.lower() == "auto" else normalize_scheme(scheme)

@@ -8,7 +8,7 @@ import typer
 
 from rnntag.cli.app import app
 from rnntag.cli.common import MODEL_HELP, run
-from rnntag.serve_limits import Limits  # light: the serve options' defaults
+from rnntag.serve.limits import Limits  # light: the serve options' defaults
 
 
 @app.command(short_help="Serve a model over HTTP, with a page to try it.")
@@ -44,7 +44,7 @@ def serve(
     """
 
     def body() -> None:
-        from rnntag.server_run import serve as run_serve
+        from rnntag.serve.run import serve as run_serve
 
         code = run_serve(model_dir, host, port, workers,
                          Limits(max_body=max_body, max_tokens=max_tokens, read_timeout=read_timeout,

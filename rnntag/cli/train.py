@@ -150,9 +150,9 @@ def train(
     """
 
     def body() -> None:
+        from rnntag.base.errors import ConfigError, UsageError
         from rnntag.config import Config, load_config
-        from rnntag.errors import ConfigError, UsageError
-        from rnntag.schemes import normalize_scheme
+        from rnntag.tags.schemes import normalize_scheme
 
         config = load_config(config_file) if config_file is not None else Config()
         try:
@@ -200,7 +200,7 @@ def train(
                     "(only --epochs, --device and --amp)"
                 )
             needs_torch("train")
-            from rnntag.training import resume as run_resume
+            from rnntag.training.run import resume as run_resume
 
             reporter = RichReporter()
             try:
@@ -228,10 +228,10 @@ def train(
         needs_torch("train")
         if nproc > 1 and "WORLD_SIZE" not in os.environ:
             raise typer.Exit(launch_torchrun(nproc))
-        from rnntag import distributed
-        from rnntag.errors import TrainingInterrupted
-        from rnntag.training import Reporter
-        from rnntag.training import train as run_train
+        from rnntag.base.errors import TrainingInterrupted
+        from rnntag.training import distributed
+        from rnntag.training.run import Reporter
+        from rnntag.training.run import train as run_train
 
         dist = distributed.from_env()
         reporter = RichReporter() if dist.is_main else Reporter()
