@@ -6,7 +6,7 @@ default run and of each variant, side by side (one thread); prints JSON.
 
 Default variants: ``pool`` (model.doc_pool=400), ``pool1200`` (model.doc_pool=1200) and ``lm``
 (model.char_lm=64); "default" is the default run on sentences alone. Builds each
-run on CoNLL-2003 train (``rnntag.training.run.build``), runs the training loss (network,
+run on CoNLL-2003 train (``rnntag.training.api.build``), runs the training loss (network,
 decoder, and the character language model's loss where there is one) and backward on the
 same number of batches (no optimiser step), and reports the seconds of each phase, the mean
 longest sentence of a batch, sentences per batch, batches per epoch and the estimated
@@ -28,11 +28,15 @@ def measure(data: Path, name: str, overrides: dict[str, dict], batches: int) -> 
     import torch
 
     from rnntag.config import Config
+    from rnntag.features.inputs import input_names
     from rnntag.features.vocab import Vocab
     from rnntag.nn.batching import to_batch
-    from rnntag.tags import schemes
+    from rnntag.tags import chunking
+    from rnntag.training.api import build
+    from rnntag.training.data import read_data
     from rnntag.training.distributed import Dist
-    from rnntag.training.run import Reporter, build, epoch_batches, read_data
+    from rnntag.training.loop import epoch_batches
+    from rnntag.training.state import Reporter
 
     config = Config().override("train", threads=1)
     for section, values in overrides.items():
@@ -40,7 +44,7 @@ def measure(data: Path, name: str, overrides: dict[str, dict], batches: int) -> 
     config = config.resolved()
     train, _ = read_data(data / "train.txt", data / "valid.txt", config)
     vocab = Vocab.build([s.tokens for s in train.train],
-                        [schemes.internal_tags(s.tags, train.scheme) for s in train.train], train.scheme)
+                        [chunking.internal_tags(s.tags, train.scheme) for s in train.train], train.scheme)
     with tempfile.TemporaryDirectory() as out:
         run = build(Path(out), config, vocab, train, Reporter(), torch.device("cpu"), False, Dist())
         order = epoch_batches(run)
@@ -50,7 +54,7 @@ def measure(data: Path, name: str, overrides: dict[str, dict], batches: int) -> 
         for rows in order[:batches]:
             a = time.perf_counter()
             padded = run.encoded.batch(rows, run.windows, run.pools)
-            batch = to_batch(padded, lm=bool(config.model.char_lm))
+            batch = to_batch(padded, input_names(config.model))
             longest += padded.types.shape[1]
             b = time.perf_counter()
             loss = run.step_module(batch)

@@ -49,7 +49,7 @@ def main() -> None:
     config = Config().with_settings(settings)
 
     from rnntag.cli.progress import RichReporter
-    from rnntag.training.run import train
+    from rnntag.training.api import train
 
     data = Path(args.data)
     train_file = data / "train.txt"

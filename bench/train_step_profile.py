@@ -1,9 +1,9 @@
-"""Where the real training step's time goes (rnntag.training.run.train_step), per optimiser; prints JSON.
+"""Where the real training step's time goes (rnntag.training.loop.train_step), per optimiser; prints JSON.
 
     python bench/train_step_profile.py [--data ../shared/data/conll2003] [--batches 150]
                                        [--threads 1] [--optimizers adam nadam]
 
-Builds the default run on CoNLL-2003 train (``rnntag.training.run.build``, the same as
+Builds the default run on CoNLL-2003 train (``rnntag.training.api.build``, the same as
 ``rnntag train``) once per optimiser, from the same seed, and runs ``train_step`` on the first
 N batches of an epoch's order, under torch.profiler: the step's own named phases
 (``rnntag.batch``: tensors, word dropout and singleton-UNK; ``rnntag.loss``: the network
@@ -31,22 +31,24 @@ def profile(train_path: Path, optimizer: str, batches: int, threads: int) -> dic
 
     from rnntag.config import Config
     from rnntag.features.vocab import Vocab
-    from rnntag.tags import schemes
-    from rnntag.training import run as training
+    from rnntag.tags import chunking
+    from rnntag.training import api, loop
+    from rnntag.training import data as training_data
     from rnntag.training.distributed import Dist
+    from rnntag.training.state import Reporter
 
     config = Config().override("train", optimizer=optimizer, threads=threads).resolved()
-    data, _ = training.read_data(train_path, train_path, config)
+    data, _ = training_data.read_data(train_path, train_path, config)
     d = config.data
-    vocab = Vocab.build([s.tokens for s in data.train], [schemes.internal_tags(s.tags, data.scheme) for s in data.train],
+    vocab = Vocab.build([s.tokens for s in data.train], [chunking.internal_tags(s.tags, data.scheme) for s in data.train],
                         data.scheme, d.min_count, d.lowercase, d.normalize_digits, data.spelling)
     out: dict = {}
     with tempfile.TemporaryDirectory() as scratch:  # build needs a directory; the profile saves nothing
         for label, profiled in (("unprofiled", False), ("profiled", True)):
-            run = training.build(Path(scratch), config, vocab, data, training.Reporter(), torch.device("cpu"), False,
+            run = api.build(Path(scratch), config, vocab, data, Reporter(), torch.device("cpu"), False,
                                  Dist())
             run.model.train()
-            order = training.epoch_batches(run)[:batches]
+            order = loop.epoch_batches(run)[:batches]
             tokens = 0
             prof = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) if profiled else None
             start = time.perf_counter()
@@ -54,7 +56,7 @@ def profile(train_path: Path, optimizer: str, batches: int, threads: int) -> dic
                 prof.__enter__()
             for rows in order:
                 padded = run.encoded.batch(rows, run.windows, run.pools)
-                training.train_step(run, padded)
+                loop.train_step(run, padded)
                 tokens += padded.num_tokens
             if prof is not None:
                 prof.__exit__(None, None, None)

@@ -43,10 +43,10 @@ _LAZY = {
     "read_info": "rnntag.tagging.loading",
     "Config": "rnntag.config",
     "load_config": "rnntag.config",
-    "train": "rnntag.training.run",
-    "resume": "rnntag.training.run",
-    "TrainResult": "rnntag.training.run",
-    "Reporter": "rnntag.training.run",
+    "train": "rnntag.training.api",
+    "resume": "rnntag.training.api",
+    "TrainResult": "rnntag.training.state",
+    "Reporter": "rnntag.training.state",
     "evaluate": "rnntag.evaluation.evaluate",
     "Evaluation": "rnntag.evaluation.evaluate",
     "export": "rnntag.exporter",
@@ -78,7 +78,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from rnntag.tagging.loading import load, read_info
     from rnntag.tagging.prediction import predict
     from rnntag.tagging.tagger import Tagger
-    from rnntag.training.run import Reporter, TrainResult, resume, train
+    from rnntag.training.api import resume, train
+    from rnntag.training.state import Reporter, TrainResult
 
 
 def __getattr__(name: str) -> Any:

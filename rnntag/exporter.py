@@ -30,7 +30,7 @@ import numpy as np
 from rnntag.base.errors import ExportError, RnnTagError, UsageError
 from rnntag.decoding import Decoder
 from rnntag.features.encoding import bucket_order, encode
-from rnntag.runtime.backends import input_names, inputs
+from rnntag.features.inputs import dynamic_axes, input_arrays, input_names
 from rnntag.store import formats
 from rnntag.store.export_dir import DECODER_FILE, KINDS, MANIFEST, NETWORK_FILE
 from rnntag.tagging.tagger import Tagger
@@ -43,12 +43,12 @@ def _state(model: Any) -> dict[str, np.ndarray]:
 
 
 def _example_inputs(vocab: Any, model: Any) -> tuple:
-    """Inputs to trace the network with, in ``backends.input_names`` order."""
+    """Inputs to trace the network with, in ``input_names`` order (``rnntag.features.inputs``)."""
     import torch
 
     pooled = model.doc_pool
     padded = encode([["Example", "sentence", "."], ["Hi", "example"]], vocab).batch([0, 1], None, [0, 0] if pooled else None)
-    return tuple(torch.from_numpy(a) for a in inputs(padded, input_names(model.config)).values())
+    return tuple(torch.from_numpy(a) for a in input_arrays(padded, input_names(model.config)).values())
 
 
 def _traceable(model: Any) -> Any:
@@ -86,23 +86,12 @@ def _write_onnx(out: Path, model: Any, vocab: Any) -> list[str]:
         import onnx  # noqa: F401  (torch.onnx.export needs it)
     except ImportError:
         raise UsageError("an ONNX export needs the onnx package: pip install 'rnntag[onnx]'") from None
-    axes = {
-        "words": {0: "batch", 1: "time"},
-        "cases": {0: "batch", 1: "time"},
-        "chars": {0: "batch", 1: "time", 2: "width"},
-        "lengths": {0: "batch"},
-        "groups": {0: "batch", 1: "time"},
-        "lm_chars": {0: "batch", 1: "string"},
-        "lm_lengths": {0: "batch"},
-        "lm_seps": {0: "batch", 1: "separators"},
-        "emissions": {0: "batch", 1: "time"},
-    }
     names = input_names(model.config)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
             _traceable(model), _example_inputs(vocab, model), str(out / NETWORK_FILE["onnx"]), input_names=names,
-            output_names=["emissions"], dynamic_axes={k: v for k, v in axes.items() if k in names or k == "emissions"},
+            output_names=["emissions"], dynamic_axes=dynamic_axes(names),
             opset_version=17, dynamo=False,
         )
     return [NETWORK_FILE["onnx"]]

@@ -65,7 +65,7 @@ def tiny(tmp_path_factory):
 def trained(tiny, tmp_path_factory):
     """A model directory trained once through the library on the tiny data."""
     from rnntag.config import load_config
-    from rnntag.training.run import train
+    from rnntag.training.api import train
 
     out = tmp_path_factory.mktemp("models") / "tiny"
     result = train(tiny["train"], out, load_config(tiny["config"]), dev_path=tiny["dev"])

@@ -12,7 +12,7 @@ from rnntag.nn.model import Network
 from rnntag.store.info import model_info
 from rnntag.tagging.loading import torch_tagger
 from rnntag.tagging.tagger import Tagger
-from rnntag.tags import schemes
+from rnntag.tags import transitions
 
 WORDS = "the EU said Paris London John Smith 1996 , . 's U.S. de-facto Acme Corp won lost in at".split()
 
@@ -41,7 +41,7 @@ def random_network(vocab: Vocab, seed: int = 0, **model: object) -> tuple[Networ
     config = Config().override("model", **{**SMALL, **model})
     torch.manual_seed(seed)
     net = Network(config.model, len(vocab.words), len(vocab.chars), len(vocab.tags),
-                  schemes.allowed_bioes_transitions(vocab.tags))
+                  transitions.allowed_bioes_transitions(vocab.tags))
     with torch.no_grad():
         for name, p in net.named_parameters():
             if name.startswith(("decoder", "out")):
@@ -59,7 +59,7 @@ def eager_tagger(model: Network, vocab: Vocab, config: Config | None = None, **o
 def train_tiny(tiny: dict, tmp_path_factory, name: str, epochs: int, **model: object):
     """A model directory trained on the tiny data with the tiny config and these model settings."""
     from rnntag.config import load_config
-    from rnntag.training.run import train
+    from rnntag.training.api import train
 
     out = tmp_path_factory.mktemp(name) / "m"
     cfg = load_config(tiny["config"]).override("model", **model).override("train", epochs=epochs)

@@ -5,14 +5,15 @@ import torch
 
 from rnntag.config import load_config
 from rnntag.nn.storage import load_model
-from rnntag.training.run import _Average, resume, train
+from rnntag.training.api import resume, train
+from rnntag.training.parameters import Average
 
 pytestmark = pytest.mark.slow  # every test here trains models or starts processes
 
 
 def test_average_follows_the_ema_formula_with_warm_up_and_swaps_back():
     w = torch.nn.Parameter(torch.zeros(3))
-    avg = _Average([w], decay=0.9)
+    avg = Average([w], decay=0.9)
     expected = torch.zeros(3)
     for step, value in enumerate([1.0, 2.0, 4.0, 8.0, 16.0] * 4, start=1):
         with torch.no_grad():

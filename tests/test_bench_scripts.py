@@ -61,7 +61,7 @@ def test_bench_helper_imports_without_doing_anything(name, tmp_path):
     ["step_cost.py", "--batches", "2", "--variant", "lm=model.char_lm=16"],
 ])
 def test_bench_scripts_on_training_internals_run(command, tmp_path):
-    """The scripts that drive rnntag.training.run's internals run to their JSON on the sample
+    """The scripts that drive rnntag.training's internals run to their JSON on the sample
     corpus (laid out as CoNLL-2003's train.txt and valid.txt)."""
     pytest.importorskip("torch")
     repo = BENCH.parent

@@ -9,6 +9,7 @@ import torch
 
 from rnntag.decoding import Decoder
 from rnntag.features.encoding import bucket_order, encode
+from rnntag.features.inputs import input_names
 from rnntag.nn.batching import to_batch
 from rnntag.runtime.numpy_network import NumpyNetwork
 from rnntag.tagging.tagger import Tagger
@@ -85,7 +86,7 @@ def test_training_mode_computes_the_same_function_and_batches_do_not_matter():
     sents = sentences(25, seed=6, max_len=40)
     tags = [["O"] * len(s) for s in sents]
     encoded = encode(sents, vocab, tags)
-    batch = to_batch(encoded.batch(list(range(25))), lm=True)
+    batch = to_batch(encoded.batch(list(range(25))), input_names(model.config))
     with torch.no_grad():
         evaluated = model.emissions(batch)
         model.train()
@@ -98,7 +99,7 @@ def test_training_mode_computes_the_same_function_and_batches_do_not_matter():
     torch.testing.assert_close(trained[mask], evaluated[mask], atol=1e-5, rtol=0)
     with torch.no_grad():
         for i in (0, 1, 7):
-            alone = model.emissions(to_batch(encoded.batch([i]), lm=True))[0]
+            alone = model.emissions(to_batch(encoded.batch([i]), input_names(model.config)))[0]
             n = len(sents[i])
             torch.testing.assert_close(alone[:n], evaluated[i, :n], atol=1e-5, rtol=0)
 
@@ -107,11 +108,11 @@ def test_the_loss_is_the_mean_cross_entropy_of_both_directions():
     model, _, _, vocab = _pair(5, char_lm=6)
     sents = [["John", "lives", "in", "Paris"], ["EU", "said"]]
     encoded = encode(sents, vocab, [["O"] * len(s) for s in sents])
-    batch = to_batch(encoded.batch([0, 1]), lm=True)
+    batch = to_batch(encoded.batch([0, 1]), input_names(model.config))
     lm = model.char_lm
     with torch.no_grad():
-        states = lm(batch.lm_chars, batch.lm_lengths)
-        got = float(lm.loss(states, batch.lm_chars, batch.lm_lengths))
+        states = lm(batch.inputs["lm_chars"], batch.inputs["lm_lengths"])
+        got = float(lm.loss(states, batch.inputs["lm_chars"], batch.inputs["lm_lengths"]))
         total, count = 0.0, 0
         h = lm.rnn.hidden_size
         for row, ids in enumerate(_strings(sents, vocab)):
@@ -130,10 +131,10 @@ def test_a_token_reads_the_whole_sentence_through_the_language_model():
     b = [["Smith", "lives", "in", "London"]]
 
     def features(sents):
-        batch = to_batch(encode(sents, vocab).batch([0]), lm=True)
+        batch = to_batch(encode(sents, vocab).batch([0]), input_names(model.config))
         with torch.no_grad():
-            states = model.char_lm(batch.lm_chars, batch.lm_lengths)
-            return model.char_lm.features(states, batch.lm_seps)[0]
+            states = model.char_lm(batch.inputs["lm_chars"], batch.inputs["lm_lengths"])
+            return model.char_lm.features(states, batch.inputs["lm_seps"])[0]
 
     fa, fb = features(a), features(b)
     h = model.char_lm.rnn.hidden_size
@@ -148,9 +149,10 @@ def lm_model(tiny, tmp_path_factory):
 
 
 def _lm_loss(model, sents, vocab):
-    batch = to_batch(encode(sents, vocab).batch(list(range(len(sents)))), lm=True)
+    batch = to_batch(encode(sents, vocab).batch(list(range(len(sents)))), input_names(model.config))
     with torch.no_grad():
-        return float(model.char_lm.loss(model.char_lm(batch.lm_chars, batch.lm_lengths), batch.lm_chars, batch.lm_lengths))
+        chars, lengths = batch.inputs["lm_chars"], batch.inputs["lm_lengths"]
+        return float(model.char_lm.loss(model.char_lm(chars, lengths), chars, lengths))
 
 
 def test_training_teaches_the_language_model(lm_model, tiny):
@@ -176,7 +178,7 @@ def test_lm_weight_zero_trains_the_features_but_not_the_heads(tiny, tmp_path, lm
     by the tagger's loss, and with the loss (``lm_model``) the heads are trained too."""
     from rnntag.config import load_config
     from rnntag.store.model_dir import read_model_dir, weight_arrays
-    from rnntag.training.run import train
+    from rnntag.training.api import train
 
     cfg = load_config(tiny["config"]).override("model", char_lm=16).override("train", epochs=1, lm_weight=0.0)
     train(tiny["train"], tmp_path / "m", cfg, dev_path=tiny["dev"])
@@ -257,7 +259,7 @@ def test_the_language_model_learns_the_raw_text_it_is_given(tiny, tmp_path):
     from rnntag.config import load_config
     from rnntag.nn.storage import build_model, load_state, weight_tensors
     from rnntag.store.model_dir import read_model_dir
-    from rnntag.training.run import train
+    from rnntag.training.api import train
 
     odd = [["Qzorbix", "vuuqaleth", "Xandrimor", "qzorbix", "."], ["Vuuqaleth", "Xandrimor", "zorbix", "qq", "."]]
     (tmp_path / "odd.txt").write_text("\n".join(" ".join(s) for s in odd * 20) + "\n")
@@ -275,8 +277,8 @@ def test_the_language_model_learns_the_raw_text_it_is_given(tiny, tmp_path):
 @pytest.mark.slow
 def test_a_run_with_raw_text_resumes_as_if_uninterrupted(tiny, tmp_path):
     from rnntag.config import load_config
+    from rnntag.training.api import resume, train
     from rnntag.training.checkpoint import load_checkpoint
-    from rnntag.training.run import resume, train
 
     (tmp_path / "t.txt").write_text(TEXT * 3)
     cfg = load_config(tiny["config"]).override("model", char_lm=8).override("train", epochs=3, patience=10)

@@ -154,6 +154,44 @@ def test_set_reaches_any_config_key_and_the_named_options_come_after(tmp_path):
     assert r.exit_code == 2 and "cannot take --set" in r.stderr
 
 
+def test_named_config_options_are_one_table_both_ways():
+    """Every named option of ``train`` that sets a config key is in the table, and every
+    entry of the table is such an option, of the key's name; each sets its key (seen in
+    --print-config), and --resume and --init refuse them from the same table."""
+    import dataclasses
+
+    import typer.main
+    import yaml
+
+    from rnntag.cli.train import CONFIG_OPTIONS, option_name
+    from rnntag.config import Config
+
+    fields = {f"{s.name}.{f.name}" for s in dataclasses.fields(Config) for f in dataclasses.fields(getattr(Config(), s.name))}
+    command = typer.main.get_command(app).commands["train"]
+    options = {p.name: p.opts[0] for p in command.params if p.opts[0].startswith("--")}
+    by_name = {k.partition(".")[2]: k for k in fields}
+    assert sorted(k for name, k in by_name.items() if name in options) == sorted(CONFIG_OPTIONS)
+    assert all(options[key.partition(".")[2]] == option_name(key) for key in CONFIG_OPTIONS)
+    # each sets its own key
+    values = {"model.cell": ("gru", "gru"), "model.decoder": ("softmax", "softmax"), "model.char_encoder": ("lstm", "lstm"),
+              "model.hidden": ("7", 7), "model.layers": ("3", 3), "model.dropout": ("0.25", 0.25),
+              "model.embeddings": ("v.txt", "v.txt"), "model.freeze_embeddings": (None, True), "model.char_lm": ("9", 9),
+              "data.lm_text": ("t.txt", "t.txt"), "train.epochs": ("11", 11), "train.patience": ("4", 4),
+              "train.lr": ("0.02", 0.02), "train.batch_size": ("8", 8), "train.seed": ("5", 5),
+              "data.tag_column": ("2", 2), "data.token_column": ("1", 1), "data.scheme": ("bioes", "BIOES"),
+              "data.strict_tags": (None, True), "data.align": ("expand", "expand")}
+    assert sorted(values) == sorted(CONFIG_OPTIONS)
+    for key, (arg, expected) in values.items():
+        r = run("train", "--print-config", option_name(key), *([] if arg is None else [arg]))
+        assert r.exit_code == 0, (key, r.output)
+        section, _, name = key.partition(".")
+        assert yaml.safe_load(r.stdout)[section][name] == expected, key
+    r = run("train", "--resume", "m", "--hidden", "7", "--tag-column", "2", "--seed", "1")
+    assert r.exit_code == 2 and "it cannot take --hidden, --seed, --tag-column (only" in r.stderr
+    r = run("train", "x.conll", "-o", "m", "--init", "base", "--char-lm", "9", "--cell", "gru", "--lr", "0.1")
+    assert r.exit_code == 2 and "--init keeps the network of base: it cannot take --cell, --char-lm" in r.stderr
+
+
 def test_config_with_settings_reads_yaml_values_in_order():
     from rnntag.base.errors import ConfigError
     from rnntag.config import Config

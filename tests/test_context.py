@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from rnntag.features.context import Window, document_ids, windows
 from rnntag.features.encoding import encode
+from rnntag.features.inputs import input_names
 from rnntag.nn.batching import to_batch
 from tests.helpers import eager_tagger, random_network, sentences, small_vocab, train_tiny
 
@@ -93,9 +94,9 @@ def test_training_batches_of_windows_give_the_loss_of_the_sentences_alone_when_c
     enc = encode(sents, vocab, tags)
     alone = windows(enc.lengths(), list(range(len(sents))), 4)
     with torch.no_grad():
-        a = model.loss(to_batch(enc.batch(range(len(sents)), alone)))
-        b = model.loss(to_batch(enc.batch(range(len(sents)))))
-        together = model.loss(to_batch(enc.batch(range(len(sents)), windows(enc.lengths(), None, 4))))
+        a = model.loss(to_batch(enc.batch(range(len(sents)), alone), input_names(model.config)))
+        b = model.loss(to_batch(enc.batch(range(len(sents))), input_names(model.config)))
+        together = model.loss(to_batch(enc.batch(range(len(sents)), windows(enc.lengths(), None, 4)), input_names(model.config)))
     assert torch.allclose(a, b, atol=1e-5)
     assert not torch.allclose(a, together, atol=1e-4)
 
@@ -132,7 +133,7 @@ def test_a_model_trained_with_context_keeps_it_through_saving_and_export(tiny, t
     import rnntag
     from rnntag.config import load_config
     from rnntag.exporter import export
-    from rnntag.training.run import train
+    from rnntag.training.api import train
 
     cfg = load_config(tiny["config"]).override("model", context=5).override("train", epochs=1)
     train(tiny["train"], tmp_path / "m", cfg, dev_path=tiny["dev"])
@@ -266,7 +267,7 @@ def test_without_context_a_pooled_model_reads_each_sentence_alone(pooled_model):
 def test_pool_dropout_reads_whole_pools_as_sentences_alone():
     """train.pool_dropout: a pool is kept whole or read as its sentences alone, never split;
     0 keeps every pool, 1 none; the draws come from the generator given."""
-    from rnntag.training.run import drop_pools
+    from rnntag.training.loop import drop_pools
 
     pools = [i // 4 for i in range(40)]
     rows = list(range(0, 40, 2)) + [1, 5]
@@ -285,7 +286,8 @@ def test_pool_dropout_reads_whole_pools_as_sentences_alone():
 def test_pooling_is_on_by_default_where_the_training_data_has_documents(tiny, tmp_path):
     import rnntag
     from rnntag.config import DOC_POOL, ModelConfig, config_from_dict, load_config
-    from rnntag.training.run import has_documents, train
+    from rnntag.training.api import train
+    from rnntag.training.data import has_documents
 
     assert has_documents([0, 0, 1]) and has_documents([0, 1, 1, 2])
     assert not has_documents(None) and not has_documents([0, 0, 0])  # no marks: one document
@@ -308,7 +310,7 @@ def test_pooling_is_on_by_default_where_the_training_data_has_documents(tiny, tm
 
 def test_a_pooled_run_with_pool_dropout_resumes_as_if_uninterrupted(tiny, tmp_path):
     from rnntag.config import load_config
-    from rnntag.training.run import resume, train
+    from rnntag.training.api import resume, train
 
     cfg = load_config(tiny["config"]).override("model", doc_pool=50).override("train", epochs=4, threads=2)
     assert cfg.train.pool_dropout == 0.3  # the default

@@ -8,7 +8,7 @@ import torch
 
 from rnntag.decoding import Decoder, viterbi
 from rnntag.nn.crf import CRF, SoftmaxDecoder
-from rnntag.tags import schemes
+from rnntag.tags import schemes, transitions
 
 TAGS = schemes.bioes_tags(["PER", "LOC"])  # 9 tags
 
@@ -41,7 +41,7 @@ def _brute(crf, emissions, length):
 @pytest.mark.parametrize("constrained", [False, True])
 def test_log_partition_and_viterbi_match_enumeration(constrained):
     num_tags = 4 if not constrained else len(TAGS)
-    constraints = schemes.allowed_bioes_transitions(TAGS) if constrained else None
+    constraints = transitions.allowed_bioes_transitions(TAGS) if constrained else None
     crf = _random_crf(num_tags, constraints)
     lengths = [3, 1, 2] if constrained else [4, 1, 3, 2]
     torch.manual_seed(1)
@@ -85,7 +85,7 @@ def test_viterbi_padding_changes_nothing_at_real_positions():
 
 
 def test_span_probabilities_match_enumeration():
-    constraints = schemes.allowed_bioes_transitions(TAGS)
+    constraints = transitions.allowed_bioes_transitions(TAGS)
     crf = _random_crf(len(TAGS), constraints, seed=5)
     torch.manual_seed(6)
     lengths = [4, 2]
@@ -105,7 +105,7 @@ def test_span_probabilities_match_enumeration():
 
 
 def test_span_probabilities_survive_long_sentences_and_large_scores():
-    constraints = schemes.allowed_bioes_transitions(TAGS)
+    constraints = transitions.allowed_bioes_transitions(TAGS)
     decoder = _decoder(_random_crf(len(TAGS), constraints, seed=7))
     em = (np.random.default_rng(1).standard_normal((1, 2000, len(TAGS))) * 40).astype(np.float32)
     paths = decoder.best_paths(em, np.array([2000]))

@@ -63,7 +63,7 @@ def test_bad_files(tmp_path, content, needle):
 def test_training_uses_and_can_freeze_vectors(tiny, tmp_path):
     from rnntag.config import load_config
     from rnntag.nn.storage import load_model
-    from rnntag.training.run import train
+    from rnntag.training.api import train
 
     vec = tmp_path / "v.txt"
     vec.write_text("the " + " ".join(["0.5"] * 6) + "\nparis " + " ".join(["-0.25"] * 6) + "\n")
@@ -81,7 +81,7 @@ def test_pretrained_words_outside_training_stay_usable(tiny, tmp_path):
     from rnntag.config import load_config
     from rnntag.features.vocab import UNK_ID
     from rnntag.nn.storage import load_model
-    from rnntag.training.run import train
+    from rnntag.training.api import train
 
     vec = tmp_path / "v.txt"
     vec.write_text("the 1 1 1 1\nzanzibar 2 2 2 2\nquokka 3 3 3 3\nwombat 4 4 4 4\n")
@@ -114,14 +114,15 @@ def _extra_words_config(tiny, tmp_path, epochs=2):
 def test_extra_pretrained_rows_stay_out_of_the_optimiser_without_changing_training(tiny, tmp_path, monkeypatch):
     import torch
 
-    import rnntag.training.run as train_module
     from rnntag.nn.storage import load_model
+    from rnntag.training.api import train
+    from rnntag.training.parameters import TrainedRows
 
     cfg = _extra_words_config(tiny, tmp_path)
-    split = train_module.train(tiny["train"], tmp_path / "split", cfg, dev_path=tiny["dev"])
+    split = train(tiny["train"], tmp_path / "split", cfg, dev_path=tiny["dev"])
     # the same run with the whole matrix in the optimiser, as before the split existed
-    monkeypatch.setattr(train_module._TrainedRows, "__init__", _whole_matrix_rows)
-    whole = train_module.train(tiny["train"], tmp_path / "whole", cfg, dev_path=tiny["dev"])
+    monkeypatch.setattr(TrainedRows, "__init__", _whole_matrix_rows)
+    whole = train(tiny["train"], tmp_path / "whole", cfg, dev_path=tiny["dev"])
     assert [r["loss"] for r in split.history] == pytest.approx([r["loss"] for r in whole.history], rel=1e-5)
     assert split.best_dev_f1 == pytest.approx(whole.best_dev_f1, abs=1e-3)
     a, b = load_model(tmp_path / "split"), load_model(tmp_path / "whole")
@@ -140,7 +141,7 @@ def _whole_matrix_rows(self, embed, n):
 
 def test_resume_with_extra_pretrained_words_matches_an_uninterrupted_run(tiny, tmp_path):
     from rnntag.nn.storage import load_model
-    from rnntag.training.run import resume, train
+    from rnntag.training.api import resume, train
 
     cfg = _extra_words_config(tiny, tmp_path, epochs=3)
     whole = train(tiny["train"], tmp_path / "whole", cfg, dev_path=tiny["dev"])

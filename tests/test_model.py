@@ -7,10 +7,11 @@ import torch
 
 from rnntag.config import ModelConfig
 from rnntag.features.encoding import bucket_order, encode
+from rnntag.features.inputs import input_names
 from rnntag.features.vocab import Vocab
 from rnntag.nn.batching import to_batch
 from rnntag.nn.model import Network, bidirectional, reverse_padded
-from rnntag.tags import schemes
+from rnntag.tags import transitions
 
 SENTS = [
     "EU rejects German call to boycott British lamb .".split(),
@@ -32,7 +33,7 @@ def _model(**kw):
     vocab = _vocab()
     torch.manual_seed(0)
     cfg = ModelConfig(hidden=16, word_dim=12, char_dim=8, char_hidden=10, layers=2, dropout=0.0, **kw)
-    model = Network(cfg, len(vocab.words), len(vocab.chars), len(vocab.tags), schemes.allowed_bioes_transitions(vocab.tags))
+    model = Network(cfg, len(vocab.words), len(vocab.chars), len(vocab.tags), transitions.allowed_bioes_transitions(vocab.tags))
     return model.eval(), vocab
 
 
@@ -51,9 +52,9 @@ def test_sentence_output_is_independent_of_its_batch(kw, training):
     model.train(training)  # dropout is 0: train mode differs only by packing
     enc = encode(SENTS, vocab)
     with torch.no_grad():
-        batch_em = model.emissions(to_batch(enc.batch(range(len(SENTS)))))
+        batch_em = model.emissions(to_batch(enc.batch(range(len(SENTS))), input_names(model.config)))
         for i, sent in enumerate(SENTS):
-            em = model.emissions(to_batch(enc.batch([i])))
+            em = model.emissions(to_batch(enc.batch([i]), input_names(model.config)))
             n = len(sent)
             assert torch.allclose(em[0, :n], batch_em[i, :n], atol=1e-5), f"sentence {i}"
 
@@ -66,7 +67,7 @@ def test_packed_and_masked_compute_the_same_function(kw):
     enc = encode(sents, vocab)
     with torch.no_grad():
         for rows in bucket_order(enc.lengths(), 16, random.Random(0)):
-            batch = to_batch(enc.batch(rows))
+            batch = to_batch(enc.batch(rows), input_names(model.config))
             masked = model.eval().emissions(batch)
             packed = model.train().emissions(batch)
             mask = batch.mask.unsqueeze(2)
@@ -87,23 +88,24 @@ def test_without_masking_the_backward_direction_sees_padding():
     model, vocab = _model(cell="lstm")
     enc = encode(SENTS, vocab)
     with torch.no_grad():
-        full, alone = to_batch(enc.batch(range(len(SENTS)))), to_batch(enc.batch([1]))
-        x = model.features(full.words, full.cases, full.chars, full.mask, None)
-        xa = model.features(alone.words, alone.cases, alone.chars, alone.mask, None)
+        names = input_names(model.config)
+        full, alone = to_batch(enc.batch(range(len(SENTS))), names), to_batch(enc.batch([1]), names)
+        x = model.features(full.inputs["words"], full.inputs["cases"], full.inputs["chars"], full.mask, None)
+        xa = model.features(alone.inputs["words"], alone.inputs["cases"], alone.inputs["chars"], alone.mask, None)
         naive, _ = model.rnns[0](x)  # no packing, no masking
         naive_alone, _ = model.rnns[0](xa)
         assert not torch.allclose(naive[1, :2], naive_alone[0, :2], atol=1e-3)
         flipped, _ = model.rnns[0](torch.flip(x, [1]))  # the tutorial's flip: padding first
         assert not torch.allclose(torch.flip(flipped, [1])[1, :2, 16:], naive_alone[0, :2, 16:], atol=1e-3)
-        ours = bidirectional(model.rnns[0], x, full.lengths, packed=False)
-        ours_alone = bidirectional(model.rnns[0], xa, alone.lengths, packed=False)
+        ours = bidirectional(model.rnns[0], x, full.inputs["lengths"], packed=False)
+        ours_alone = bidirectional(model.rnns[0], xa, alone.inputs["lengths"], packed=False)
         assert torch.allclose(ours[1, :2], ours_alone[0, :2], atol=1e-5)
 
 
 def test_emission_shape_and_loss_is_finite():
     model, vocab = _model()
     tags = [["O"] * len(s) for s in SENTS]
-    batch = to_batch(encode(SENTS, vocab, tags).batch(range(len(SENTS))))
+    batch = to_batch(encode(SENTS, vocab, tags).batch(range(len(SENTS))), input_names(model.config))
     em = model.emissions(batch)
     assert em.shape == (len(SENTS), max(map(len, SENTS)), len(vocab.tags))
     model.train()

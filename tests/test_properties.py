@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from rnntag.decoding import Decoder, constraint_masks
 from rnntag.io.conll import read_conll, write_conll
-from rnntag.tags import schemes
+from rnntag.tags import chunking, schemes, transitions
 
 # a column value: any non-empty text without whitespace, not starting a -DOCSTART- line
 value = st.text(
@@ -37,7 +37,7 @@ def test_conll_write_then_read_is_identity(tmp_path_factory, doc, sep):
 
 
 TAGS = schemes.bioes_tags(["PER", "LOC", "MISC"])
-CONSTRAINTS = schemes.allowed_bioes_transitions(TAGS)
+CONSTRAINTS = transitions.allowed_bioes_transitions(TAGS)
 
 
 @settings(max_examples=200, deadline=None)
@@ -58,4 +58,22 @@ def test_viterbi_never_emits_a_forbidden_sequence(seed, lengths, scale, use_crf)
     paths = decoder.best_paths(emissions, np.array(lengths))
     for row, n in enumerate(lengths):
         tags = [TAGS[i] for i in paths[row, :n].tolist()]
-        assert schemes.to_bioes(tags, "BIOES") == tags, tags  # valid: its spans render back the same
+        assert chunking.to_bioes(tags, "BIOES") == tags, tags  # valid: its spans render back the same
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["O", "B-PER", "I-PER", "E-PER", "S-PER", "B-LOC", "I-LOC", "E-LOC", "S-LOC"]), max_size=12))
+def test_the_one_chunker_reads_any_tags_as_the_scorer_does(tags):
+    """chunking.spans (prediction, conversion, span files) and seqeval's conlleval chunker
+    (scoring) find the same entities in any sequence, valid or not; and a batch of decoded
+    ids (BioesPaths, the prediction path) gives the chunker's spans whether valid or not."""
+    from seqeval.metrics.sequence_labeling import get_entities
+
+    from rnntag.tags.decoded import BioesPaths
+
+    assert chunking.spans(tags, "BIOES") == [(t, s, e + 1) for t, s, e in get_entities(list(tags))]
+    paths = BioesPaths(TAGS, "BIOES")
+    ids = np.array([[TAGS.index(t) for t in tags] or [0]])
+    got, valid = paths.batch_spans(ids, [max(1, len(tags))])
+    assert got[0] == chunking.spans([TAGS[k] for k in ids[0].tolist()], "BIOES")
+    assert valid[0] == (chunking.to_bioes(tags, "BIOES") == list(tags) if tags else True)

@@ -139,7 +139,7 @@ def test_conll_and_its_jsonl_give_the_same_training_data(tmp_path):
     and from its conversion to span JSONL."""
     from rnntag.config import Config
     from rnntag.io.conversion import convert
-    from rnntag.training.run import has_documents, read_data
+    from rnntag.training.data import has_documents, read_data
 
     src = Path(__file__).resolve().parents[1] / "data" / "sample.train.conll"
     convert(src, tmp_path / "train.jsonl")

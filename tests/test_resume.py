@@ -12,7 +12,8 @@ import pytest
 from rnntag.config import load_config
 from rnntag.nn.storage import load_model
 from rnntag.store.model_dir import CHECKPOINT
-from rnntag.training.run import Reporter, resume, train
+from rnntag.training.api import resume, train
+from rnntag.training.state import Reporter
 
 pytestmark = pytest.mark.slow  # every test here trains models or starts processes
 
@@ -213,8 +214,8 @@ def test_a_run_in_rounds_resumes_as_if_uninterrupted(tiny, tmp_path):
     """Rounds of several epochs: the checkpoint is written after each round, and a resumed
     run goes on with the same rounds and ends with the same model."""
     from rnntag.config import load_config
+    from rnntag.training.api import resume, train
     from rnntag.training.checkpoint import load_checkpoint
-    from rnntag.training.run import resume, train
 
     cfg = load_config(tiny["config"]).override("train", round_updates=50, epochs=6, patience=10)
     full = train(tiny["train"], tmp_path / "full", cfg, dev_path=tiny["dev"])

@@ -10,19 +10,11 @@ from hypothesis import strategies as st
 
 from rnntag.base.errors import ConfigError, DataError
 from rnntag.io.conll import ConllSentence as Sentence
-from rnntag.tags.schemes import (
-    BioesPaths,
-    allowed_bioes_transitions,
-    bioes_tags,
-    check_tags,
-    convert,
-    detect_scheme,
-    normalize_scheme,
-    render_spans,
-    spans,
-    split_tag,
-    to_bioes,
-)
+from rnntag.tags.checks import check_tags
+from rnntag.tags.chunking import convert, render_spans, spans, to_bioes
+from rnntag.tags.decoded import BioesPaths
+from rnntag.tags.schemes import bioes_tags, detect_scheme, normalize_scheme, split_tag
+from rnntag.tags.transitions import allowed_bioes_transitions
 
 
 def sentences(*tag_strings: str, first_line: int = 1) -> list[Sentence]:
@@ -156,7 +148,8 @@ def test_entity_file_with_a_typo_is_not_a_tag_set() -> None:
 
 
 def test_case_insensitive_prefixes_and_spelling() -> None:
-    from rnntag.tags.schemes import Spelling, canonical, paths
+    from rnntag.tags.decoded import paths_of
+    from rnntag.tags.schemes import Spelling, canonical
 
     check = check_tags(sentences("b-per i-per o b-creative-work", "I-Person o"))
     assert check.scheme == "IOB2" and check.slips == 1  # I-Person starts an entity
@@ -164,12 +157,12 @@ def test_case_insensitive_prefixes_and_spelling() -> None:
     assert spans("b-per i-per o I-Person".split(), "IOB2") == [("per", 0, 2), ("Person", 3, 4)]
     assert canonical("b-per") == "B-per" and canonical("o") == "O" and canonical("NNP") == "NNP"
     bio = bioes_tags(["per"])
-    spelled = paths(bio, "BIOES", "IOB2", check.spelling)
+    spelled = paths_of(bio, "BIOES", "IOB2", check.spelling)
     ids = [bio.index(t) for t in ("B-per", "E-per", "O", "S-per")]
     assert spelled.tags(ids) == ["b-per", "i-per", "o", "b-per"]
     assert spelled.spans(ids) == [("per", 0, 2), ("per", 3, 4)]
     with pytest.raises(Exception, match="cannot give tags in scheme TAGS"):
-        paths(bio, "BIOES", "TAGS")
+        paths_of(bio, "BIOES", "TAGS")
 
 
 def test_iob1_b_between_same_type_is_fine() -> None:
@@ -369,7 +362,7 @@ def test_batch_spans_is_spans_row_by_row(rows) -> None:
     ``spans`` and the validity of ``tags``'s own check, for valid and invalid paths alike."""
     import numpy as np
 
-    from rnntag.tags.schemes import BioesPaths
+    from rnntag.tags.decoded import BioesPaths
 
     paths = BioesPaths(_BATCH_TAGS, "IOB2")
     lengths = [len(r) for r in rows]

@@ -13,7 +13,7 @@ import rnntag
 from rnntag.cli import app
 from rnntag.config import load_config
 from rnntag.io.readers import read_tagged
-from rnntag.training.run import train
+from rnntag.training.api import train
 
 from .conftest import DATA
 
@@ -191,7 +191,7 @@ def test_span_jsonl_trains_and_predict_jsonl_reads_back_with_the_same_entities(t
     assert [list(s.tags) for s in back] == [r["tags"] for r in records]
     entities = [[(e["type"], e["start"], e["end"]) for e in r["entities"]] for r in records]
     assert any(entities)
-    from rnntag.tags.schemes import spans
+    from rnntag.tags.chunking import spans
 
     assert [[(t, r["tokens"][a]["start"], r["tokens"][b - 1]["end"]) for t, a, b in spans(s.tags, "IOB2")]
             for s, r in zip(back, records)] == entities

@@ -10,7 +10,9 @@ import rnntag
 from rnntag.base.errors import TrainingDiverged, UsageError
 from rnntag.config import load_config
 from rnntag.nn.storage import load_model
-from rnntag.training.run import Reporter, split_dev, train
+from rnntag.training.api import train
+from rnntag.training.data import split_dev
+from rnntag.training.state import Reporter
 
 
 @pytest.mark.slow
@@ -153,7 +155,7 @@ def _checkpoint_weights(model_dir):
 @pytest.mark.slow
 
 def test_reload_best_continues_from_the_best_weights_after_a_cut(tiny, tmp_path):
-    from rnntag.training.run import resume
+    from rnntag.training.api import resume
 
     # on the tiny data at lr 0.01, dev F1 first stalls at epoch 8 (epoch 7 is the best)
     cfg = load_config(tiny["config"]).override("train", epochs=8, patience=10, reload_best=True, threads=1)
@@ -179,7 +181,7 @@ def test_small_data_trains_in_rounds_of_several_epochs(tiny, tmp_path):
     scored, and the schedule and patience step, once a round; with epochs null a run may
     take 30 rounds."""
     from rnntag.config import load_config
-    from rnntag.training.run import train
+    from rnntag.training.api import train
 
     # 400 sentences in batches of 16: 25 updates an epoch, so 60 updates take 3 epochs
     cfg = load_config(tiny["config"]).override("train", round_updates=60, epochs=7, patience=30)
@@ -191,11 +193,11 @@ def test_small_data_trains_in_rounds_of_several_epochs(tiny, tmp_path):
 
 def test_rounds_default_to_thirty_and_count_patience(tiny, tmp_path, monkeypatch):
     from rnntag.config import load_config
-    from rnntag.training import run as training
+    from rnntag.training.api import train
 
     cfg = load_config(tiny["config"]).override("train", round_updates=30, patience=1, lr=1e-9, min_lr=0.0)
     cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, epochs=None))
-    result = training.train(tiny["train"], tmp_path / "m", cfg, dev_path=tiny["dev"])
+    result = train(tiny["train"], tmp_path / "m", cfg, dev_path=tiny["dev"])
     # 30 updates take 2 epochs; with lr 1e-9 nothing improves after the first round: the second stops it
     assert [r["epoch"] for r in result.history] == [2, 4]
     checkpoint = json.loads((tmp_path / "m" / "meta.json").read_text())

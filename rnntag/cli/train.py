@@ -1,4 +1,4 @@
-"""``rnntag train``, and the torchrun launch of ``--nproc``."""
+"""``rnntag train``."""
 
 from __future__ import annotations
 
@@ -72,6 +72,21 @@ def train_help() -> dict[str, str]:
 
 
 TRAIN_HELP = train_help()
+
+# The named options that set a config key: --KEY-NAME sets SECTION.KEY_NAME and is the
+# parameter KEY_NAME of the command below (tests/test_cli.py checks both ways); --set
+# reaches every key. In the order of --help, which messages that list them follow.
+CONFIG_OPTIONS = (
+    "model.cell", "model.decoder", "model.char_encoder", "model.hidden", "model.layers", "model.dropout",
+    "model.embeddings", "model.freeze_embeddings", "model.char_lm", "data.lm_text", "train.epochs",
+    "train.patience", "train.lr", "train.batch_size", "train.seed", "data.tag_column", "data.token_column",
+    "data.scheme", "data.strict_tags", "data.align",
+)
+
+
+def option_name(key: str) -> str:
+    """The named option of a config key: data.tag_column -> --tag-column."""
+    return "--" + key.partition(".")[2].replace("_", "-")
 
 
 @app.command()
@@ -148,6 +163,7 @@ def train(
       rnntag train train.txt --dev valid.txt -o models/ner --nproc 2           # 2 processes (torchrun)
       torchrun --nproc_per_node 4 -m rnntag train train.txt --dev valid.txt -o models/ner --device cuda
     """
+    given = dict(locals())  # every parameter's value, by name: the named config options read theirs
 
     def body() -> None:
         from rnntag.base.errors import ConfigError, UsageError
@@ -163,44 +179,35 @@ def train(
             scheme_name = None if scheme is None else ("auto" if scheme.lower() == "auto" else normalize_scheme(scheme))
         except ConfigError as err:
             raise UsageError(f"bad option --scheme: {err}") from None
-        options = {  # config key -> (option, value given on the command line)
-            "data": {"tag_column": column(tag_column), "token_column": token_column, "scheme": scheme_name,
-                     "strict_tags": strict_tags, "align": align, "lm_text": None if lm_text is None else str(lm_text)},
-            "model": {"cell": cell, "decoder": decoder, "char_encoder": char_encoder, "hidden": hidden, "layers": layers,
-                      "dropout": dropout, "embeddings": None if embeddings is None else str(embeddings),
-                      "freeze_embeddings": freeze_embeddings, "char_lm": char_lm},
-            "train": {"epochs": epochs, "patience": patience, "lr": lr, "batch_size": batch_size, "seed": seed},
-        }
-        for section, values in options.items():
+        values = {key: given[key.partition(".")[2]] for key in CONFIG_OPTIONS}
+        values["data.tag_column"] = column(tag_column)
+        values["data.scheme"] = scheme_name
+        for section in ("data", "model", "train"):
+            named = {key.partition(".")[2]: str(value) if isinstance(value, Path) else value
+                     for key, value in values.items() if key.startswith(section + ".")}
             try:
-                config = config.override(section, **values)
+                config = config.override(section, **named)
             except ConfigError as err:
                 field = (err.key or "").partition(".")[2]
-                if values.get(field) is None:  # a combination of settings, not this option's value
+                if named.get(field) is None:  # a combination of settings, not this option's value
                     raise UsageError(f"bad options: {err}") from None
                 raise UsageError(f"bad option --{field.replace('_', '-')}: {err.problem}") from None
         if print_config:
             sys.stdout.write(config.to_yaml())
             return
         if resume is not None:
-            given = {
-                "TRAIN": train_file, "--dev": dev, "--config": config_file, "--cell": cell, "--decoder": decoder,
-                "--char-encoder": char_encoder, "--hidden": hidden, "--layers": layers, "--dropout": dropout,
-                "--embeddings": embeddings, "--freeze-embeddings": freeze_embeddings, "--patience": patience,
-                "--lr": lr, "--batch-size": batch_size, "--seed": seed, "--tag-column": tag_column, "--scheme": scheme,
-                "--token-column": token_column, "--strict-tags": strict_tags, "--align": align, "--init": init,
-                "--add-tags": add_tags or None, "--char-lm": char_lm, "--lm-text": lm_text,
-                "-o": output, "--force": force or None, "--nproc": nproc if nproc > 1 else None,
-                "--set": settings or None,
-            }
-            refused = [name for name, value in given.items() if value is not None]
+            options = {option_name(key): given[key.partition(".")[2]] for key in CONFIG_OPTIONS if key != "train.epochs"}
+            taken = {"TRAIN": train_file, "--dev": dev, "-o": output, "--config": config_file, **options,
+                     "--force": force or None, "--init": init, "--add-tags": add_tags or None,
+                     "--nproc": nproc if nproc > 1 else None, "--set": settings or None}
+            refused = [name for name, value in taken.items() if value is not None]
             if refused:
                 raise UsageError(
                     f"--resume continues with the run's saved data and config: it cannot take {', '.join(refused)} "
                     "(only --epochs, --device and --amp)"
                 )
             needs_torch("train")
-            from rnntag.training.run import resume as run_resume
+            from rnntag.training.api import resume as run_resume
 
             reporter = RichReporter()
             try:
@@ -215,9 +222,7 @@ def train(
         if init is None and add_tags:
             raise UsageError("--add-tags goes with --init")
         if init is not None:
-            network = {"--cell": cell, "--decoder": decoder, "--char-encoder": char_encoder, "--hidden": hidden,
-                       "--layers": layers, "--dropout": dropout, "--embeddings": embeddings,
-                       "--freeze-embeddings": freeze_embeddings, "--char-lm": char_lm}
+            network = {option_name(key): given[key.partition(".")[2]] for key in CONFIG_OPTIONS if key.startswith("model.")}
             taken = [name for name, value in network.items() if value is not None]
             if taken:
                 raise UsageError(f"--init keeps the network of {init}: it cannot take {', '.join(taken)}")
@@ -227,30 +232,28 @@ def train(
             raise UsageError("missing -o MODEL_DIR: the model directory to write (see rnntag train --help)")
         needs_torch("train")
         if nproc > 1 and "WORLD_SIZE" not in os.environ:
-            raise typer.Exit(launch_torchrun(nproc))
-        from rnntag.base.errors import TrainingInterrupted
-        from rnntag.training import distributed
-        from rnntag.training.run import Reporter
-        from rnntag.training.run import train as run_train
+            from rnntag.training.distributed import launch
 
-        dist = distributed.from_env()
-        reporter = RichReporter() if dist.is_main else Reporter()
-        try:
-            if dist.active:
-                distributed.init(dist, distributed.resolve_device(device, dist))
-            result = run_train(
-                train_file, output, config, dev_path=dev, force=force, reporter=reporter, device=device, amp=amp,
-                dist=dist, init=init, add_tags=add_tags,
-            )
-            distributed.barrier(dist)  # not after an error: the peer may be gone
-        except TrainingInterrupted:
-            if not dist.is_main:  # rank 0 says what was kept, once
-                raise typer.Exit(TrainingInterrupted.exit_code) from None
-            raise
-        finally:
-            if isinstance(reporter, RichReporter):
-                reporter.close()
-            distributed.shutdown()
+            raise typer.Exit(launch(sys.argv[1:], nproc))
+        from rnntag.base.errors import TrainingInterrupted
+        from rnntag.training.api import train as run_train
+        from rnntag.training.distributed import process_group
+        from rnntag.training.state import Reporter
+
+        with process_group(device) as dist:
+            reporter = RichReporter() if dist.is_main else Reporter()
+            try:
+                result = run_train(
+                    train_file, output, config, dev_path=dev, force=force, reporter=reporter, device=device, amp=amp,
+                    dist=dist, init=init, add_tags=add_tags,
+                )
+            except TrainingInterrupted:
+                if not dist.is_main:  # rank 0 says what was kept, once
+                    raise typer.Exit(TrainingInterrupted.exit_code) from None
+                raise
+            finally:
+                if isinstance(reporter, RichReporter):
+                    reporter.close()
         procs = f" with {dist.world} processes" if dist.active else ""
         reporter.message(
             f"Best dev {result.dev_metric} {100 * result.best_dev_score:.2f} at epoch {result.best_epoch} of "
@@ -260,31 +263,3 @@ def train(
 
     run(body)
 
-
-def launch_torchrun(nproc: int) -> int:
-    """Re-run this same command under torchrun with ``nproc`` processes on this machine;
-    torchrun ends every process when one fails. Returns its exit code."""
-    import subprocess
-
-    args, skip = [], False
-    for arg in sys.argv[1:]:
-        if skip:
-            skip = False
-            continue
-        if arg == "--nproc":
-            skip = True
-            continue
-        if arg.startswith("--nproc="):
-            continue
-        args.append(arg)
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}", "-m", "rnntag", *args]
-    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))}
-    import signal
-
-    # Ctrl-C reaches torchrun and its processes too: rank 0 says what was kept; this one waits
-    # (a handler, not SIG_IGN, which torchrun would inherit)
-    previous = signal.signal(signal.SIGINT, lambda number, frame: None)
-    try:
-        return subprocess.call(cmd, env=env)
-    finally:
-        signal.signal(signal.SIGINT, previous)

@@ -60,7 +60,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from rnntag.base.errors import UsageError
-from rnntag.tags import schemes
+from rnntag.tags import checks, schemes
 
 __all__ = ["TypeScore", "Scores", "score"]
 
@@ -240,8 +240,8 @@ def score(
             raise UsageError(f"sentence {i}: gold has {len(g)} tags but prediction has {len(p)}")
         n_tokens += len(g)
         n_same += sum(1 for a, b in zip(g, p) if a == b)
-    schemes.check_sequences(gold, scheme, "gold")
-    schemes.check_sequences(pred, scheme, "predicted")
+    checks.check_sequences(gold, scheme, "gold")
+    checks.check_sequences(pred, scheme, "predicted")
     if scheme == schemes.TAGS:
         return _score_tags(gold, pred, n_tokens, n_same)
 

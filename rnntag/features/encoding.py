@@ -189,7 +189,7 @@ class Encoded:
 
 
 def encode(sentences: Sequence[Sequence[str]], vocab: Vocab, bioes_tags: Sequence[Sequence[str]] | None = None) -> Encoded:
-    """Encode ``sentences`` (and their tags as the model learns them: ``schemes.internal_tags``) against ``vocab``."""
+    """Encode ``sentences`` (and their tags as the model learns them: ``chunking.internal_tags``) against ``vocab``."""
     flat = list(chain.from_iterable(sentences))
     index = {t: i for i, t in enumerate(dict.fromkeys(flat), start=1)}  # row of each distinct token
     ids = np.fromiter(map(index.__getitem__, flat), dtype=np.int64, count=len(flat))

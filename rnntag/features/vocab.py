@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
 from rnntag.base.errors import ConfigError, ModelError
-from rnntag.tags import schemes
+from rnntag.tags import schemes, transitions
 
 PAD, UNK = "<pad>", "<unk>"
 PAD_ID, UNK_ID = 0, 1
@@ -176,7 +176,7 @@ class Vocab:
         spelling: schemes.Spelling = schemes.PLAIN,
     ) -> Vocab:
         """A vocabulary of the training data: its tokens and its tags as the model learns them
-        (``schemes.internal_tags``)."""
+        (``chunking.internal_tags``)."""
         probe = cls((PAD, UNK), (PAD, UNK), ("O",), scheme, lowercase, normalize_digits)
         word_counts: Counter[str] = Counter()
         char_counts: Counter[str] = Counter()
@@ -246,7 +246,7 @@ class Vocab:
                 scheme != schemes.TAGS and "O" not in vocab.tags):
             raise ModelError(f"{source}: corrupt vocabulary (reserved entries missing)")
         try:
-            schemes.constraints(list(vocab.tags), scheme)
+            transitions.constraints(list(vocab.tags), scheme)
         except ValueError as err:
             raise ModelError(f"{source}: corrupt vocabulary ({err})") from None
         return vocab

@@ -31,7 +31,7 @@ from rnntag.io import conll, conllu
 from rnntag.io.conll import ConllSentence, display_path
 from rnntag.io.readers import FORMATS, Source, format_by_name, iter_sentences, open_source
 from rnntag.io.span_jsonl import Alignment, sentence_record
-from rnntag.tags import schemes
+from rnntag.tags import checks, chunking, schemes
 
 DETECT_SENTENCES = 1000
 
@@ -56,7 +56,7 @@ def convert(
     """Convert the tagged file ``source`` (``-`` is stdin) into ``output`` (``-`` or None:
     stdout; written atomically, an existing file needs ``force``) in format ``to`` (default:
     what ``output``'s name says) and entity scheme ``scheme`` (default: the tags as they are;
-    span JSONL input gives IOB2). Annotation slips (``schemes.tag_problems``) are counted into
+    span JSONL input gives IOB2). Annotation slips (``checks.tag_problems``) are counted into
     a warning in ``Converted.notes``, or refused with ``strict_tags``."""
     from rnntag.base.fileio import atomic_open, check_output
 
@@ -101,7 +101,7 @@ def convert(
         with atomic_open(output, "w") as handle:
             write(handle)
     scheme_out = out_scheme or detected
-    slips = schemes.TagCheck(detected, slips=writer.slips, first_slip=writer.first_slip).slip_warning(name)
+    slips = checks.TagCheck(detected, slips=writer.slips, first_slip=writer.first_slip).slip_warning(name)
     if slips and out_scheme is None:  # the tags were copied, not re-encoded
         slips = slips.replace("read as conlleval reads them", "copied as they are")
     notes = tuple(n for n in (alignment.note(name), slips) if n)
@@ -151,7 +151,7 @@ class _Writer:
         tags = list(sent.tags or ())
         if not self.entities:
             return tags
-        for i, problem, malformed in schemes.tag_problems(tags, self.detected):
+        for i, problem, malformed in checks.tag_problems(tags, self.detected):
             line = sent.lines[i] if i < len(sent.lines) else None
             if malformed:
                 raise DataError(f"{problem} (the file's first sentences hold {self.detected} entity tags)",
@@ -162,7 +162,7 @@ class _Writer:
             self.first_slip = self.first_slip or (problem, line)
         if self.out_scheme is None:
             return tags
-        converted = schemes.render_spans(schemes.spans(tags, "BIOES"), len(tags), self.scheme)
+        converted = chunking.render_spans(chunking.spans(tags, "BIOES"), len(tags), self.scheme)
         return [self.spelling(t) for t in converted]
 
     def render(self, sent: ConllSentence) -> str:

@@ -1,6 +1,6 @@
 """Tagged data in any format rnntag reads: CoNLL columns, CoNLL-U and span JSONL (no torch).
 
-    file -> (format sniffed by name, then content) -> sentences -> ``schemes.check_tags``
+    file -> (format sniffed by name, then content) -> sentences -> ``checks.check_tags``
 
 ``read_tagged`` is what ``train`` and ``eval`` read gold data with; ``iter_sentences`` streams
 an opened source (``convert``, ``predict``). Columns: ``tag_column`` and ``token_column`` are 0-based
@@ -19,7 +19,7 @@ from pathlib import Path
 from rnntag.base.errors import DataError, UsageError
 from rnntag.io import conll, conllu, span_jsonl
 from rnntag.io.conll import ConllSentence, display_path, open_lines
-from rnntag.tags.schemes import TagCheck, check_tags
+from rnntag.tags.checks import TagCheck, check_tags
 
 FORMATS = ("conll", "conllu", "jsonl")
 _PEEK = 200  # lines looked at to tell the format by content
@@ -187,7 +187,7 @@ def read_tagged(
     path: str | Path, *, format: str = "auto", tag_column: int | None = None, token_column: int | None = None,
     scheme: str = "auto", strict: bool = False, entities_only: bool = False, align: str = "strict",
 ) -> Tagged:
-    """All sentences of a tagged file in any format, and their check (``schemes.check_tags``:
+    """All sentences of a tagged file in any format, and their check (``checks.check_tags``:
     the scheme, detected when ``scheme`` is "auto"; annotation slips refused when ``strict``).
     DataError when the file is empty or has no sentence."""
     source = open_source(path, format)

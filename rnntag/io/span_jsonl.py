@@ -137,7 +137,7 @@ def record_sentences(
 ) -> list[ConllSentence]:
     """The tagged sentences of one record (see the module docstring)."""
     from rnntag.io.text import sentences
-    from rnntag.tags.schemes import render_spans
+    from rnntag.tags.chunking import render_spans
 
     name = display_path(path)
     where = (name, lineno)
@@ -290,7 +290,8 @@ def sentence_record(tokens: Sequence[str], tags: Sequence[str], scheme: str, doc
     token's start in it; None: the tokens joined by single spaces), tokens with offsets, tags,
     (for entity schemes) entities with ``label``, and with ``doc`` its document and ``sent``
     its index there."""
-    from rnntag.tags.schemes import TAGS, spans
+    from rnntag.tags.chunking import spans
+    from rnntag.tags.schemes import TAGS
 
     if text is None:
         starts = []

@@ -13,7 +13,7 @@ import numpy as np
 
 from rnntag.base.errors import ModelError, UsageError
 from rnntag.features.encoding import Padded
-from rnntag.runtime.backends import input_names, inputs
+from rnntag.features.inputs import input_arrays, input_names
 from rnntag.store import legacy
 
 
@@ -47,7 +47,7 @@ class TorchNetwork:
         self.model.eval()
         try:
             with t.inference_mode():
-                args = {k: t.from_numpy(a).to(self.device) for k, a in inputs(padded, self.names).items()}
+                args = {k: t.from_numpy(a).to(self.device) for k, a in input_arrays(padded, self.names).items()}
                 return self.model(**args).float().cpu().numpy()
         finally:
             self.model.train(was_training)
@@ -71,5 +71,5 @@ class TorchScriptNetwork:
     def emissions(self, padded: Padded) -> np.ndarray:
         t = self.torch
         with t.inference_mode():
-            out = self.module(*(t.from_numpy(a) for a in inputs(padded, self.names).values()))
+            out = self.module(*(t.from_numpy(a) for a in input_arrays(padded, self.names).values()))
         return legacy.network_emissions(out).numpy()

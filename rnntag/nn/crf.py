@@ -2,7 +2,7 @@
 
 The network always produces emissions; in training a decoder turns them into a loss. Both
 hold the tag-transition constraints as buffers (which tag may follow which, which may start
-or end a sentence; see ``schemes.allowed_bioes_transitions``), and the CRF holds the learned
+or end a sentence; see ``transitions.allowed_bioes_transitions``), and the CRF holds the learned
 transition, start and end scores. Decoding (constrained Viterbi) and entity probabilities
 exist once, in NumPy (``rnntag.decoding``), and read these tensors from the weights.
 

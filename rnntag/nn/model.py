@@ -259,6 +259,7 @@ class Network(nn.Module):
                 groups: torch.Tensor | None = None, lm_chars: torch.Tensor | None = None,
                 lm_lengths: torch.Tensor | None = None, lm_seps: torch.Tensor | None = None) -> torch.Tensor:
         """Emissions, shape (batch, time, tags); values at padded positions are meaningless.
+        The arguments are the network inputs of ``rnntag.features.inputs``, in its order.
 
         words, cases: (batch, time) long; chars: (batch, time, width) long; lengths: (batch,);
         groups (with ``model.doc_pool``): (batch, time) long, 0 at padding: the positions of
@@ -268,8 +269,9 @@ class Network(nn.Module):
         return self._emissions(words, cases, chars, lengths, groups, lm_chars, lm_lengths, lm_seps)[0]
 
     def _emissions(self, words: torch.Tensor, cases: torch.Tensor, chars: torch.Tensor, lengths: torch.Tensor,
-                   groups: torch.Tensor | None, lm_chars: torch.Tensor | None, lm_lengths: torch.Tensor | None,
-                   lm_seps: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+                   groups: torch.Tensor | None = None, lm_chars: torch.Tensor | None = None,
+                   lm_lengths: torch.Tensor | None = None,
+                   lm_seps: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The emissions and the character language model's states (None without one)."""
         time = words.shape[1]
         mask = torch.arange(time, device=words.device)[None, :] < lengths.to(words.device)[:, None]
@@ -293,13 +295,13 @@ class Network(nn.Module):
         return self.out(self.dropout(x)), states
 
     def emissions(self, batch: Batch) -> torch.Tensor:
-        return self(batch.words, batch.cases, batch.chars, batch.lengths, batch.groups,
-                    batch.lm_chars, batch.lm_lengths, batch.lm_seps)
+        return self(**batch.inputs)
 
     def text_loss(self, batch: Batch) -> torch.Tensor:
         """The character language model's loss alone, over raw text (``data.lm_text``)."""
-        assert self.char_lm is not None and batch.lm_chars is not None and batch.lm_lengths is not None
-        return self.char_lm.loss(self.char_lm(batch.lm_chars, batch.lm_lengths), batch.lm_chars, batch.lm_lengths)
+        assert self.char_lm is not None
+        chars, lengths = batch.inputs["lm_chars"], batch.inputs["lm_lengths"]
+        return self.char_lm.loss(self.char_lm(chars, lengths), chars, lengths)
 
     def loss(self, batch: Batch, lm_weight: float = 1.0) -> torch.Tensor:
         """The decoder's loss over each row's own sentence (its window's context is read, not
@@ -307,10 +309,8 @@ class Network(nn.Module):
         whole string (with ``model.char_lm``)."""
         assert batch.tags is not None
         mask = batch.mask if batch.tag_mask is None else batch.tag_mask
-        emissions, states = self._emissions(batch.words, batch.cases, batch.chars, batch.lengths, batch.groups,
-                                            batch.lm_chars, batch.lm_lengths, batch.lm_seps)
+        emissions, states = self._emissions(**batch.inputs)
         loss = self.decoder.loss(batch.tagged(emissions), batch.tags, mask)
         if states is not None and lm_weight:
-            assert batch.lm_chars is not None and batch.lm_lengths is not None
-            loss = loss + lm_weight * self.char_lm.loss(states, batch.lm_chars, batch.lm_lengths)
+            loss = loss + lm_weight * self.char_lm.loss(states, batch.inputs["lm_chars"], batch.inputs["lm_lengths"])
         return loss

@@ -15,7 +15,7 @@ from rnntag.config import Config
 from rnntag.features.vocab import Vocab
 from rnntag.nn.model import Network
 from rnntag.store.model_dir import WEIGHTS, ModelFiles, load_safetensors, read_model_dir, write_model
-from rnntag.tags import schemes
+from rnntag.tags import transitions
 
 
 def weight_tensors(files: ModelFiles) -> dict[str, Any]:
@@ -46,7 +46,7 @@ class Loaded:
 
 def build_model(config: Config, vocab: Vocab) -> Any:
     """A new torch network for ``config`` and ``vocab`` (random weights)."""
-    constraints = schemes.constraints(list(vocab.tags), vocab.scheme)
+    constraints = transitions.constraints(list(vocab.tags), vocab.scheme)
     return Network(config.model, len(vocab.words), len(vocab.chars), len(vocab.tags), constraints)
 
 

@@ -1,3 +1,3 @@
-"""The networks that run a model without torch: the backend protocol and the network inputs,
-the NumPy runtime and ONNX Runtime.
+"""The networks that run a model without torch: the backend protocol, the NumPy runtime and
+ONNX Runtime.
 """

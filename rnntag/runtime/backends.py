@@ -2,10 +2,12 @@
 
 A backend computes a padded batch's emissions; decoding is ``rnntag.decoding``'s for all:
 
-- ``runtime.NumpyNetwork``: the NumPy runtime (numpy only);
+- ``numpy_network.NumpyNetwork``: the NumPy runtime (numpy only);
 - ``OnnxNetwork``: an ONNX export through onnxruntime;
-- ``torch_backends.TorchNetwork`` and ``TorchScriptNetwork``: the torch model and a
-  TorchScript export, beside the torch network (only the torch layer imports torch).
+- ``rnntag.nn.backends.TorchNetwork`` and ``TorchScriptNetwork``: the torch model and a
+  TorchScript export, beside the torch network (only the torch layers import torch).
+
+Which arrays a network takes is ``rnntag.features.inputs``'s.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from rnntag.base.errors import ModelError, UsageError
-from rnntag.config import ModelConfig
 from rnntag.features.encoding import Padded
+from rnntag.features.inputs import input_arrays
 
 
 class Network(Protocol):
@@ -39,32 +41,6 @@ class StagedNetwork(Protocol):
         ...
 
 
-INPUTS = ("words", "cases", "chars", "lengths", "groups", "lm_chars", "lm_lengths", "lm_seps")
-
-
-def input_names(config: ModelConfig) -> list[str]:
-    """The network's inputs, in the order of ``model.Network.forward``'s arguments that it
-    uses: words, cases, chars, lengths; groups with document pooling; lm_chars, lm_lengths,
-    lm_seps with the character language model."""
-    names = ["words", "cases", "chars", "lengths"]
-    if config.doc_pool:
-        names.append("groups")
-    if config.char_lm:
-        names += ["lm_chars", "lm_lengths", "lm_seps"]
-    return names
-
-
-def inputs(padded: Padded, names: list[str]) -> dict[str, np.ndarray]:
-    """The arrays of ``padded`` that the network reads (``input_names``), by name."""
-    unknown = [name for name in names if name not in INPUTS]
-    if unknown:
-        raise ModelError(f"the network asks for an input rnntag does not know: {unknown[0]!r}")
-    found = {name: getattr(padded, name) for name in names}
-    if "groups" in found and found["groups"] is None:
-        raise ModelError("a network with doc_pool needs the batch's pooling groups")
-    return found
-
-
 class OnnxNetwork:
     """An exported ONNX graph (inputs words, cases, chars, lengths; output emissions)."""
 
@@ -82,4 +58,4 @@ class OnnxNetwork:
         self.names = [i.name for i in self.session.get_inputs()]
 
     def emissions(self, padded: Padded) -> np.ndarray:
-        return self.session.run(["emissions"], inputs(padded, self.names))[0]
+        return self.session.run(["emissions"], input_arrays(padded, self.names))[0]

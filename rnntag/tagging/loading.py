@@ -95,8 +95,9 @@ def _load_export(path: Path, runtime: str, options: dict) -> Tagger:
         network = NumpyNetwork(model, weights, *sizes, where=str(path / name))
         decoder = Decoder.from_weights(model.decoder, weights)
     else:
+        from rnntag.features.inputs import input_names
         from rnntag.nn.backends import TorchScriptNetwork
-        from rnntag.runtime.backends import OnnxNetwork, input_names
+        from rnntag.runtime.backends import OnnxNetwork
 
         network = (OnnxNetwork(blob, path / name) if kind == "onnx"
                    else TorchScriptNetwork(blob, path / name, input_names(model)))

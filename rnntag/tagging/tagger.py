@@ -37,6 +37,7 @@ from rnntag.features.vocab import Vocab
 from rnntag.runtime.backends import Network, StagedNetwork
 from rnntag.store.info import ModelInfo
 from rnntag.tags import schemes
+from rnntag.tags.decoded import BioesPaths, LabelPaths, paths_of
 
 T = TypeVar("T")
 MAX_TOKENS = 300  # default longest sentence tagged in one piece
@@ -77,7 +78,7 @@ class Tagger:
         self.context = context  # tokens of document context on each side (model.context)
         self.doc_pool = doc_pool  # tokens of a document pooled together (model.doc_pool)
         self.documents = True  # False: every sentence is read as a document alone (--no-context)
-        self._paths: dict[tuple[str, bool], schemes.BioesPaths | schemes.LabelPaths] = {}
+        self._paths: dict[tuple[str, bool], BioesPaths | LabelPaths] = {}
 
     def __repr__(self) -> str:
         i = self.info
@@ -361,11 +362,11 @@ class Tagger:
         for j, path, sp, pr, ok in zip(batch_rows, paths, spans, probs, valid):
             out[j] = (path, sp, pr, ok)
 
-    def _paths_for(self, scheme: str, spelled: bool = True) -> schemes.BioesPaths | schemes.LabelPaths:
+    def _paths_for(self, scheme: str, spelled: bool = True) -> BioesPaths | LabelPaths:
         key = (schemes.normalize_scheme(scheme), spelled)
         if key not in self._paths:
             spelling = self.vocab.spelling if spelled else schemes.PLAIN
-            self._paths[key] = schemes.paths(self.vocab.tags, self.vocab.scheme, key[0], spelling)
+            self._paths[key] = paths_of(self.vocab.tags, self.vocab.scheme, key[0], spelling)
         return self._paths[key]
 
     # -- results ----------------------------------------------------------------------------

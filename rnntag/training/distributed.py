@@ -1,6 +1,7 @@
 """Distributed training through torch.distributed (DistributedDataParallel), and devices.
 
-A run started by ``torchrun`` (or ``rnntag train --nproc N``, which starts torchrun) has
+A run started by ``torchrun`` (or ``rnntag train --nproc N``, which starts torchrun through
+``launch``) has
 RANK, WORLD_SIZE and LOCAL_RANK in its environment. Each rank reads the same files, builds
 the same vocabularies, and trains on its own share of every epoch's length-bucketed batches;
 DDP averages the gradients. Rank 0 alone evaluates on dev, prints progress and writes the
@@ -10,7 +11,10 @@ that every rank takes the same next step and none is left waiting.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -79,6 +83,51 @@ def barrier(dist: Dist) -> None:
         import torch.distributed as td
 
         td.barrier()
+
+
+@contextlib.contextmanager
+def process_group(device: str) -> Iterator[Dist]:
+    """This process's place in a torchrun job, with its process group joined for the block
+    (a single process outside torchrun: nothing to join). After the block ends cleanly, every
+    rank waits for the others (``barrier``), not after an error: a peer may be gone."""
+    dist = from_env()
+    try:
+        if dist.active:
+            init(dist, resolve_device(device, dist))
+        yield dist
+        barrier(dist)
+    finally:
+        shutdown()
+
+
+def launch(argv: Sequence[str], nproc: int) -> int:
+    """Run ``python -m rnntag`` with ``argv`` (less any ``--nproc``) again under torchrun, with
+    ``nproc`` processes on this machine, each with its share of the cores as threads (unless
+    OMP_NUM_THREADS says otherwise); torchrun ends every process when one fails. Returns
+    its exit code."""
+    import signal
+    import subprocess
+
+    args, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg == "--nproc":
+            skip = True
+            continue
+        if arg.startswith("--nproc="):
+            continue
+        args.append(arg)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}", "-m", "rnntag", *args]
+    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))}
+    # Ctrl-C reaches torchrun and its processes too: rank 0 says what was kept; this one waits
+    # (a handler, not SIG_IGN, which torchrun would inherit)
+    previous = signal.signal(signal.SIGINT, lambda number, frame: None)
+    try:
+        return subprocess.call(cmd, env=env)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def shutdown() -> None:
