@@ -132,13 +132,13 @@ class ModelConfig:
 
 
 # Document pooling's default where the training data has documents: the size that held up on
-# the small train subsets as well as on all of CoNLL-2003 (the runs: README "Document
+# the small train subsets as well as on all of CoNLL-2003 (the runs: docs/accuracy-and-speed.md "Document
 # context", bench/README "Pools of up to 1,200 tokens").
 DOC_POOL = 400
 
 
 # The defaults that depend on whether pretrained vectors are used, chosen on CoNLL-2003 valid
-# (README "Accuracy"). Without vectors a wider character CNN helps (it carries more of the
+# (docs/accuracy-and-speed.md). Without vectors a wider character CNN helps (it carries more of the
 # word), and going back to the best weights at each cut took the spread across seeds from
 # 0.49 to 0.15. With 50d GloVe, 100 filters hurt, dropout 0.4 beat 0.5, and going back was
 # lower on all three runs tried (by 0.09 to 0.47).
@@ -173,7 +173,7 @@ class TrainConfig:
     # after every epoch only
     checkpoint_minutes: float = non_negative(5.0)
     batch_size: int = positive(32)
-    optimizer: Optimizer = "adam"  # fused Adam; see README "Accuracy" for why not NAdam
+    optimizer: Optimizer = "adam"  # fused Adam; see docs/accuracy-and-speed.md for why not NAdam
     lr: float = positive(0.002)
     weight_decay: float = non_negative(0.0)
     clip: float = non_negative(1.0)  # gradient-norm clipping; 0 disables it

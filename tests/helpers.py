@@ -56,6 +56,23 @@ def eager_tagger(model: Network, vocab: Vocab, config: Config | None = None, **o
     return torch_tagger(model, config, vocab, info, **options)
 
 
+def torch_and_numpy(seed: int = 0, **model: object) -> tuple[Network, Tagger, Tagger, Vocab]:
+    """A random network of these model settings over ``small_vocab(seed)``, as the torch
+    model, its Tagger (``eager_tagger``) and the NumPy runtime's Tagger of the same weights:
+    (model, torch tagger, numpy tagger, vocab)."""
+    from rnntag.decoding import Decoder
+    from rnntag.runtime.numpy_network import NumpyNetwork
+
+    vocab = small_vocab(seed)
+    net, config = random_network(vocab, seed, **model)
+    state = {k: v.detach().numpy() for k, v in net.state_dict().items()}
+    eager = eager_tagger(net, vocab, config)
+    numpy_net = NumpyNetwork(config.model, state, len(vocab.words), len(vocab.chars), len(vocab.tags))
+    numpy_tagger = Tagger(numpy_net, Decoder.from_weights(config.model.decoder, state), vocab, eager.info,
+                          doc_pool=config.model.doc_pool)
+    return net, eager, numpy_tagger, vocab
+
+
 def train_tiny(tiny: dict, tmp_path_factory, name: str, epochs: int, **model: object):
     """A model directory trained on the tiny data with the tiny config and these model settings."""
     from rnntag.config import load_config

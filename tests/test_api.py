@@ -31,6 +31,8 @@ def test_import_is_cheap_and_torch_free():
         "assert 'torch' not in sys.modules and 'numpy' not in sys.modules, sorted(sys.modules)\n"
         "rnntag.load, rnntag.Tagger, rnntag.Sentence, rnntag.evaluate, rnntag.predict, rnntag.read_info\n"
         "assert 'torch' not in sys.modules, 'a public name imported torch'\n"
+        "web = [m for m in ('fastapi', 'uvicorn', 'starlette', 'pydantic') if m in sys.modules]\n"
+        "assert not web, web\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
     assert set(rnntag.__all__) <= set(dir(rnntag))

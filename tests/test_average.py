@@ -5,7 +5,7 @@ import torch
 
 from rnntag.config import load_config
 from rnntag.nn.storage import load_model
-from rnntag.training.api import resume, train
+from rnntag.training.api import train
 from rnntag.training.parameters import Average
 
 pytestmark = pytest.mark.slow  # every test here trains models or starts processes
@@ -48,12 +48,3 @@ def test_averaged_weights_are_kept_while_training_follows_the_live_ones(tiny, tm
     assert not all(a[k].equal(p[k]) for k in a)
 
 
-def test_resume_with_average_matches_an_uninterrupted_run(tiny, tmp_path):
-    whole = train(tiny["train"], tmp_path / "whole", _cfg(tiny, 0.95, epochs=3), dev_path=tiny["dev"])
-    cut = tmp_path / "cut"
-    train(tiny["train"], cut, _cfg(tiny, 0.95, epochs=2), dev_path=tiny["dev"])
-    resumed = resume(cut, epochs=3)
-    assert [r["dev_f1"] for r in resumed.history] == [r["dev_f1"] for r in whole.history]
-    assert [r["dev_f1_live"] for r in resumed.history] == [r["dev_f1_live"] for r in whole.history]
-    a, b = load_model(cut).model.state_dict(), load_model(tmp_path / "whole").model.state_dict()
-    assert all(a[k].equal(b[k]) for k in a)

@@ -7,13 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from rnntag.decoding import Decoder
 from rnntag.features.encoding import bucket_order, encode
 from rnntag.features.inputs import input_names
 from rnntag.nn.batching import to_batch
-from rnntag.runtime.numpy_network import NumpyNetwork
-from rnntag.tagging.tagger import Tagger
-from tests.helpers import eager_tagger, random_network, sentences, small_vocab, train_tiny
+from tests.helpers import sentences, small_vocab, torch_and_numpy, train_tiny
 
 
 def _strings(sents, vocab):
@@ -44,17 +41,6 @@ def test_each_row_is_one_string_of_its_tokens_between_separators():
         assert (seps[n:] == seps[n]).all()  # padding: the last separator
 
 
-def _pair(seed, **kw):
-    vocab = small_vocab(seed)
-    model, config = random_network(vocab, seed, **kw)
-    state = {k: v.detach().numpy() for k, v in model.state_dict().items()}
-    eager = eager_tagger(model, vocab, config)
-    net = NumpyNetwork(config.model, state, len(vocab.words), len(vocab.chars), len(vocab.tags))
-    numpy_tagger = Tagger(net, Decoder.from_weights(config.model.decoder, state), vocab, eager.info,
-                          doc_pool=config.model.doc_pool)
-    return model, eager, numpy_tagger, vocab
-
-
 LM_CONFIGS = [
     dict(char_lm=10),
     pytest.param(dict(char_lm=7, cell="gru", mlp_dim=12, layer_norm=True), marks=pytest.mark.slow),
@@ -64,7 +50,7 @@ LM_CONFIGS = [
 
 @pytest.mark.parametrize("kw", LM_CONFIGS, ids=lambda kw: "-".join(f"{k}={v}" for k, v in kw.items()))
 def test_numpy_runtime_matches_torch_with_the_language_model(kw):
-    _, eager, numpy_tagger, vocab = _pair(3, **kw)
+    _, eager, numpy_tagger, vocab = torch_and_numpy(3, **kw)
     sents = sentences(120, seed=5, max_len=70)
     if not kw.get("doc_pool"):
         encoded = encode(sents, vocab)
@@ -82,7 +68,7 @@ def test_numpy_runtime_matches_torch_with_the_language_model(kw):
 def test_training_mode_computes_the_same_function_and_batches_do_not_matter():
     """Train mode (packed word layers) and eval mode (masked) agree once dropout is off, and
     a sentence's emissions are the same alone and in a padded batch of longer ones."""
-    model, _, _, vocab = _pair(4, char_lm=8)
+    model, _, _, vocab = torch_and_numpy(4, char_lm=8)
     sents = sentences(25, seed=6, max_len=40)
     tags = [["O"] * len(s) for s in sents]
     encoded = encode(sents, vocab, tags)
@@ -105,7 +91,7 @@ def test_training_mode_computes_the_same_function_and_batches_do_not_matter():
 
 
 def test_the_loss_is_the_mean_cross_entropy_of_both_directions():
-    model, _, _, vocab = _pair(5, char_lm=6)
+    model, _, _, vocab = torch_and_numpy(5, char_lm=6)
     sents = [["John", "lives", "in", "Paris"], ["EU", "said"]]
     encoded = encode(sents, vocab, [["O"] * len(s) for s in sents])
     batch = to_batch(encoded.batch([0, 1]), input_names(model.config))
@@ -126,7 +112,7 @@ def test_the_loss_is_the_mean_cross_entropy_of_both_directions():
 def test_a_token_reads_the_whole_sentence_through_the_language_model():
     """The forward state carries what came before a token, the backward what follows: a
     change at one end of a sentence moves the features at the other."""
-    model, _, _, vocab = _pair(6, char_lm=8)
+    model, _, _, vocab = torch_and_numpy(6, char_lm=8)
     a = [["John", "lives", "in", "Paris"]]
     b = [["Smith", "lives", "in", "London"]]
 
@@ -272,23 +258,6 @@ def test_the_language_model_learns_the_raw_text_it_is_given(tiny, tmp_path):
         load_state(model, weight_tensors(files), tmp_path / name / "model.safetensors")
         losses[name] = _lm_loss(model.eval(), odd, files.vocab)
     assert losses["text"] < losses["plain"] - 0.3
-
-
-@pytest.mark.slow
-def test_a_run_with_raw_text_resumes_as_if_uninterrupted(tiny, tmp_path):
-    from rnntag.config import load_config
-    from rnntag.training.api import resume, train
-    from rnntag.training.checkpoint import load_checkpoint
-
-    (tmp_path / "t.txt").write_text(TEXT * 3)
-    cfg = load_config(tiny["config"]).override("model", char_lm=8).override("train", epochs=3, patience=10)
-    cfg = cfg.override("data", lm_text=str(tmp_path / "t.txt"))
-    full = train(tiny["train"], tmp_path / "full", cfg, dev_path=tiny["dev"])
-    train(tiny["train"], tmp_path / "part", cfg.override("train", epochs=2), dev_path=tiny["dev"])
-    _, plain = load_checkpoint(tmp_path / "part")
-    assert plain["progress"]["lm_text_batches"] > 0
-    resumed = resume(tmp_path / "part", epochs=3)
-    assert [r["loss"] for r in resumed.history] == [r["loss"] for r in full.history]
 
 
 def test_the_cli_refuses_raw_text_without_a_language_model(tiny, tmp_path):

@@ -374,8 +374,9 @@ def test_several_inputs_say_which_file_and_keep_their_lines(cli_model, tmp_path)
     assert re.sub(r"\[([^\]]+)\]\((PER|ORG|LOC|MISC)\)", r"\1", inline) == "John Smith lives in Paris.\nMary went to Rome.\n"
 
 
-def test_piped_predict_starts_without_rich_yaml_or_torch(trained):
-    # a cold start of `... | rnntag predict MODEL` imports only what tagging needs
+def test_piped_predict_starts_without_rich_yaml_torch_or_the_web_stack(trained):
+    # a cold start of `... | rnntag predict MODEL` imports only what tagging needs (loading a
+    # model reads meta.json's copy of config.yaml: no YAML parser)
     code = (
         "import sys\n"
         f"sys.argv = ['rnntag', 'predict', {str(trained[0])!r}]\n"
@@ -383,7 +384,8 @@ def test_piped_predict_starts_without_rich_yaml_or_torch(trained):
         "try:\n"
         "    main()\n"
         "finally:\n"
-        "    print('imported:', sorted(m for m in ('rich', 'yaml', 'torch') if m in sys.modules), file=sys.stderr)\n"
+        "    heavy = ('rich', 'yaml', 'torch', 'fastapi', 'uvicorn', 'starlette', 'pydantic')\n"
+        "    print('imported:', sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
     )
     r = subprocess.run([sys.executable, "-c", code], input="Anna lives in Berlin.\n", capture_output=True, text=True)
     assert r.returncode == 0, r.stderr

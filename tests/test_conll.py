@@ -12,13 +12,13 @@ import pytest
 
 from rnntag.base.errors import ConfigError, DataError, UsageError
 from rnntag.io.conll import (
-    ConllSentence,
     format_sentence,
     iter_sentences,
     open_lines,
     read_conll,
     write_conll,
 )
+from rnntag.io.sentence import TaggedSentence
 
 
 def write(tmp_path: Path, data: str | bytes, name: str = "in.conll") -> Path:
@@ -268,4 +268,4 @@ def test_write_conll_to_file_object_and_stdout(monkeypatch: pytest.MonkeyPatch) 
 
 def test_sentence_fields_must_agree() -> None:
     with pytest.raises(ValueError):
-        ConllSentence(("a",), ("O", "O"), (("a", "O"),), (1,))
+        TaggedSentence(("a",), ("O", "O"), (("a", "O"),), (1,))

@@ -10,7 +10,7 @@ from rnntag.features.context import Window, document_ids, windows
 from rnntag.features.encoding import encode
 from rnntag.features.inputs import input_names
 from rnntag.nn.batching import to_batch
-from tests.helpers import eager_tagger, random_network, sentences, small_vocab, train_tiny
+from tests.helpers import eager_tagger, random_network, sentences, small_vocab, torch_and_numpy, train_tiny
 
 
 def test_document_ids_open_a_document_at_each_mark():
@@ -158,16 +158,7 @@ def test_document_pools_depend_on_the_document_alone():
 def test_document_pooling_is_document_invariant_and_numpy_matches_torch(cell):
     """A word is pooled over its pool of its document: tags and scores of a document are the
     same alone and among others, in the torch model and the NumPy runtime alike."""
-    from rnntag.decoding import Decoder
-    from rnntag.runtime.numpy_network import NumpyNetwork
-    from rnntag.tagging.tagger import Tagger
-
-    vocab = small_vocab(4)
-    model, config = random_network(vocab, 4, cell=cell, doc_pool=40)
-    eager = eager_tagger(model, vocab, config)
-    state = {k: v.detach().numpy() for k, v in model.state_dict().items()}
-    net = NumpyNetwork(config.model, state, len(vocab.words), len(vocab.chars), len(vocab.tags))
-    numpy_tagger = Tagger(net, Decoder.from_weights(config.model.decoder, state), vocab, eager.info, doc_pool=40)
+    _, eager, numpy_tagger, vocab = torch_and_numpy(4, cell=cell, doc_pool=40)
     doc = sentences(12, seed=9, max_len=12, long=15)
     others = sentences(30, seed=10, max_len=25)
     for tagger in (eager, numpy_tagger):
@@ -287,7 +278,7 @@ def test_pooling_is_on_by_default_where_the_training_data_has_documents(tiny, tm
     import rnntag
     from rnntag.config import DOC_POOL, ModelConfig, config_from_dict, load_config
     from rnntag.training.api import train
-    from rnntag.training.data import has_documents
+    from rnntag.training.data import has_documents, read_data
 
     assert has_documents([0, 0, 1]) and has_documents([0, 1, 1, 2])
     assert not has_documents(None) and not has_documents([0, 0, 0])  # no marks: one document
@@ -303,22 +294,12 @@ def test_pooling_is_on_by_default_where_the_training_data_has_documents(tiny, tm
     for name, path, config, want in (("docs", tiny["train"], cfg, DOC_POOL), ("flat", flat, cfg, 0),
                                      ("off", tiny["train"], cfg.override("model", doc_pool=0), 0),
                                      ("set", flat, cfg.override("model", doc_pool=30), 30)):
-        train(path, tmp_path / name, config, dev_path=tiny["dev"])
-        assert rnntag.read_info(tmp_path / name).doc_pool == want, name
-        assert load_config(tmp_path / name / "config.yaml").model.doc_pool == want
-
-
-def test_a_pooled_run_with_pool_dropout_resumes_as_if_uninterrupted(tiny, tmp_path):
-    from rnntag.config import load_config
-    from rnntag.training.api import resume, train
-
-    cfg = load_config(tiny["config"]).override("model", doc_pool=50).override("train", epochs=4, threads=2)
-    assert cfg.train.pool_dropout == 0.3  # the default
-    whole = train(tiny["train"], tmp_path / "whole", cfg, dev_path=tiny["dev"])
-    train(tiny["train"], tmp_path / "part", cfg.override("train", epochs=2), dev_path=tiny["dev"])
-    resumed = resume(tmp_path / "part", epochs=4)
-    assert [r["loss"] for r in resumed.history] == [r["loss"] for r in whole.history]
-    assert [r["dev_f1"] for r in resumed.history] == [r["dev_f1"] for r in whole.history]
+        data, _ = read_data(path, tiny["dev"], config)
+        assert config.resolved(has_documents(data.train_documents)).model.doc_pool == want, name
+    # and training saves what it resolved, for prediction to pool as it trained
+    train(tiny["train"], tmp_path / "docs", cfg, dev_path=tiny["dev"])
+    assert rnntag.read_info(tmp_path / "docs").doc_pool == DOC_POOL
+    assert load_config(tmp_path / "docs" / "config.yaml").model.doc_pool == DOC_POOL
 
 
 @pytest.mark.slow

@@ -21,7 +21,7 @@ model:
   char_hidden: 16
   hidden: 32
   # sentences alone: with document pooling a batch holds whole pools, so two processes take
-  # two pools a step where one takes one (README "Scaling out"), and the runs differ
+  # two pools a step where one takes one (docs/scaling.md), and the runs differ
   doc_pool: 0
 train:
   epochs: 4

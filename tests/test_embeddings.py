@@ -137,18 +137,3 @@ def test_extra_pretrained_rows_stay_out_of_the_optimiser_without_changing_traini
 def _whole_matrix_rows(self, embed, n):
     self.embed, self.n, self.rest, self.trained = embed, n, None, embed.weight
 
-@pytest.mark.slow
-
-def test_resume_with_extra_pretrained_words_matches_an_uninterrupted_run(tiny, tmp_path):
-    from rnntag.nn.storage import load_model
-    from rnntag.training.api import resume, train
-
-    cfg = _extra_words_config(tiny, tmp_path, epochs=3)
-    whole = train(tiny["train"], tmp_path / "whole", cfg, dev_path=tiny["dev"])
-    cut = tmp_path / "cut"
-    train(tiny["train"], cut, cfg.override("train", epochs=2), dev_path=tiny["dev"])
-    # continue the two-epoch run to three epochs from its checkpoint
-    resumed = resume(cut, epochs=3)
-    assert [r["loss"] for r in resumed.history] == [r["loss"] for r in whole.history]
-    assert resumed.best_dev_f1 == whole.best_dev_f1
-    assert load_model(cut).model.word_embed.weight.equal(load_model(tmp_path / "whole").model.word_embed.weight)

@@ -9,6 +9,8 @@ torch. A new module fails here until it is given its layer, and a wrong arrow fa
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "rnntag"
@@ -147,3 +149,19 @@ def test_only_the_torch_layers_import_torch():
                    for m, path in MODULES.items() if layer_of(m) not in TORCH_LAYERS
                    for name, line in imports(path) if torch_import(name))
     assert found == []
+
+
+def test_the_torch_free_layers_import_without_torch():
+    # the contract as it runs: every module of the layers above nn, imported for real
+    code = (
+        "import importlib, pkgutil, sys, rnntag\n"
+        "names = ['rnntag.config', 'rnntag.decoding']\n"
+        "for pkg in ('base', 'tags', 'io', 'features', 'runtime', 'store', 'tagging', 'evaluation'):\n"
+        "    module = importlib.import_module('rnntag.' + pkg)\n"
+        "    names += [m.name for m in pkgutil.iter_modules(module.__path__, module.__name__ + '.')]\n"
+        "for name in names:\n"
+        "    importlib.import_module(name)\n"
+        "assert len(names) > 30, names\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -103,10 +103,15 @@ def test_chunks_bound_the_work_in_memory():
 
 
 def test_scores_are_entity_probabilities(trained):
+    found = {}
     for runtime in ("numpy", "torch"):
         (sentence,) = rnntag.load(trained[0], runtime).tag_tokens([["John", "Smith", "met", "Mary", "in", "Paris"]])
+        found[runtime] = [(e.text, e.type, e.score) for e in sentence.entities]
+        assert found[runtime], "the test model tags entities here"
         for entity in sentence.entities:
             assert 0.0 < entity.score <= 1.0 and not math.isnan(entity.score)
+    assert [x[:2] for x in found["numpy"]] == [x[:2] for x in found["torch"]]
+    assert [x[2] for x in found["numpy"]] == pytest.approx([x[2] for x in found["torch"]], abs=1e-5)
 
 
 def test_reading_text_in_pieces_keeps_offsets(tmp_path, monkeypatch):

@@ -318,3 +318,48 @@ def _until_the_plan(proc, start="Plan: "):
     for line in proc.stderr:
         if line.startswith(start):
             return
+
+
+def _resumable(tiny, tmp_path, case):
+    """(config, epochs of the cut run, epochs of the whole run) of a setting whose state a
+    checkpoint must carry for a resumed run to end as the uninterrupted one."""
+    base = load_config(tiny["config"]).override("train", patience=10)
+    if case == "weight average":  # the averaged weights and their step count
+        return base.override("train", average=0.95, reload_best=False), 2, 3
+    if case == "raw text for the language model":  # where the text stream is
+        from tests.test_char_lm import TEXT
+
+        (tmp_path / "t.txt").write_text(TEXT * 3)
+        return base.override("model", char_lm=8).override("data", lm_text=str(tmp_path / "t.txt")), 2, 3
+    if case == "pooling with pool dropout":  # the rank's torch generator
+        config = base.override("model", doc_pool=50).override("train", threads=2)
+        assert config.train.pool_dropout == 0.3  # the default
+        return config, 2, 4
+    if case == "pretrained words kept beside the trained rows":  # the rows kept out of the optimiser
+        (tmp_path / "v.txt").write_text("the 1 1 1 1\nzanzibar 2 2 2 2\nquokka 3 3 3 3\n")
+        return base.override("model", embeddings=str(tmp_path / "v.txt"), pretrained_words=2), 2, 3
+    if case == "after a restart from the best weights":  # on the tiny data the cut comes at epoch 8
+        return base.override("train", reload_best=True, threads=1), 8, 9
+    raise AssertionError(case)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["weight average", "raw text for the language model", "pooling with pool dropout",
+                                  "pretrained words kept beside the trained rows", "after a restart from the best weights"])
+def test_a_cut_run_resumed_ends_as_the_uninterrupted_one(tiny, tmp_path, case):
+    """A run of fewer epochs, resumed with more, ends as the run of that many would: the
+    same losses and dev scores at every round, and the same weights."""
+    from rnntag.training.checkpoint import load_checkpoint
+
+    config, cut, epochs = _resumable(tiny, tmp_path, case)
+    whole = train(tiny["train"], tmp_path / "whole", config.override("train", epochs=epochs), dev_path=tiny["dev"])
+    train(tiny["train"], tmp_path / "part", config.override("train", epochs=cut), dev_path=tiny["dev"])
+    if config.data.lm_text:
+        assert load_checkpoint(tmp_path / "part")[1]["progress"]["lm_text_batches"] > 0
+    resumed = resume(tmp_path / "part", epochs=epochs)
+    for key in ("epoch", "loss", "dev_f1", "dev_f1_live", "lr", "restarted_from"):
+        assert [r.get(key) for r in resumed.history] == [r.get(key) for r in whole.history], key
+    if case == "after a restart from the best weights":
+        assert [r.get("restarted_from") for r in whole.history][cut - 1] == 7 and whole.history[-1]["lr"] == 0.005
+    a, b = load_model(tmp_path / "part").model.state_dict(), load_model(tmp_path / "whole").model.state_dict()
+    assert all(a[k].equal(b[k]) for k in a)

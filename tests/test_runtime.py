@@ -1,27 +1,18 @@
 """The NumPy runtime matches the torch model: emissions within 1e-4, identical tags."""
 
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
 
 from rnntag.base.errors import ModelError
-from rnntag.decoding import Decoder
 from rnntag.features.encoding import bucket_order, encode
 from rnntag.runtime.numpy_network import BiRNN, NumpyNetwork, Parallel, erf, gelu
-from rnntag.tagging.tagger import Tagger
-from tests.helpers import eager_tagger, random_network, sentences, small_vocab
+from tests.helpers import sentences, torch_and_numpy
 
 
 def _pair(seed=0, **kw):
-    vocab = small_vocab(seed)
-    model, config = random_network(vocab, seed, **kw)
-    state = {k: v.detach().numpy() for k, v in model.state_dict().items()}
-    eager = eager_tagger(model, vocab, config)
-    net = NumpyNetwork(config.model, state, len(vocab.words), len(vocab.chars), len(vocab.tags))
-    numpy_tagger = Tagger(net, Decoder.from_weights(config.model.decoder, state), vocab, eager.info)
+    _, eager, numpy_tagger, vocab = torch_and_numpy(seed, **kw)
     return eager, numpy_tagger, vocab
 
 
@@ -128,18 +119,3 @@ def test_gelu_matches_torch():
     assert abs(erf(np.array([0.5]))[0] - math.erf(0.5)) < 2e-7
 
 
-def test_inference_modules_never_import_torch():
-    # every module of the layers that reading, storing and running a model need, imported
-    # for real (tests/test_layers.py checks the import statements; this checks what runs)
-    code = (
-        "import importlib, pkgutil, sys, rnntag\n"
-        "names = ['rnntag.config', 'rnntag.decoding']\n"
-        "for pkg in ('base', 'tags', 'io', 'features', 'runtime', 'store', 'tagging', 'evaluation'):\n"
-        "    module = importlib.import_module('rnntag.' + pkg)\n"
-        "    names += [m.name for m in pkgutil.iter_modules(module.__path__, module.__name__ + '.')]\n"
-        "for name in names:\n"
-        "    importlib.import_module(name)\n"
-        "assert len(names) > 30, names\n"
-        "assert 'torch' not in sys.modules, 'torch imported'\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)

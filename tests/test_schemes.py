@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rnntag.base.errors import ConfigError, DataError
-from rnntag.io.conll import ConllSentence as Sentence
+from rnntag.io.conll import TaggedSentence as Sentence
 from rnntag.tags.checks import check_tags
 from rnntag.tags.chunking import convert, render_spans, spans, to_bioes
 from rnntag.tags.decoded import BioesPaths

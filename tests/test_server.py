@@ -735,13 +735,6 @@ def test_same_tells_records_apart():
     assert not same(a, {"tags": ["B-PER"], "entities": []}) and not same([1, 2], [1])
 
 
-def test_import_rnntag_and_its_cli_stay_free_of_the_web_stack():
-    code = ("import sys, rnntag, rnntag.cli; rnntag.load; "
-            "print([m for m in ('fastapi', 'uvicorn', 'starlette', 'pydantic') if m in sys.modules])")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
-    assert r.stdout.strip() == "[]"
-
-
 @pytest.mark.slow
 def test_serves_a_numpy_export(model, tmp_path, tagger):
     out = tmp_path / "numpy"

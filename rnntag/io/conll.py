@@ -15,12 +15,12 @@ import re
 import sys
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO
 
 from rnntag.base.errors import ConfigError, DataError
 from rnntag.base.fileio import atomic_open
+from rnntag.io.sentence import TaggedSentence
 
 DOCSTART = "-DOCSTART-"
 _BOM = b"\xef\xbb\xbf"
@@ -28,45 +28,6 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # also the start of the UTF-32 LE mark
 _GZIP_MAGIC = b"\x1f\x8b"
 
 PathLike = str | Path
-
-
-@dataclass(frozen=True)
-class ConllSentence:
-    """One sentence as read from a CoNLL file.
-
-    ``tags`` is the chosen tag column (None when read with ``tag_column=None``);
-    ``columns`` holds every column of every token line; ``lines`` the 1-based line number
-    of each token in the file. ``starts_document``: the first sentence of a document (after
-    ``-DOCSTART-``, ``# newdoc``, or a new span-JSONL record). ``extras``: lines of the input
-    that are not tokens but belong to the sentence (CoNLL-U comments, multiword-token ranges,
-    empty nodes), each with the index of the token it comes before, to write them back; index
-    -1 is a block of its own before the sentence (the ``-DOCSTART-`` line of CoNLL).
-    """
-
-    tokens: tuple[str, ...]
-    tags: tuple[str, ...] | None
-    columns: tuple[tuple[str, ...], ...]
-    lines: tuple[int, ...]
-    starts_document: bool = False
-    extras: tuple[tuple[int, str], ...] = ()
-
-    def __post_init__(self) -> None:
-        n = len(self.tokens)
-        if len(self.columns) != n or len(self.lines) != n or (self.tags is not None and len(self.tags) != n):
-            raise ValueError("Sentence fields must all have one entry per token")
-
-    def __len__(self) -> int:
-        return len(self.tokens)
-
-    @classmethod
-    def from_rows(
-        cls, rows: Sequence[tuple[str, ...]], lines: Sequence[int], token: int, tag: int | None,
-        starts_document: bool = False, extras: Sequence[tuple[int, str]] = (),
-    ) -> ConllSentence:
-        """A sentence from its token lines' columns: the token in column ``token``, the tag in
-        column ``tag`` (None: no tags)."""
-        tags = None if tag is None else tuple(r[tag] for r in rows)
-        return cls(tuple(r[token] for r in rows), tags, tuple(rows), tuple(lines), starts_document, tuple(extras))
 
 
 def display_path(path: PathLike) -> str:
@@ -245,7 +206,7 @@ def _sentences(
     columns_hint: str | None = None,
     ascii_whitespace: bool = False,
     token_column: int = 0,
-) -> Iterator[ConllSentence]:
+) -> Iterator[TaggedSentence]:
     need = max(min_columns, 1 if tag_column is None else 2, token_column + 1)
     if columns_hint is None and need == 2 and tag_column is not None:
         columns_hint = "token and tag"
@@ -259,14 +220,14 @@ def _sentences(
 
     first_block = True
 
-    def flush() -> ConllSentence:
+    def flush() -> TaggedSentence:
         nonlocal new_document, first_block
         if first_block and looks_like_sentence_lines(rows):  # lines of words of one length read as columns
             raise DataError(f"expected one token a line, found {len(rows[0])} words on each of lines "
                             f"{linenos[0]}-{linenos[-1]}; {SENTENCE_LINES_HINT}", name, linenos[0])
         first_block = False
         extras = ((-1, docstart),) if new_document else ()
-        sent = ConllSentence.from_rows(rows, linenos, token_column, None if tag_column is None else tag_index,
+        sent = TaggedSentence.from_rows(rows, linenos, token_column, None if tag_column is None else tag_index,
                                        new_document, extras)
         rows.clear()
         linenos.clear()
@@ -330,7 +291,7 @@ def iter_sentences(
     ascii_whitespace: bool = False,
     lines: Iterable[tuple[int, str]] | None = None,
     token_column: int = 0,
-) -> Iterator[ConllSentence]:
+) -> Iterator[TaggedSentence]:
     """Stream the sentences of a CoNLL file.
 
     ``tag_column`` indexes the whitespace-separated columns (negative from the end; default
@@ -356,7 +317,7 @@ def iter_sentences(
 def read_conll(
     path: PathLike, tag_column: int | None = -1, *, token_column: int = 0,
     lines: Iterable[tuple[int, str]] | None = None,
-) -> list[ConllSentence]:
+) -> list[TaggedSentence]:
     """All sentences of a CoNLL file; DataError when it is empty or has no sentence."""
     _check_args(tag_column, 1, token_column)
     counter = _Counter()

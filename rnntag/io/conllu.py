@@ -3,7 +3,7 @@
 Ten tab-separated columns a word: ID FORM LEMMA UPOS XPOS FEATS HEAD DEPREL DEPS MISC.
 ``#`` lines are comments (``# newdoc`` starts a document); multiword-token ranges
 (``1-2``) and empty nodes (``1.1``) are not words, so they are skipped for tagging and kept
-(as ``ConllSentence.extras``) to be written back unchanged. FORM is the token (or
+(as ``TaggedSentence.extras``) to be written back unchanged. FORM is the token (or
 ``token_column``); the tag column defaults to UPOS. Every problem raises ``DataError``
 naming ``path:line``.
 """
@@ -14,7 +14,8 @@ import re
 from collections.abc import Iterable, Iterator
 
 from rnntag.base.errors import DataError
-from rnntag.io.conll import ConllSentence, check_no_inner_cr, display_path
+from rnntag.io.conll import check_no_inner_cr, display_path
+from rnntag.io.sentence import TaggedSentence
 
 COLUMNS = ("id", "form", "lemma", "upos", "xpos", "feats", "head", "deprel", "deps", "misc")
 FORM, UPOS = 1, 3
@@ -42,7 +43,7 @@ def looks_like_conllu(line: str) -> bool:
 
 def iter_sentences(
     lines: Iterable[tuple[int, str]], path: str, tag_column: int | None = UPOS, token_column: int = FORM,
-) -> Iterator[ConllSentence]:
+) -> Iterator[TaggedSentence]:
     """Stream the sentences of CoNLL-U ``lines`` (``(line number, text)`` pairs of ``path``).
 
     ``tag_column`` (0-based; None: no tags) is the tag; ``token_column`` the token. A tag of
@@ -60,9 +61,9 @@ def iter_sentences(
     extras: list[tuple[int, str]] = []
     new_document = False
 
-    def flush() -> ConllSentence:
+    def flush() -> TaggedSentence:
         nonlocal new_document
-        sent = ConllSentence.from_rows(rows, linenos, token_column, tag_column, new_document, extras)
+        sent = TaggedSentence.from_rows(rows, linenos, token_column, tag_column, new_document, extras)
         rows.clear()
         linenos.clear()
         extras.clear()
@@ -108,7 +109,7 @@ def iter_sentences(
         yield flush()
 
 
-def format_sentence(sentence: ConllSentence, tags: Iterable[str] | None = None, tag_column: int = UPOS) -> str:
+def format_sentence(sentence: TaggedSentence, tags: Iterable[str] | None = None, tag_column: int = UPOS) -> str:
     """The sentence as CoNLL-U lines (its comments, ranges and empty nodes as they were),
     with ``tags`` written into ``tag_column`` when given, and the blank line after it."""
     out: list[str] = []
@@ -126,7 +127,7 @@ def format_sentence(sentence: ConllSentence, tags: Iterable[str] | None = None, 
     return "\n".join(out) + "\n\n"
 
 
-def sentence_text(sentence: ConllSentence) -> tuple[str, list[int]] | None:
+def sentence_text(sentence: TaggedSentence) -> tuple[str, list[int]] | None:
     """The sentence's text and each token's start in it: its ``# text =`` comment, or else
     the surface forms (a multiword token's own FORM) joined as MISC's ``SpaceAfter=No`` says.
     None where the tokens do not spell it in order (a multiword token whose words are not its
@@ -145,7 +146,7 @@ def sentence_text(sentence: ConllSentence) -> tuple[str, list[int]] | None:
     return (text, starts) if not text[pos:].strip() else None
 
 
-def _surface(sentence: ConllSentence) -> str:
+def _surface(sentence: TaggedSentence) -> str:
     """The text of the sentence's surface tokens: words, and a multiword token's range line in
     place of its words."""
     ranges = {i: line.split("\t") for i, line in sentence.extras if _RANGE_ID.fullmatch(line.split("\t")[0])}

@@ -28,8 +28,9 @@ from typing import IO
 
 from rnntag.base.errors import DataError, UsageError
 from rnntag.io import conll, conllu
-from rnntag.io.conll import ConllSentence, display_path
+from rnntag.io.conll import display_path
 from rnntag.io.readers import FORMATS, Source, format_by_name, iter_sentences, open_source
+from rnntag.io.sentence import TaggedSentence
 from rnntag.io.span_jsonl import Alignment, sentence_record
 from rnntag.tags import checks, chunking, schemes
 
@@ -147,7 +148,7 @@ class _Writer:
         self.sep = sep if source == "conll" else "\t"  # of CoNLL output
         self.doc, self.sent = -1, 0  # the sentence's document (numbered from 0) and its index there
 
-    def tags(self, sent: ConllSentence) -> list[str]:
+    def tags(self, sent: TaggedSentence) -> list[str]:
         tags = list(sent.tags or ())
         if not self.entities:
             return tags
@@ -165,7 +166,7 @@ class _Writer:
         converted = chunking.render_spans(chunking.spans(tags, "BIOES"), len(tags), self.scheme)
         return [self.spelling(t) for t in converted]
 
-    def render(self, sent: ConllSentence) -> str:
+    def render(self, sent: TaggedSentence) -> str:
         tags = self.tags(sent)
         if sent.starts_document or self.doc < 0:
             self.doc, self.sent = self.doc + 1, 0

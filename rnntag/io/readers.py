@@ -18,7 +18,8 @@ from pathlib import Path
 
 from rnntag.base.errors import DataError, UsageError
 from rnntag.io import conll, conllu, span_jsonl
-from rnntag.io.conll import ConllSentence, display_path, open_lines
+from rnntag.io.conll import display_path, open_lines
+from rnntag.io.sentence import TaggedSentence
 from rnntag.tags.checks import TagCheck, check_tags
 
 FORMATS = ("conll", "conllu", "jsonl")
@@ -155,13 +156,13 @@ def _columns(source: Source, tag_column: int | None, token_column: int | None) -
 def iter_sentences(
     source: Source, *, tags: bool = True, tag_column: int | None = None, token_column: int | None = None,
     align: str = "strict", alignment: span_jsonl.Alignment | None = None,
-) -> Iterator[ConllSentence]:
+) -> Iterator[TaggedSentence]:
     """Stream the sentences of an opened source (with their tags unless ``tags`` is False)."""
     tag, token = _columns(source, tag_column, token_column)
     if source.format == "jsonl":
         sents = span_jsonl.iter_sentences(source.lines, source.path, align, alignment)
         if not tags:
-            return (ConllSentence(s.tokens, None, s.columns, s.lines, s.starts_document) for s in sents)
+            return (TaggedSentence(s.tokens, None, s.columns, s.lines, s.starts_document) for s in sents)
         return sents
     if source.format == "conllu":
         return conllu.iter_sentences(source.lines, source.path, tag if tags else None, token)
@@ -173,7 +174,7 @@ class Tagged:
     """Gold data as read: its sentences, what ``check_tags`` found, the format, and the
     notes for the user (annotation slips, span edges moved by ``--align expand``)."""
 
-    sentences: list[ConllSentence]
+    sentences: list[TaggedSentence]
     check: TagCheck
     format: str
     notes: tuple[str, ...] = ()

@@ -37,7 +37,8 @@ from typing import Any
 
 from rnntag.base.errors import DataError
 from rnntag.base.results import Token
-from rnntag.io.conll import ConllSentence, display_path
+from rnntag.io.conll import display_path
+from rnntag.io.sentence import TaggedSentence
 
 ALIGN = ("strict", "expand")
 _LONG = 1_000_000  # no sentence of a record is cut for length when reading
@@ -134,7 +135,7 @@ def _given_tokens(record: dict[str, Any], text: str, where: tuple[str, int]) -> 
 
 def record_sentences(
     record: dict[str, Any], lineno: int, path: str, align: str = "strict", alignment: Alignment | None = None,
-) -> list[ConllSentence]:
+) -> list[TaggedSentence]:
     """The tagged sentences of one record (see the module docstring)."""
     from rnntag.io.text import sentences
     from rnntag.tags.chunking import render_spans
@@ -185,9 +186,9 @@ def record_sentences(
     return out
 
 
-def _sentence(toks: Sequence[Token], tags: tuple[str, ...], lineno: int, first: bool) -> ConllSentence:
+def _sentence(toks: Sequence[Token], tags: tuple[str, ...], lineno: int, first: bool) -> TaggedSentence:
     tokens = tuple(t.text for t in toks)
-    return ConllSentence(tokens, tags, tuple(zip(tokens, tags)), (lineno,) * len(tokens), first)
+    return TaggedSentence(tokens, tags, tuple(zip(tokens, tags)), (lineno,) * len(tokens), first)
 
 
 def _checked_spans(spans: list[tuple[int, int, str]], text: str, where: tuple[str, int]) -> list[tuple[int, int, str]]:
@@ -263,7 +264,7 @@ def record_document(record: dict[str, Any], where: tuple[str, int]) -> object:
 
 
 def iter_sentences(lines: Iterable[tuple[int, str]], path: str, align: str = "strict",
-                   alignment: Alignment | None = None) -> Iterator[ConllSentence]:
+                   alignment: Alignment | None = None) -> Iterator[TaggedSentence]:
     """Stream the tagged sentences of span-JSONL ``lines`` of ``path``; the first sentence of
     each document ``starts_document`` (see the module docstring)."""
     if align not in ALIGN:

@@ -34,8 +34,9 @@ from typing import IO
 from rnntag.base.errors import UsageError
 from rnntag.base.results import Token
 from rnntag.features.context import numbered_documents, pool_starts, reach
-from rnntag.io.conll import ConllSentence, check_no_inner_cr, display_path, open_lines
+from rnntag.io.conll import check_no_inner_cr, display_path, open_lines
 from rnntag.io.readers import Source
+from rnntag.io.sentence import TaggedSentence
 from rnntag.tagging.tagger import CHUNK_TOKENS, MAX_TOKENS, Prediction, Tagger
 from rnntag.tagging.tagger import chunks as tagger_chunks
 
@@ -54,7 +55,7 @@ class Item:
     text: str | None = None  # text input: the sentence as it stands in the input
     spans: tuple[Token, ...] | None = None  # text input: tokens with offsets into the whole input
     columns: tuple[tuple[str, ...], ...] | None = None  # conll input
-    sentence: ConllSentence | None = None  # conllu input: the sentence as read, to write it back
+    sentence: TaggedSentence | None = None  # conllu input: the sentence as read, to write it back
     header: tuple[str, ...] = ()  # conll input: the -DOCSTART- line before the sentence, written back
     starts_document: bool = False  # the first sentence of a document (of a file, or after a document mark)
     gap: str = ""  # text input: the characters between the previous sentence (or the file's start) and this one

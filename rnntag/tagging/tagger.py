@@ -41,9 +41,9 @@ from rnntag.tags.decoded import BioesPaths, LabelPaths, paths_of
 
 T = TypeVar("T")
 MAX_TOKENS = 300  # default longest sentence tagged in one piece
-BATCH_SIZE = 256  # sentences per batch at most (fewer, fuller recurrent steps: README "Speed and memory")
+BATCH_SIZE = 256  # sentences per batch at most (fewer, fuller recurrent steps: docs/accuracy-and-speed.md "Speed and memory")
 BATCH_TOKENS = 8192  # padded tokens per batch at most (bounds memory; long sentences go in smaller batches)
-CHUNK_TOKENS = 40_000  # tokens encoded together (one type table), then tagged: README "Speed and memory"
+CHUNK_TOKENS = 40_000  # tokens encoded together (one type table), then tagged: docs/accuracy-and-speed.md "Speed and memory"
 
 
 @dataclass(frozen=True)

@@ -259,7 +259,7 @@ def _prepare_resume(model_dir: Path, reporter: Reporter, device: str, amp: bool,
     if run.average is not None:
         run.average.load(tensors, progress["average_steps"])
     run.history = progress["history"]
-    run.best_f1, run.best_epoch, run.bad_epochs = progress["best_f1"], progress["best_epoch"], progress["bad_epochs"]
+    run.best_score, run.best_epoch, run.bad_epochs = progress["best_f1"], progress["best_epoch"], progress["bad_epochs"]
     run.epoch = progress["epoch"]
     run.batch = progress.get("batch", 0)
     run.round_start = progress.get("round_start", run.epoch)  # format 1: written at a round's end

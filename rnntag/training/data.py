@@ -12,13 +12,13 @@ from rnntag.base.errors import UsageError
 from rnntag.config import Config
 from rnntag.evaluation.scoring import require_seqeval
 from rnntag.features.vocab import Vocab
-from rnntag.io.conll import ConllSentence
 from rnntag.io.readers import read_tagged
+from rnntag.io.sentence import TaggedSentence
 from rnntag.tags import chunking, schemes
 from rnntag.training.state import Data
 
 
-def split_dev(sentences: Sequence[ConllSentence], fraction: float) -> tuple[list[ConllSentence], list[ConllSentence]]:
+def split_dev(sentences: Sequence[TaggedSentence], fraction: float) -> tuple[list[TaggedSentence], list[TaggedSentence]]:
     """A deterministic hold-out (independent of the training seed): every sentence whose
     position falls in a fixed pseudo-random 10% goes to dev."""
     order = list(range(len(sentences)))
@@ -78,7 +78,7 @@ def has_documents(documents: Sequence[int] | None) -> bool:
     return 1 < count < len(documents)
 
 
-def _documents(sentences: Sequence[ConllSentence]) -> list[int]:
+def _documents(sentences: Sequence[TaggedSentence]) -> list[int]:
     from rnntag.features.context import document_ids
 
     return document_ids(s.starts_document for s in sentences)

@@ -129,7 +129,7 @@ def fit(run: Run, listeners: Sequence[Listener] | None = None) -> TrainResult:
     return TrainResult(
         model_dir=run.model_dir,
         best_epoch=run.best_epoch,
-        best_dev_score=run.best_f1,
+        best_dev_score=run.best_score,
         epochs_run=run.epoch,  # epochs, not rounds (a round may be several)
         train_seconds=elapsed,
         tokens_per_second=run.tokens / elapsed if elapsed > 0 else 0.0,
@@ -394,7 +394,7 @@ def close_round(run: Run) -> RoundEnd:
     }
     scores, f1, live_f1 = score_dev(run)
     record.update(_dev_fields(run, scores, f1))
-    improved = f1 > run.best_f1
+    improved = f1 > run.best_score
     record["best"] = improved
     if run.average is not None:  # the schedule follows the live weights, where the optimiser is
         record["dev_f1_live"] = live_f1
@@ -473,7 +473,7 @@ def keep_best(run: Run, scores: Any, f1: float, improved: bool) -> None:
     if not improved:
         run.bad_epochs += 1
         return
-    run.best_f1, run.best_epoch, run.bad_epochs = f1, run.history[-1]["epoch"], 0
+    run.best_score, run.best_epoch, run.bad_epochs = f1, run.history[-1]["epoch"], 0
     if run.dist.is_main:
         with _deferred_interrupt(), run.scored(), run.rows.whole():
             from rnntag.nn.storage import save_model
@@ -511,10 +511,11 @@ def save_progress(run: Run, batches: int | None = None) -> None:
 
     if not run.dist.is_main:
         return
+    # "best_f1" holds the best dev score of either kind: the key every checkpoint is written with
     progress = {
         "epoch": run.epoch, "batch": run.batch, "batches": batches, "round_start": run.round_start,
         "round_totals": run.round_totals, "epoch_totals": run.epoch_totals, "last_epoch": run.last_epoch,
-        "best_f1": run.best_f1, "best_epoch": run.best_epoch, "bad_epochs": run.bad_epochs,
+        "best_f1": run.best_score, "best_epoch": run.best_epoch, "bad_epochs": run.bad_epochs,
         "epochs": run.config.train.epochs, "history": run.history, "sources": run.data.sources,
         **({"average_steps": run.average.steps} if run.average is not None else {}),
         **({"lm_text_batches": run.lm_text.consumed} if run.lm_text is not None else {}),

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from rnntag.config import Config
 from rnntag.features.vocab import Vocab
-from rnntag.io.conll import ConllSentence
+from rnntag.io.sentence import TaggedSentence
 from rnntag.tags import schemes
 
 if TYPE_CHECKING:
@@ -68,9 +68,9 @@ class TrainResult:
 class Data:
     """What a run trains and scores on."""
 
-    train: list[ConllSentence]
+    train: list[TaggedSentence]
     scheme: str
-    dev: list[ConllSentence]
+    dev: list[TaggedSentence]
     dev_scheme: str
     sources: dict[str, Any]  # the files, for meta.json and for resuming
     spelling: schemes.Spelling = schemes.PLAIN  # how the training file spells its tags
@@ -114,7 +114,7 @@ class Run:
     gen: Any  # torch.Generator: word dropout and singleton-UNK (one per rank)
     meta: dict[str, Any]  # meta.json's training summary
     history: list[dict[str, Any]] = field(default_factory=list)
-    best_f1: float = -1.0
+    best_score: float = -1.0  # the best dev score: entity F1, or token accuracy for a tag set
     best_epoch: int = 0
     bad_epochs: int = 0
     epoch: int = 0  # the last finished epoch
