@@ -129,14 +129,14 @@ def test_a_stream_reads_context_across_its_chunks(monkeypatch, tmp_path):
     assert [p.tags for p in tagger.predict(sents)] != [p.tags for p in whole]
 
 
-def test_a_model_trained_with_context_keeps_it_through_saving_and_export(tiny, tmp_path):
+def test_a_model_with_context_keeps_it_through_saving_and_export(tmp_path):
     import rnntag
-    from rnntag.config import load_config
     from rnntag.exporter import export
-    from rnntag.training.api import train
+    from rnntag.nn.storage import save_model
 
-    cfg = load_config(tiny["config"]).override("model", context=5).override("train", epochs=1)
-    train(tiny["train"], tmp_path / "m", cfg, dev_path=tiny["dev"])
+    vocab = small_vocab(3)
+    model, config = random_network(vocab, 3, context=5)
+    save_model(tmp_path / "m", model, config, vocab, {})
     loaded = rnntag.load(tmp_path / "m")
     assert loaded.context == 5 and loaded.documents and not rnntag.load(tmp_path / "m", context=False).documents
     export(tmp_path / "m", "numpy", tmp_path / "e")
