@@ -82,7 +82,7 @@ class Columns:
     """Where CoNLL input holds the token, and where CoNLL-U output gets the prediction."""
 
     token: int | None = None  # None: CoNLL 0, CoNLL-U FORM
-    tag: int | None = None  # CoNLL-U: the column the prediction goes in (None: UPOS)
+    output: int | None = None  # CoNLL-U: the column the prediction goes in (None: UPOS)
 
 
 def _text_items(path: str, max_tokens: int, lines: Iterable[tuple[int, str]] | None = None) -> Iterator[Item]:
@@ -171,11 +171,11 @@ def _inline(item: Item, pred: Prediction) -> str:
     return " ".join(out) + "\n"
 
 
-def _conll(item: Item, pred: Prediction, tag_column: int | None = None) -> str:
+def _conll(item: Item, pred: Prediction, output_column: int | None = None) -> str:
     if item.sentence is not None:
         from rnntag.io.conllu import UPOS, format_sentence
 
-        return format_sentence(item.sentence, pred.tags, UPOS if tag_column is None else tag_column)
+        return format_sentence(item.sentence, pred.tags, UPOS if output_column is None else output_column)
     if item.columns is not None:
         rows = [*(line + "\n" for line in item.header), *("\t".join((*cols, tag)) for cols, tag in zip(item.columns, pred.tags))]
     else:
@@ -219,7 +219,7 @@ def format_chunk(
         text = "".join(" ".join(f"{t}/{g}" for t, g in zip(item.tokens, pred.tags)) + "\n"
                        for item, pred in zip(chunk, preds))
         return text, preds
-    return "".join(_conll(item, pred, columns.tag) for item, pred in zip(chunk, preds)), preds
+    return "".join(_conll(item, pred, columns.output) for item, pred in zip(chunk, preds)), preds
 
 
 def _in_context(
@@ -393,7 +393,7 @@ def predict(
         if detected is not None:
             detected(display_path(inputs[0]), kind)
     fmt = format or default_format(kind)
-    columns = Columns(token_column, tag_column)
+    columns = Columns(token_column, output=tag_column)  # predict's --tag-column names where output goes
     if fmt == "conllu" and kind not in ("conll", "conllu"):
         raise UsageError("--format conllu writes CoNLL-U input back: give --input conllu (or conll)")
 
