@@ -141,6 +141,7 @@ def _lm_loss(model, sents, vocab):
         return float(model.char_lm.loss(model.char_lm(chars, lengths), chars, lengths))
 
 
+@pytest.mark.slow
 def test_training_teaches_the_language_model(lm_model, tiny):
     """After two epochs the model predicts dev text's characters far better than chance,
     and better than the same network untrained."""
@@ -158,6 +159,7 @@ def test_training_teaches_the_language_model(lm_model, tiny):
     assert trained < 0.8 * math.log(len(files.vocab.chars))
 
 
+@pytest.mark.slow
 def test_lm_weight_zero_trains_the_features_but_not_the_heads(tiny, tmp_path, lm_model):
     """Without its loss the language model's heads get no gradient and keep nn.Linear's
     initial weights (uniform within 1 / sqrt(fan_in)); the LSTM under them is still trained
@@ -177,6 +179,7 @@ def test_lm_weight_zero_trains_the_features_but_not_the_heads(tiny, tmp_path, lm
     assert np.abs(untaught["char_lm.rnn.weight_ih_l0"]).max() > bound
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["numpy", "onnx", "torchscript"])
 def test_a_language_model_tagger_exports_to_every_format(lm_model, tmp_path, fmt):
     import rnntag
@@ -239,6 +242,7 @@ def test_text_without_a_sentence_is_refused(tmp_path):
         first_sentence(tmp_path / "missing.txt")
 
 
+@pytest.mark.slow
 def test_the_language_model_learns_the_raw_text_it_is_given(tiny, tmp_path):
     """Trained with raw text of unusual strings, the model predicts that text's characters
     better than the same run without it."""

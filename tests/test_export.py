@@ -85,6 +85,7 @@ def test_an_export_is_a_model_for_info_eval_and_predict(tmp_path, tiny):
         rnntag.load(out, runtime="torch")
 
 
+@pytest.mark.slow
 def test_numpy_export_predicts_where_torch_cannot_be_imported(tmp_path):
     model_dir = _model_dir(tmp_path)
     out = tmp_path / "np"

@@ -47,6 +47,7 @@ def tagset(tiny, tmp_path_factory):
     return paths, out, result
 
 
+@pytest.mark.slow
 def test_a_token_level_tag_set_trains_and_tags(tagset):
     paths, model, result = tagset
     assert result.dev_metric == "accuracy" and result.best_dev_f1 is None

@@ -174,6 +174,7 @@ def test_reload_best_continues_from_the_best_weights_after_a_cut(tiny, tmp_path)
     assert not all(drifted[k].equal(best[k]) for k in best)
 
 
+@pytest.mark.slow
 def test_small_data_trains_in_rounds_of_several_epochs(tiny, tmp_path):
     """On small data a round is several epochs (at least train.round_updates updates): dev is
     scored, and the schedule and patience step, once a round; with epochs null a run may
@@ -189,6 +190,7 @@ def test_small_data_trains_in_rounds_of_several_epochs(tiny, tmp_path):
     assert [json.loads(x)["epoch"] for x in lines] == [3, 6, 7]
 
 
+@pytest.mark.slow
 def test_rounds_default_to_thirty_and_count_patience(tiny, tmp_path, monkeypatch):
     from rnntag.config import load_config
     from rnntag.training.api import train
