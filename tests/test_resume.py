@@ -363,3 +363,27 @@ def test_a_cut_run_resumed_ends_as_the_uninterrupted_one(tiny, tmp_path, case):
         assert [r.get("restarted_from") for r in whole.history][cut - 1] == 7 and whole.history[-1]["lr"] == 0.005
     a, b = load_model(tmp_path / "part").model.state_dict(), load_model(tmp_path / "whole").model.state_dict()
     assert all(a[k].equal(b[k]) for k in a)
+
+
+def test_a_second_run_into_a_directory_in_use_is_refused(tiny, tmp_path):
+    """While a run trains into a directory (it holds a lock on it), a second ``train
+    --force`` or a ``--resume`` into it is refused before it writes anything; once the first
+    is done, the directory is free again."""
+    from rnntag.base.errors import UsageError
+    from rnntag.base.fileio import DirectoryLock
+
+    cfg = load_config(tiny["config"]).override("train", epochs=1)
+    model_dir = tmp_path / "m"
+    train(tiny["train"], model_dir, cfg, dev_path=tiny["dev"])
+    files = {p.name: p.stat().st_mtime_ns for p in model_dir.iterdir()}
+    held = DirectoryLock(model_dir, "training into")  # as the first run holds it
+    try:
+        for attempt in (lambda: train(tiny["train"], model_dir, cfg, dev_path=tiny["dev"], force=True),
+                        lambda: resume(model_dir, epochs=2)):
+            with pytest.raises(UsageError, match="another process is training into it now"):
+                attempt()
+            assert {p.name: p.stat().st_mtime_ns for p in model_dir.iterdir()} == files  # untouched
+    finally:
+        held.release()
+    assert resume(model_dir, epochs=2).epochs_run == 2
+    assert train(tiny["train"], model_dir, cfg, dev_path=tiny["dev"], force=True).epochs_run == 1

@@ -36,6 +36,33 @@ def _fsync_directory(directory: Path) -> None:
             os.close(dir_fd)
 
 
+class DirectoryLock:
+    """An exclusive lock on a directory, held while one process writes into it, so that a
+    second (another ``rnntag train --force`` or a ``--resume`` of a run still going) is
+    refused instead of interleaving its files with the first's. It is a ``flock`` on the
+    directory itself: no file is left behind, and the lock goes when the process ends,
+    however it ends. Where ``flock`` does not exist (not POSIX) there is no lock."""
+
+    def __init__(self, directory: str | Path, doing: str):
+        self.fd: int | None = None
+        try:
+            import fcntl
+        except ImportError:
+            return
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise UsageError(f"{directory}: another process is {doing} it now; wait for it to end, or stop it") from None
+        self.fd = fd
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
 @contextlib.contextmanager
 def atomic_open(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
     """Open a temporary file that replaces ``path`` when the ``with`` block ends normally.

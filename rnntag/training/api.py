@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from rnntag.base.errors import TrainingInterrupted, UsageError
-from rnntag.base.fileio import check_output
+from rnntag.base.fileio import DirectoryLock, check_output
 from rnntag.config import DEFAULT_ROUNDS, Config, ModelConfig
 from rnntag.features.layout import parameter_count, weight_layout
 from rnntag.features.vocab import UNK_ID, Vocab, singletons
@@ -31,6 +31,7 @@ from rnntag.training.loop import (
     _finished,
     _interrupted,
     _main_message,
+    _remove_made,
     _write_metrics,
     fit,
     round_end,
@@ -100,14 +101,18 @@ def train(
         run = _prepare(train_path, model_dir, config, dev_path, reporter, target, amp, dist, init, add_tags)
     except KeyboardInterrupt:
         raise TrainingInterrupted(f"interrupted before training began: nothing was written to {model_dir}") from None
+    lock = None
     try:  # from here an interruption's message says what is kept, whenever it comes
         if dist.is_main:
-            run.created = _create_output(model_dir)
+            run.created, lock = _create_output(model_dir)
         _main_message(run, plan(run))
         run.doing = "during epoch 1"  # the plan is the last line before training
         return fit(run)
     except KeyboardInterrupt:  # before fit's own handler took over
         raise TrainingInterrupted(_interrupted(run)) from None
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 def _prepare(train_path: str | Path, model_dir: Path, config: Config, dev_path: str | Path | None, reporter: Reporter,
@@ -213,14 +218,19 @@ def resume(model_dir: str | Path, reporter: Reporter | None = None, device: str 
     ModelError that says there is nothing to resume."""
     reporter = reporter or Reporter()
     model_dir = Path(model_dir)
+    lock = DirectoryLock(model_dir, "training into") if model_dir.is_dir() else None
     try:
-        run = _prepare_resume(model_dir, reporter, device, amp, epochs)
-    except KeyboardInterrupt:
-        raise TrainingInterrupted(f"interrupted before training resumed: {model_dir} is as it was") from None
-    try:
-        return fit(run)
-    except KeyboardInterrupt:  # before fit's own handler took over
-        raise TrainingInterrupted(_interrupted(run)) from None
+        try:
+            run = _prepare_resume(model_dir, reporter, device, amp, epochs)
+        except KeyboardInterrupt:
+            raise TrainingInterrupted(f"interrupted before training resumed: {model_dir} is as it was") from None
+        try:
+            return fit(run)
+        except KeyboardInterrupt:  # before fit's own handler took over
+            raise TrainingInterrupted(_interrupted(run)) from None
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 def _prepare_resume(model_dir: Path, reporter: Reporter, device: str, amp: bool, epochs: int | None) -> Run:
@@ -300,18 +310,24 @@ def _readable(model_dir: Path) -> bool:
     return True
 
 
-def _create_output(model_dir: Path) -> list[Path]:
-    """Make the model directory, or clear what an earlier run left in it (``--force``): the
-    model files, metrics and checkpoint. Returns the directories made, deepest first."""
+def _create_output(model_dir: Path) -> tuple[list[Path], DirectoryLock]:
+    """Make the model directory and lock it for this run, then clear what an earlier run left
+    in it (``--force``): the model files, metrics and checkpoint. Returns the directories
+    made, deepest first, and the lock."""
     made = [p for p in (model_dir, *model_dir.parents) if not p.exists()]
     try:
         model_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise UsageError(f"{model_dir}: cannot create directory ({err.strerror})") from None
+    try:
+        lock = DirectoryLock(model_dir, "training into")
+    except UsageError:
+        _remove_made(made)
+        raise
     for name in (META, WEIGHTS, CONFIG, VOCAB, METRICS, CHECKPOINT):
         (model_dir / name).unlink(missing_ok=True)
     _remove_temporaries(model_dir)
-    return made
+    return made, lock
 
 
 def _remove_temporaries(model_dir: Path) -> None:
