@@ -13,7 +13,7 @@ Layout of ``MODEL_DIR``::
                          the next), for ``rnntag train --resume`` (``rnntag.training.checkpoint``)
 
 Every file is written atomically, meta.json last. ``read_model_dir`` checks the format, the
-version and the checksums, and needs no torch; ``torch_io.load_model`` rebuilds the torch
+version and the checksums, and needs no torch; ``rnntag.nn.storage.load_model`` rebuilds the torch
 network from the config (a plain description plus tensors), so a missing, truncated, corrupt, foreign or
 too-new directory is a ``ModelError``.
 """

@@ -29,7 +29,7 @@ from rnntag.tags.transitions import bioes_step
 
 
 class TaggedLines(Protocol):
-    """What ``check_tags`` reads of a sentence (``conll.TaggedSentence`` is one): its tags and
+    """What ``check_tags`` reads of a sentence (``rnntag.io.sentence.TaggedSentence`` is one): its tags and
     the 1-based line of each token in its file."""
 
     @property

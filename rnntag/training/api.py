@@ -13,6 +13,7 @@ directory whenever it improves. Dev is scored through the same ``Tagger`` as pre
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import random
@@ -101,18 +102,16 @@ def train(
         run = _prepare(train_path, model_dir, config, dev_path, reporter, target, amp, dist, init, add_tags)
     except KeyboardInterrupt:
         raise TrainingInterrupted(f"interrupted before training began: nothing was written to {model_dir}") from None
-    lock = None
-    try:  # from here an interruption's message says what is kept, whenever it comes
-        if dist.is_main:
-            run.created, lock = _create_output(model_dir)
-        _main_message(run, plan(run))
-        run.doing = "during epoch 1"  # the plan is the last line before training
-        return fit(run)
-    except KeyboardInterrupt:  # before fit's own handler took over
-        raise TrainingInterrupted(_interrupted(run)) from None
-    finally:
-        if lock is not None:
-            lock.release()
+    with contextlib.ExitStack() as held:
+        try:  # from here an interruption's message says what is kept, whenever it comes
+            if dist.is_main:
+                run.created, lock = _create_output(model_dir)
+                held.enter_context(lock)
+            _main_message(run, plan(run))
+            run.doing = "during epoch 1"  # the plan is the last line before training
+        except KeyboardInterrupt:
+            raise TrainingInterrupted(_interrupted(run)) from None
+        return _fit(run)
 
 
 def _prepare(train_path: str | Path, model_dir: Path, config: Config, dev_path: str | Path | None, reporter: Reporter,
@@ -218,19 +217,20 @@ def resume(model_dir: str | Path, reporter: Reporter | None = None, device: str 
     ModelError that says there is nothing to resume."""
     reporter = reporter or Reporter()
     model_dir = Path(model_dir)
-    lock = DirectoryLock(model_dir, "training into") if model_dir.is_dir() else None
-    try:
+    with DirectoryLock(model_dir, "training into") if model_dir.is_dir() else contextlib.nullcontext():
         try:
             run = _prepare_resume(model_dir, reporter, device, amp, epochs)
         except KeyboardInterrupt:
             raise TrainingInterrupted(f"interrupted before training resumed: {model_dir} is as it was") from None
-        try:
-            return fit(run)
-        except KeyboardInterrupt:  # before fit's own handler took over
-            raise TrainingInterrupted(_interrupted(run)) from None
-    finally:
-        if lock is not None:
-            lock.release()
+        return _fit(run)
+
+
+def _fit(run: Run) -> TrainResult:
+    """``fit``, with a Ctrl-C that comes before fit's own handler takes over said as it does."""
+    try:
+        return fit(run)
+    except KeyboardInterrupt:
+        raise TrainingInterrupted(_interrupted(run)) from None
 
 
 def _prepare_resume(model_dir: Path, reporter: Reporter, device: str, amp: bool, epochs: int | None) -> Run:
